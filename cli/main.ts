@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { InputError } from '../ir/errors.js';
+import { opsCommand } from './commands/ops.js';
+import { showCommand } from './commands/show.js';
+import { reportAndExit } from './errors.js';
+
+const commands = [opsCommand, showCommand];
+
+// `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+async function main(): Promise<void> {
+  let y = yargs(hideBin(process.argv))
+    .scriptName('loopsmith')
+    .usage('$0 <command> [options]\n\nDeclare tensor operators, schedule their loop nests, and generate kernels.')
+    .parserConfiguration({ 'parse-numbers': false, 'camel-case-expansion': false, 'duplicate-arguments-array': true })
+    .strictCommands()
+    .demandCommand(1, 'name a command: run `loopsmith --help` for the list')
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      throw err ?? new InputError(msg.split('\n').filter(Boolean).join('; '));
+    })
+    .epilogue('Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error.');
+  for (const c of commands) y = c(y);
+  await y.help().version().parseAsync();
+}
+
+main().catch(reportAndExit);

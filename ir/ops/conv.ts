@@ -1,0 +1,172 @@
+import {
+  Expr, add, allOf, and, div, eq, f32, ge, int, lt, mod, mul, relu, select, sub, variable,
+} from '../expr.js';
+import { Compute, at, compute, placeholder, reduceAxis } from '../te.js';
+import { OpSpec, ParamSpec, Params, offset, size } from './spec.js';
+
+/** Spatial dimension names by rank: 1-d convolutions run along w, 3-d ones add depth d. */
+const SPATIAL: Record<1 | 2 | 3, readonly string[]> = { 1: ['w'], 2: ['h', 'w'], 3: ['d', 'h', 'w'] };
+export type Rank = 1 | 2 | 3;
+
+export interface ConvShape {
+  rank: Rank;
+  n: number; c: number; k: number;
+  spatial: number[]; kernel: number[];
+  stride: number; pad: number; dilation: number; groups: number;
+}
+
+export function convShape(rank: Rank, p: Params): ConvShape {
+  const dims = SPATIAL[rank];
+  return {
+    rank, n: p.n!, c: p.c!, k: p.k!,
+    spatial: dims.map((d) => p[d]!), kernel: dims.map((d) => p[`k${d}`]!),
+    stride: p.stride!, pad: p.pad!, dilation: p.dilation!, groups: p.groups ?? 1,
+  };
+}
+
+export function convOutput(s: ConvShape): number[] {
+  return s.spatial.map((x, i) => Math.floor((x + 2 * s.pad - s.dilation * (s.kernel[i]! - 1) - 1) / s.stride) + 1);
+}
+
+export function convTransposeOutput(s: ConvShape): number[] {
+  return s.spatial.map((x, i) => (x - 1) * s.stride - 2 * s.pad + s.dilation * (s.kernel[i]! - 1) + 1);
+}
+
+export function convParams(rank: Rank, defaults: { dilation?: number; groups?: number | null } = {}): ParamSpec[] {
+  const dims = SPATIAL[rank];
+  const out: ParamSpec[] = [
+    size('n', 'batch'), size('c', 'input channels'),
+    ...dims.map((d) => size(d, `input ${d === 'd' ? 'depth' : d === 'h' ? 'height' : 'width'}`)),
+    size('k', 'output channels'),
+    ...dims.map((d) => size(`k${d}`, `kernel ${d === 'd' ? 'depth' : d === 'h' ? 'height' : 'width'}`)),
+    size('stride', 'stride along every spatial axis', 1),
+    offset('pad', 'zero padding on each side of every spatial axis'),
+    size('dilation', 'kernel dilation', defaults.dilation ?? 1),
+  ];
+  if (defaults.groups !== null) out.push(size('groups', 'channel groups (c and k must both divide by it)', defaults.groups ?? 1));
+  return out;
+}
+
+function spatialVars(rank: Rank, prefix: string): string[] {
+  return SPATIAL[rank].map((d) => `${prefix}${d}`);
+}
+
+/** Input position `o*stride - pad + r*dilation`, in bounds or padding. */
+export function checkConv(s: ConvShape, transposed: boolean): string | undefined {
+  if (s.c % s.groups !== 0) return `input channels c=${s.c} are not divisible by groups=${s.groups}`;
+  if (s.k % s.groups !== 0) return `output channels k=${s.k} are not divisible by groups=${s.groups}`;
+  const out = transposed ? convTransposeOutput(s) : convOutput(s);
+  const bad = out.findIndex((o) => o < 1);
+  if (bad >= 0) {
+    const d = SPATIAL[s.rank][bad]!;
+    return `output ${d} would be ${out[bad]}: kernel k${d}=${s.kernel[bad]} with dilation ${s.dilation} does not fit input ${d}=${s.spatial[bad]} with pad ${s.pad}`;
+  }
+  return undefined;
+}
+
+export interface ConvOptions { transposed: boolean; biasRelu?: boolean }
+
+/**
+ * Y[n, k, o...] = sum over (input channel of k's group, kernel offsets) of X * W, NC(D)HW layout.
+ * Weights are [k, c/groups, kernel...] for convolution, [c, k/groups, kernel...] for transposed
+ * convolution (PyTorch's layouts). The transposed form is written as a gather: an output position
+ * takes input position (o + pad - r*dilation)/stride where that divides exactly and is in range.
+ */
+export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
+  const { rank } = s;
+  const cpg = s.c / s.groups, kpg = s.k / s.groups;
+  const out = opts.transposed ? convTransposeOutput(s) : convOutput(s);
+  const X = placeholder('X', [s.n, s.c, ...s.spatial]);
+  const W = placeholder('W', opts.transposed ? [s.c, kpg, ...s.kernel] : [s.k, cpg, ...s.kernel]);
+  const bias = placeholder('bias', [s.k]);
+  const rdims = spatialVars(rank, 'r');
+  const reduce = [reduceAxis('rc', cpg), ...rdims.map((r, i) => reduceAxis(r, s.kernel[i]!))];
+  const rc = variable('rc');
+  const rv = rdims.map((r) => variable(r));
+  const ovNames = spatialVars(rank, 'o');
+  return compute({
+    name: 'Y',
+    shape: [s.n, s.k, ...out],
+    axisNames: ['n', 'k', ...ovNames],
+    inputs: opts.biasRelu ? [X, W, bias] : [X, W],
+    body: (n, k, ...o) => {
+      const ci = s.groups === 1 ? rc : add(mul(div(k, int(kpg)), int(cpg)), rc);
+      const conds: Expr[] = [];
+      const pos = o.map((ov, i) => {
+        if (!opts.transposed) {
+          const p = addOff(add(scale(ov, s.stride), scale(rv[i]!, s.dilation)), -s.pad);
+          conds.push(and(ge(p, int(0)), lt(p, int(s.spatial[i]!))));
+          return p;
+        }
+        const t = sub(addOff(ov, s.pad), scale(rv[i]!, s.dilation));
+        const q = div(t, int(s.stride));
+        conds.push(ge(t, int(0)), lt(q, int(s.spatial[i]!)));
+        if (s.stride > 1) conds.push(eq(mod(t, int(s.stride)), int(0)));
+        return q;
+      });
+      const x = at(X, n, ci, ...pos);
+      const w = opts.transposed ? at(W, ci, s.groups === 1 ? k : mod(k, int(kpg)), ...rv) : at(W, k, rc, ...rv);
+      const term = mul(x, w);
+      const cond = allOf(conds);
+      return cond ? select(cond, term, f32(0)) : term;
+    },
+    reduce: { op: 'sum', axes: reduce },
+    ...(opts.biasRelu ? { epilogue: (acc: Expr, _n: Expr, k: Expr) => relu(add(acc, at(bias, k))) } : {}),
+  });
+}
+
+/** `e * n` and `e + n`, without the `* 1` and `+ 0` a reader would have to skip. */
+const scale = (e: Expr, n: number) => (n === 1 ? e : mul(e, int(n)));
+const addOff = (e: Expr, n: number) => (n === 0 ? e : n > 0 ? add(e, int(n)) : sub(e, int(-n)));
+
+const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
+
+export function convFlops(s: ConvShape, transposed: boolean): number {
+  if (transposed) return 2 * s.n * s.c * prod(s.spatial) * (s.k / s.groups) * prod(s.kernel);
+  return 2 * s.n * s.k * prod(convOutput(s)) * (s.c / s.groups) * prod(s.kernel);
+}
+
+function convOp(name: string, rank: Rank, summary: string, example: Params, opts: ConvOptions & { dilation?: number; groups?: number }): OpSpec {
+  const extra = opts.biasRelu ? (p: Params) => 2 * p.n! * p.k! * prod(convOutput(convShape(rank, p))) : () => 0;
+  return {
+    name, summary, family: 'conv',
+    params: convParams(rank, opts),
+    check: (p) => checkConv(convShape(rank, p), opts.transposed),
+    build: (p) => buildConv(convShape(rank, p), opts),
+    flops: (p) => convFlops(convShape(rank, p), opts.transposed) + extra(p),
+    example,
+  };
+}
+
+const ex1 = { n: 2, c: 4, w: 9, k: 6, kw: 3, stride: 2, pad: 1, dilation: 1, groups: 2 };
+const ex2 = { n: 1, c: 4, h: 7, w: 6, k: 6, kh: 3, kw: 2, stride: 2, pad: 1, dilation: 1, groups: 2 };
+const ex3 = { n: 1, c: 2, d: 4, h: 5, w: 4, k: 3, kd: 2, kh: 3, kw: 2, stride: 1, pad: 1, dilation: 1, groups: 1 };
+
+export const conv1d = convOp('conv1d', 1, 'Y[n,k,ow] = sum X[n,c,w] * W[k,c/g,kw] (NCW)', ex1, { transposed: false });
+export const conv2d = convOp('conv2d', 2, 'Y[n,k,oh,ow] = sum X[n,c,h,w] * W[k,c/g,kh,kw] (NCHW; stride, pad, dilation, groups)', ex2, { transposed: false });
+export const conv3d = convOp('conv3d', 3, 'Y[n,k,od,oh,ow] = sum X * W (NCDHW)', ex3, { transposed: false });
+export const groupedConv2d = convOp('grouped_conv2d', 2, 'conv2d with channel groups (default 4)', { ...ex2, groups: 2 }, { transposed: false, groups: 4 });
+export const dilatedConv2d = convOp('dilated_conv2d', 2, 'conv2d with a dilated kernel (default dilation 2)', { ...ex2, h: 8, w: 8, dilation: 2 }, { transposed: false, dilation: 2 });
+export const conv2dBiasRelu = convOp('conv2d_bias_relu', 2, 'relu(conv2d + bias[k]): conv2d with a fused epilogue', ex2, { transposed: false, biasRelu: true });
+export const conv1dTranspose = convOp('conv1d_transpose', 1, 'transposed conv1d (gradient of conv1d w.r.t. its input); W is [c, k/g, kw]', ex1, { transposed: true });
+export const conv2dTranspose = convOp('conv2d_transpose', 2, 'transposed conv2d; W is [c, k/g, kh, kw]', { ...ex2, stride: 2 }, { transposed: true });
+export const conv3dTranspose = convOp('conv3d_transpose', 3, 'transposed conv3d; W is [c, k/g, kd, kh, kw]', { ...ex3, stride: 2 }, { transposed: true });
+
+const dwParams: ParamSpec[] = [
+  size('n', 'batch'), size('c', 'channels'), size('h', 'input height'), size('w', 'input width'),
+  size('multiplier', 'output channels per input channel', 1),
+  size('kh', 'kernel height'), size('kw', 'kernel width'),
+  size('stride', 'stride along both axes', 1), offset('pad', 'zero padding on each side'), size('dilation', 'kernel dilation', 1),
+];
+const dwShape = (p: Params): ConvShape => convShape(2, { ...p, k: p.c! * p.multiplier!, groups: p.c! });
+
+export const depthwiseConv2d: OpSpec = {
+  name: 'depthwise_conv2d',
+  summary: 'one filter group per channel: Y[n, c*m+j, oh, ow] = sum X[n,c,..] * W[c*m+j, 0, kh, kw]',
+  family: 'conv',
+  params: dwParams,
+  check: (p) => checkConv(dwShape(p), false),
+  build: (p) => buildConv(dwShape(p), { transposed: false }),
+  flops: (p) => convFlops(dwShape(p), false),
+  example: { n: 1, c: 3, h: 7, w: 7, multiplier: 2, kh: 3, kw: 3, stride: 2, pad: 1, dilation: 1 },
+};
