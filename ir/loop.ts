@@ -5,6 +5,8 @@ import { Expr } from './expr.js';
 /** How a loop runs. Scheduling changes kinds; lowering creates every loop `serial`. */
 export const LOOP_KINDS = [
   'serial', 'parallel', 'vectorized', 'unrolled',
+  // A copy into workgroup memory that every invocation of the workgroup shares a slice of.
+  'cooperative',
   'workgroup.x', 'workgroup.y', 'workgroup.z', 'thread.x', 'thread.y', 'thread.z',
 ] as const;
 export type LoopKind = (typeof LOOP_KINDS)[number];

@@ -36,6 +36,7 @@ describe('workloads', () => {
     ['output channels not divisible by groups', 'conv2d', { n: 1, c: 8, h: 8, w: 8, k: 6, kh: 3, kw: 3, groups: 4 }],
     ['kernel larger than input', 'conv2d', { n: 1, c: 8, h: 2, w: 8, k: 8, kh: 3, kw: 3 }],
     ['window larger than input', 'max_pool2d', { n: 1, c: 8, h: 1, w: 8, kh: 3, kw: 3 }],
+    ['pooling window wholly in the padding', 'max_pool2d', { n: 1, c: 1, h: 3, w: 3, kh: 1, kw: 3, stride: 1, pad: 1 }],
     ['unknown dtype', 'gemm', { m: 4, n: 4, k: 4 }, 'f64'],
   ];
   for (const [what, op, params, dtype] of rejects) {

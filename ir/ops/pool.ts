@@ -15,7 +15,8 @@ function poolOut(p: Params): [number, number] {
 function checkPool(p: Params): string | undefined {
   const [oh, ow] = poolOut(p);
   if (oh < 1 || ow < 1) return `window ${p.kh}x${p.kw} with pad ${p.pad} does not fit input ${p.h}x${p.w}`;
-  if (p.pad! >= Math.max(p.kh!, p.kw!)) return `pad=${p.pad} must be smaller than the window (${p.kh}x${p.kw})`;
+  // Beyond half the window a border window can lie wholly in the padding and have no maximum.
+  if (2 * p.pad! > Math.min(p.kh!, p.kw!)) return `pad=${p.pad} must be at most half the window (${p.kh}x${p.kw}), i.e. at most ${Math.floor(Math.min(p.kh!, p.kw!) / 2)}`;
   return undefined;
 }
 
