@@ -55,6 +55,17 @@ export const mod = (a: Expr, b: Expr) => binary('mod', a, b);
 export const min = (a: Expr, b: Expr) => binary('min', a, b);
 export const max = (a: Expr, b: Expr) => binary('max', a, b);
 
+/** `a + b` with constant zeros dropped, constants folded, and `x + -c` written `x - c`. */
+export function plus(a: Expr, b: Expr): Expr {
+  if (a.kind === 'const' && a.value === 0 && a.dtype === 'i32') return b;
+  if (b.kind === 'const' && b.dtype === 'i32') {
+    if (b.value === 0) return a;
+    if (a.kind === 'const' && a.dtype === 'i32') return int(a.value + b.value);
+    if (b.value < 0) return sub(a, int(-b.value));
+  }
+  return add(a, b);
+}
+
 export function unary(op: UnaryOp, a: Expr): Expr {
   return freeze({ kind: 'unary', op, a });
 }

@@ -1,0 +1,50 @@
+import { Expr, add, int, mul, plus, variable } from '../ir/expr.js';
+import { canonical } from '../ir/hash.js';
+import { ForStmt } from '../ir/loop.js';
+import { affineIn } from './affine.js';
+
+/**
+ * The box of a buffer that a set of accesses touches while the loops inside a cache's `at` loop
+ * run. Per dimension: an origin (an expression of the outer loops), an extent, and how each
+ * access's index maps into the box. A dimension whose index is not affine in the inner loops is
+ * kept whole, which is always sound.
+ */
+export interface Footprint {
+  readonly origin: readonly Expr[];
+  readonly extent: readonly number[];
+  /** For each access, its index into the box. */
+  readonly local: readonly (readonly Expr[])[];
+}
+
+export function footprint(accesses: readonly (readonly Expr[])[], inner: readonly ForStmt[], shape: readonly number[]): Footprint {
+  const vars = new Set(inner.map((l) => l.var));
+  const ext = new Map(inner.map((l) => [l.var, l.extent]));
+  const origin: Expr[] = [], extent: number[] = [];
+  const local: Expr[][] = accesses.map(() => []);
+  shape.forEach((dim, d) => {
+    const forms = accesses.map((a) => affineIn(a[d]!, vars));
+    const rest = forms[0]?.rest;
+    const same = forms.every((f) => f && canonical(f.rest) === canonical(rest));
+    if (!same) {
+      origin.push(int(0));
+      extent.push(dim);
+      accesses.forEach((a, i) => local[i]!.push(a[d]!));
+      return;
+    }
+    const lows = forms.map((f) => f!.constant + [...f!.coefs].reduce((s, [v, c]) => s + Math.min(0, c * (ext.get(v)! - 1)), 0));
+    const highs = forms.map((f) => f!.constant + [...f!.coefs].reduce((s, [v, c]) => s + Math.max(0, c * (ext.get(v)! - 1)), 0));
+    const lo = Math.min(...lows), hi = Math.max(...highs);
+    origin.push(rest ? plus(rest, int(lo)) : int(lo));
+    extent.push(hi - lo + 1);
+    forms.forEach((f, i) => {
+      let e: Expr | undefined;
+      for (const [v, c] of f!.coefs) {
+        const term = c === 1 ? variable(v) : mul(variable(v), int(c));
+        e = e ? add(e, term) : term;
+      }
+      const k = f!.constant - lo;
+      local[i]!.push(e ? plus(e, int(k)) : int(k));
+    });
+  });
+  return { origin, extent, local };
+}

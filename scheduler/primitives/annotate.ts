@@ -1,0 +1,142 @@
+import { usesVar } from '../../ir/expr.js';
+import { ForStmt, GpuAxis, LoopKind, Stmt, collectLoops, walkStmt, withLoop } from '../../ir/loop.js';
+import { Program, withBody } from '../../ir/program.js';
+import { ScheduleContext } from '../context.js';
+import { ScheduleError } from '../errors.js';
+import { LoopSite, findLoop, hasLoopInside, replaceLoop } from '../locate.js';
+import { split } from './split.js';
+
+function setKind(p: Program, site: LoopSite, kind: LoopKind): Program {
+  return withBody(p, replaceLoop(p.body, site.loop.var, (l) => withLoop(l, { loopKind: kind })));
+}
+
+function requireSerial(prim: string, l: ForStmt): void {
+  if (l.loopKind !== 'serial') throw new ScheduleError(prim, [l.var], `${l.var} is already ${l.loopKind}`, 'annotate each loop once');
+}
+
+/** Scratch buffers whose scope encloses the loop: one copy shared by all of its iterations. */
+function enclosingAllocs(p: Program, name: string): { name: string; scope: string }[] {
+  const out: { name: string; scope: string }[] = [];
+  const walk = (s: Stmt, allocs: { name: string; scope: string }[]): boolean => {
+    if (s.kind === 'for' && s.var === name) {
+      out.push(...allocs);
+      return true;
+    }
+    if (s.kind === 'alloc') return walk(s.body, [...allocs, { name: s.buffer.name, scope: s.buffer.scope }]);
+    if (s.kind === 'for') return walk(s.body, allocs);
+    if (s.kind === 'if') return walk(s.then, allocs);
+    if (s.kind === 'seq') return s.body.some((x) => walk(x, allocs));
+    return false;
+  };
+  walk(p.body, []);
+  return out;
+}
+
+/** Enclosing scratch buffers that the loop writes: sharing those between iterations races. */
+function writtenEnclosingAllocs(p: Program, l: ForStmt): { name: string; scope: string }[] {
+  const written = new Set<string>();
+  walkStmt(l.body, (s) => {
+    if (s.kind === 'store') written.add(s.buffer);
+  });
+  return enclosingAllocs(p, l.var).filter((a) => written.has(a.name));
+}
+
+function storesUsing(l: ForStmt): { all: number; indexed: number } {
+  let all = 0, indexed = 0;
+  walkStmt(l.body, (s) => {
+    if (s.kind !== 'store') return;
+    all++;
+    if (s.indices.some((i) => usesVar(i, l.var))) indexed++;
+  });
+  return { all, indexed };
+}
+
+export function vectorize(p: Program, name: string, ctx: ScheduleContext): Program {
+  const prim = `vectorize(${name})`;
+  const site = findLoop(p, name, prim);
+  const l = site.loop;
+  requireSerial(prim, l);
+  if (hasLoopInside(l.body)) {
+    const inner = collectLoops(l.body).map((x) => x.var);
+    throw new ScheduleError(prim, [name, ...inner], `${name} is not innermost (it contains ${inner.join(', ')})`, `vectorize an innermost loop, or reorder ${name} inside`);
+  }
+  if (l.axis === 'reduce') {
+    throw new ScheduleError(prim, [name], `${name} is a reduction loop: its lanes would race on one accumulator`, 'split the reduction and vectorize a spatial loop, or cacheWrite the output and vectorize a spatial loop of the tile');
+  }
+  const { all, indexed } = storesUsing(l);
+  if (indexed < all) throw new ScheduleError(prim, [name], `a store inside ${name} does not depend on it, so every lane would write the same element`, 'vectorize a loop that indexes the stored element');
+  if (l.extent > ctx.maxVectorLanes) {
+    throw new ScheduleError(prim, [name], `extent ${l.extent} is more than ${ctx.maxVectorLanes} lanes`, `split ${name} by the vector width first and vectorize the inner loop`);
+  }
+  return setKind(p, site, 'vectorized');
+}
+
+export function unroll(p: Program, name: string, ctx: ScheduleContext, factor?: number): Program {
+  const prim = factor === undefined ? `unroll(${name})` : `unroll(${name}, ${factor})`;
+  const site = findLoop(p, name, prim);
+  requireSerial(prim, site.loop);
+  if (factor !== undefined) {
+    if (!Number.isInteger(factor) || factor < 1) throw new ScheduleError(prim, [name], `factor ${factor} is not a positive integer`, `use a factor between 2 and ${site.loop.extent}`);
+    if (factor < site.loop.extent) {
+      const tail = site.loop.extent % factor === 0 ? 'requireDivisible' : 'guard';
+      const q = split(p, name, [factor], tail);
+      return unroll(q, `${name}.1`, ctx);
+    }
+  }
+  if (site.loop.extent > ctx.maxUnroll) {
+    throw new ScheduleError(prim, [name], `extent ${site.loop.extent} is more than ${ctx.maxUnroll} to unroll fully`, `unroll by a factor (e.g. unroll ${name} 4) or split it first`);
+  }
+  return setKind(p, site, 'unrolled');
+}
+
+export function parallel(p: Program, name: string): Program {
+  const prim = `parallel(${name})`;
+  const site = findLoop(p, name, prim);
+  const l = site.loop;
+  requireSerial(prim, l);
+  if (l.axis === 'reduce') throw new ScheduleError(prim, [name], `${name} is a reduction loop: threads would race on the accumulator`, 'parallelize a spatial loop');
+  const outer = site.enclosing.find((x) => x.loopKind === 'parallel' || x.loopKind.includes('.'));
+  if (outer) throw new ScheduleError(prim, [name, outer.var], `${name} is inside ${outer.loopKind} loop ${outer.var}`, 'one parallel loop per nest, outside the others');
+  const inner = collectLoops(l.body).find((x) => x.loopKind === 'parallel');
+  if (inner) throw new ScheduleError(prim, [name, inner.var], `${inner.var} inside ${name} is already parallel`, 'one parallel loop per nest');
+  const shared = writtenEnclosingAllocs(p, l);
+  if (shared.length) throw new ScheduleError(prim, [name], `scratch buffer ${shared[0]!.name} encloses ${name} and would be shared by its threads`, 'parallelize a loop outside the cache (its `at` loop or above)');
+  return setKind(p, site, 'parallel');
+}
+
+/** The top-level nest (child of the program's sequence) that holds a loop. */
+function topLevelNest(p: Program, name: string): Stmt {
+  const tops = p.body.kind === 'seq' ? p.body.body : [p.body];
+  return tops.find((t) => {
+    let hit = false;
+    walkStmt(t, (s) => {
+      if (s.kind === 'for' && s.var === name) hit = true;
+    });
+    return hit;
+  })!;
+}
+
+export function bind(p: Program, name: string, axis: GpuAxis): Program {
+  const prim = `bind(${name}, ${axis})`;
+  const site = findLoop(p, name, prim);
+  const l = site.loop;
+  requireSerial(prim, l);
+  if (l.axis === 'reduce') throw new ScheduleError(prim, [name], `${name} is a reduction loop: invocations would race on the accumulator`, 'bind spatial loops; reduce inside each invocation');
+  const taken = collectLoops(topLevelNest(p, name)).find((x) => x.loopKind === axis);
+  if (taken) {
+    const used = new Set(collectLoops(topLevelNest(p, name)).map((x) => x.loopKind));
+    const free = (['workgroup.x', 'workgroup.y', 'workgroup.z', 'thread.x', 'thread.y', 'thread.z'] as const).filter((a) => !used.has(a));
+    throw new ScheduleError(prim, [name, taken.var], `${axis} is already bound to ${taken.var} in this nest`, `free axes: ${free.join(', ') || 'none'}; fuse loops to bind more`);
+  }
+  const allocs = writtenEnclosingAllocs(p, l);
+  const local = allocs.find((a) => a.scope === 'local');
+  if (local) throw new ScheduleError(prim, [name], `register/local buffer ${local.name} encloses ${name}: each invocation would hold and write back the whole tile`, 'place cacheWrite/cacheRead with scope local inside the thread loops');
+  let inner: string | undefined;
+  walkStmt(l.body, (x) => {
+    if (x.kind === 'alloc' && x.buffer.scope === 'workgroup') inner = x.buffer.name;
+  });
+  if (inner) throw new ScheduleError(prim, [name], `workgroup buffer ${inner} is inside ${name}; its tile was sized without this binding`, 'bind loops before cacheRead/cacheWrite with scope workgroup');
+  const wg = allocs.find((a) => a.scope === 'workgroup');
+  if (wg && axis.startsWith('workgroup')) throw new ScheduleError(prim, [name], `workgroup buffer ${wg.name} encloses ${name}`, 'bind workgroup axes outside workgroup caches');
+  return setKind(p, site, axis);
+}

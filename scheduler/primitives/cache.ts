@@ -1,0 +1,258 @@
+import { Expr, allOf, f32, forEachExpr, ge, int, load, lt, mapExpr, plus, substitute, variable } from '../../ir/expr.js';
+import { canonical } from '../../ir/hash.js';
+import { bounds, loopRanges } from '../../ir/interval.js';
+import {
+  BufferDecl, ForStmt, MemScope, Stmt, alloc, barrier, bufferDecl, collectLoops, forLoop, ifThen,
+  isGpuAxis, mapStmt, mapStmtExprs, seq, store, walkStmt,
+} from '../../ir/loop.js';
+import { Program, withBody } from '../../ir/program.js';
+import { reductionIdentity } from '../../ir/te.js';
+import { ScheduleContext } from '../context.js';
+import { ScheduleError } from '../errors.js';
+import { Footprint, footprint } from '../footprint.js';
+import { LoopSite, findLoop, freshName, replaceLoop } from '../locate.js';
+
+type Scope = Exclude<MemScope, 'global'>;
+
+/** Loads of `buffer` under `body`, each with the loops (inside `body`) that enclose it. */
+function loadsOf(body: Stmt, buffer: string): { indices: readonly Expr[]; loops: readonly ForStmt[] }[] {
+  const out: { indices: readonly Expr[]; loops: readonly ForStmt[] }[] = [];
+  walkStmt(body, (s, loops) => {
+    const exprs = s.kind === 'store' ? [...s.indices, s.value] : s.kind === 'if' ? [s.cond] : [];
+    for (const e of exprs) forEachExpr(e, (x) => {
+      if (x.kind === 'load' && x.buffer === buffer) out.push({ indices: x.indices, loops });
+    });
+  });
+  return out;
+}
+
+function unionLoops(lists: readonly (readonly ForStmt[])[]): ForStmt[] {
+  const seen = new Map<string, ForStmt>();
+  for (const l of lists.flat()) seen.set(l.var, l);
+  return [...seen.values()];
+}
+
+/** Loops that enclose some access of the buffer: the legal `at` positions. */
+function loopsEnclosing(p: Program, pred: (s: Stmt) => boolean): string[] {
+  const names = new Set<string>();
+  walkStmt(p.body, (s, loops) => {
+    if (pred(s)) loops.forEach((l) => names.add(l.var));
+  });
+  return [...names];
+}
+
+function readsBuffer(s: Stmt, buffer: string): boolean {
+  let hit = false;
+  const exprs = s.kind === 'store' ? [...s.indices, s.value] : s.kind === 'if' ? [s.cond] : [];
+  for (const e of exprs) forEachExpr(e, (x) => {
+    if (x.kind === 'load' && x.buffer === buffer) hit = true;
+  });
+  return hit;
+}
+
+/**
+ * A nest over the box: `lanes(t)` gives the statement for box position t. Workgroup-scope copies
+ * become one flat `cooperative` loop that the invocations of a workgroup share.
+ */
+function boxNest(prefix: string, extent: readonly number[], scope: Scope, body: (t: Expr[]) => Stmt): Stmt {
+  if (scope === 'workgroup') {
+    const total = extent.reduce((a, b) => a * b, 1);
+    const flat = variable(`${prefix}.c`);
+    const t: Expr[] = [];
+    let stride = total;
+    for (const e of extent) {
+      stride /= e;
+      t.push(e === 1 ? int(0) : stride === 1 ? { kind: 'binary', op: 'mod', a: flat, b: int(e) } : { kind: 'binary', op: 'mod', a: { kind: 'binary', op: 'div', a: flat, b: int(stride) }, b: int(e) });
+    }
+    return forLoop(`${prefix}.c`, total, body(t), 'spatial', 'cooperative');
+  }
+  const t = extent.map((e, d) => (e === 1 ? int(0) : variable(`${prefix}.${d}`)));
+  return extent.reduceRight<Stmt>((b, e, d) => (e === 1 ? b : forLoop(`${prefix}.${d}`, e, b)), body(t));
+}
+
+function inBounds(idx: readonly Expr[], shape: readonly number[], ranges: Map<string, readonly [number, number]>): Expr | undefined {
+  const conds: Expr[] = [];
+  idx.forEach((e, d) => {
+    const b = bounds(e, ranges);
+    if (!b || b[0] < 0) conds.push(ge(e, int(0)));
+    if (!b || b[1] >= shape[d]!) conds.push(lt(e, int(shape[d]!)));
+  });
+  return allOf(conds);
+}
+
+/**
+ * A local cache is private to one invocation, so no GPU-bound loop may run inside it. A workgroup
+ * cache is shared by the workgroup: no workgroup loop inside it, and when it sits inside thread
+ * loops (the usual place, at a reduction loop all threads run in step) its tile covers every
+ * thread's part, which `relaxedLoops` accounts for.
+ */
+function checkPlacement(prim: string, site: LoopSite, scope: Scope, what: string): void {
+  const inside = collectLoops(site.loop.body);
+  if (scope === 'local') {
+    const gpu = inside.find((l) => isGpuAxis(l.loopKind));
+    if (gpu) throw new ScheduleError(prim, [site.loop.var, gpu.var], `${gpu.var} (${gpu.loopKind}) is inside the local ${what}, which is private to one invocation`, 'place a local cache inside the thread loops, or use scope workgroup');
+  } else {
+    const wg = inside.find((l) => l.loopKind.startsWith('workgroup'));
+    if (wg) throw new ScheduleError(prim, [site.loop.var, wg.var], `workgroup loop ${wg.var} is inside the workgroup ${what}`, 'place it inside the workgroup loops');
+    const par = [...site.enclosing, site.loop, ...inside].find((l) => l.loopKind === 'parallel' || l.loopKind === 'vectorized');
+    if (par) throw new ScheduleError(prim, [site.loop.var, par.var], `${par.var} is ${par.loopKind}; workgroup memory is for GPU nests`, 'use scope local on the CPU');
+  }
+}
+
+/** Loops whose whole range the tile must cover: those inside `at`, plus enclosing thread loops for workgroup scope. */
+function relaxedLoops(site: LoopSite, scope: Scope, inner: readonly ForStmt[]): ForStmt[] {
+  const threads = scope === 'workgroup' ? site.enclosing.filter((l) => l.loopKind.startsWith('thread')) : [];
+  return [...threads, ...inner];
+}
+
+function checkSize(prim: string, at: string, fp: Footprint, ctx: ScheduleContext): void {
+  const n = fp.extent.reduce((a, b) => a * b, 1);
+  if (n > ctx.maxCacheElements) throw new ScheduleError(prim, [at], `the tile is ${fp.extent.join('x')} = ${n} elements, more than ${ctx.maxCacheElements}`, 'place the cache at a deeper loop');
+}
+
+/** Stage the tile of an input that the loops inside `at` read into a scratch buffer. */
+export function cacheRead(p: Program, buffer: string, scope: Scope, atName: string, ctx: ScheduleContext): Program {
+  const prim = `cacheRead(${buffer}, ${scope}, ${atName})`;
+  const decl = p.buffers.find((b) => b.name === buffer);
+  const inputs = p.buffers.filter((b) => b.role === 'input').map((b) => b.name);
+  if (!decl || decl.role !== 'input') throw new ScheduleError(prim, [], `${buffer} is not an input of this kernel`, `inputs: ${inputs.join(', ')}`);
+  const site = findLoop(p, atName, prim);
+  const accesses = loadsOf(site.loop.body, buffer);
+  if (accesses.length === 0) {
+    const legal = loopsEnclosing(p, (s) => readsBuffer(s, buffer));
+    throw new ScheduleError(prim, [atName], `nothing inside ${atName} reads ${buffer}: the cache would sit outside its consumer`, `loops that enclose reads of ${buffer}: ${legal.join(', ')}`);
+  }
+  checkPlacement(prim, site, scope, 'cache');
+  const fp = footprint(accesses.map((a) => a.indices), relaxedLoops(site, scope, unionLoops(accesses.map((a) => a.loops))), decl.shape);
+  checkSize(prim, atName, fp, ctx);
+  // transform
+  const name = freshName(p, `${buffer}.${scope === 'local' ? 'local' : 'shared'}`);
+  const local = bufferDecl(name, fp.extent, decl.dtype, scope, 'temp');
+  const byIndex = new Map(accesses.map((a, i) => [canonical(a.indices), fp.local[i]!] as const));
+  const body = mapStmtExprs(site.loop.body, (e) =>
+    mapExpr(e, (x) => (x.kind === 'load' && x.buffer === buffer ? load(name, byIndex.get(canonical(x.indices))!) : x)));
+  const ranges = loopRanges([...site.enclosing, site.loop]);
+  const copy = boxNest(name, fp.extent, scope, (t) => {
+    const g = fp.origin.map((o, d) => plus(o, t[d]!));
+    boxRanges(name, fp.extent, scope).forEach(([v, r]) => ranges.set(v, r));
+    const cond = inBounds(g, decl.shape, ranges);
+    const v = load(buffer, g);
+    return store(name, t, cond ? { kind: 'select', cond, then: v, else: f32(0) } : v);
+  });
+  const sync = scope === 'workgroup' ? [barrier] : [];
+  const staged = alloc(local, seq([copy, ...sync, body, ...sync]));
+  return withBody(p, replaceLoop(p.body, atName, (l) => forLoop(l.var, l.extent, staged, l.axis, l.loopKind)));
+}
+
+/** The ranges of the loop variables `boxNest` makes. */
+function boxRanges(prefix: string, extent: readonly number[], scope: Scope): [string, readonly [number, number]][] {
+  if (scope === 'workgroup') return [[`${prefix}.c`, [0, extent.reduce((a, b) => a * b, 1) - 1]]];
+  return extent.map((e, d) => [`${prefix}.${d}`, [0, e - 1]]);
+}
+
+/** Top-level statements of the program. */
+function tops(p: Program): readonly Stmt[] {
+  return p.body.kind === 'seq' ? p.body.body : [p.body];
+}
+
+function onlyStore(s: Stmt): Extract<Stmt, { kind: 'store' }> | undefined {
+  const stores: Extract<Stmt, { kind: 'store' }>[] = [];
+  walkStmt(s, (x) => {
+    if (x.kind === 'store') stores.push(x);
+  });
+  return stores.length === 1 ? stores[0] : undefined;
+}
+
+/**
+ * An epilogue nest that can move into the write-back: a perfect nest whose one store writes the
+ * buffer element its loops name, from a value that reads that buffer only at the same element.
+ */
+function fusableEpilogue(nest: Stmt, buffer: BufferDecl): { vars: string[]; value: Expr } | undefined {
+  const st = onlyStore(nest);
+  if (!st || st.buffer !== buffer.name || st.accum !== 'assign') return undefined;
+  const loops = collectLoops(nest);
+  if (loops.some((l) => l.loopKind !== 'serial')) return undefined;
+  if (!st.indices.every((e, d) => e.kind === 'var' && loops[d]?.var === e.name && loops[d]!.extent === buffer.shape[d])) return undefined;
+  if (loops.length !== buffer.shape.length) return undefined;
+  const own = canonical(st.indices);
+  let selfRead = false, otherRead = false;
+  forEachExpr(st.value, (x) => {
+    if (x.kind === 'load' && x.buffer === buffer.name) (canonical(x.indices) === own ? (selfRead = true) : (otherRead = true));
+  });
+  if (!selfRead || otherRead) return undefined;
+  return { vars: st.indices.map((e) => (e as { name: string }).name), value: st.value };
+}
+
+/** Accumulate the output tile computed inside `at` in a scratch buffer and write it back once. */
+export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: string, ctx: ScheduleContext): Program {
+  const prim = `cacheWrite(${buffer}, ${scope}, ${atName})`;
+  const decl = p.buffers.find((b) => b.name === buffer);
+  const outputs = p.buffers.filter((b) => b.role === 'output').map((b) => b.name);
+  if (!decl || decl.role !== 'output') throw new ScheduleError(prim, [], `${buffer} is not an output of this kernel`, `outputs: ${outputs.join(', ')}`);
+  const site = findLoop(p, atName, prim);
+  const stores: { st: Extract<Stmt, { kind: 'store' }>; loops: readonly ForStmt[] }[] = [];
+  walkStmt(site.loop.body, (s, loops) => {
+    if (s.kind === 'store' && s.buffer === buffer) stores.push({ st: s, loops });
+  });
+  const isUpdate = (s: Stmt) => s.kind === 'store' && s.buffer === buffer && s.accum !== 'assign';
+  const hasReduction = collectLoops(p.body).some((l) => l.axis === 'reduce');
+  const legal = () => {
+    const ok = loopsEnclosing(p, (s) => (hasReduction ? isUpdate(s) : s.kind === 'store' && s.buffer === buffer));
+    const fine = ok.filter((n) => {
+      const st = findLoop(p, n, prim);
+      return st.loop.axis === 'spatial' && !st.enclosing.some((l) => l.axis === 'reduce');
+    });
+    return `legal positions: ${fine.join(', ') || 'none'}`;
+  };
+  if (stores.length === 0) throw new ScheduleError(prim, [atName], `nothing inside ${atName} writes ${buffer}: the cache would sit outside its producer`, legal());
+  if (stores.length > 1) throw new ScheduleError(prim, [atName], `${stores.length} stores to ${buffer} inside ${atName}`, 'place the cache inside one nest');
+  const { st, loops } = stores[0]!;
+  if (hasReduction && st.accum === 'assign') throw new ScheduleError(prim, [atName], `${atName} is not in the nest that reduces into ${buffer}`, legal());
+  // With a reduction loop outside the tile, each visit holds a partial result: the write-back
+  // then accumulates into the output (BLAS's C += A_panel * B_panel) and the init nest stays.
+  const partial = [...site.enclosing, site.loop].some((l) => l.axis === 'reduce');
+  if (loadsOf(site.loop.body, buffer).length) throw new ScheduleError(prim, [atName], `${buffer} is also read inside ${atName}`, 'cache a buffer that the nest only accumulates into');
+  checkPlacement(prim, site, scope, 'accumulator');
+  const sharedBy = collectLoops(site.loop.body).find((l) => l.loopKind === 'parallel');
+  if (sharedBy) throw new ScheduleError(prim, [atName, sharedBy.var], `parallel loop ${sharedBy.var} inside ${atName} would share the accumulator`, 'place the cache inside the parallel loop');
+  const fp = footprint([st.indices], relaxedLoops(site, scope, loops), decl.shape);
+  checkSize(prim, atName, fp, ctx);
+  // transform
+  const name = freshName(p, `${buffer}.${scope === 'local' ? 'local' : 'shared'}`);
+  const local = bufferDecl(name, fp.extent, decl.dtype, scope, 'temp');
+  const localIdx = fp.local[0]!;
+  const body = mapStmt(site.loop.body, (s) => (s === st || (s.kind === 'store' && s.buffer === buffer) ? store(name, localIdx, s.kind === 'store' ? s.value : f32(0), st.accum) : s));
+  const init = st.accum === 'assign' ? [] : [boxNest(`${name}.i`, fp.extent, scope, (t) => store(name, t, reductionIdentity(st.accum as 'sum', decl.dtype)))];
+  const top = tops(p);
+  const nestIndex = top.findIndex((t) => collectLoops(t).some((l) => l.var === atName));
+  const epi = partial ? undefined : top.slice(nestIndex + 1).map((t, i) => ({ i: i + nestIndex + 1, f: fusableEpilogue(t, decl) })).find((x) => x.f);
+  const ranges = loopRanges([...site.enclosing, site.loop]);
+  const writeBack = boxNest(`${name}.w`, fp.extent, scope, (t) => {
+    const g = fp.origin.map((o, d) => plus(o, t[d]!));
+    boxRanges(`${name}.w`, fp.extent, scope).forEach(([v, r]) => ranges.set(v, r));
+    const acc = load(name, t);
+    const value = epi
+      ? substitute(mapExpr(epi.f!.value, (x) => (x.kind === 'load' && x.buffer === buffer ? acc : x)), new Map(epi.f!.vars.map((v, d) => [v, g[d]!])))
+      : acc;
+    const cond = inBounds(g, decl.shape, ranges);
+    const out = store(buffer, g, value, partial ? st.accum : 'assign');
+    return cond ? ifThen(cond, out) : out;
+  });
+  const sync = scope === 'workgroup' ? [barrier] : [];
+  const staged = alloc(local, seq([...init, ...sync, body, ...sync, writeBack]));
+  let next = replaceLoop(p.body, atName, (l) => forLoop(l.var, l.extent, staged, l.axis, l.loopKind));
+  // The write-back now assigns every element once, complete: the separate initialisation and,
+  // when it moved into the write-back, the epilogue nest are dead.
+  const newTops = next.kind === 'seq' ? next.body : [next];
+  const dead = new Set<number>();
+  if (st.accum !== 'assign' && !partial) {
+    newTops.forEach((t, i) => {
+      const only = onlyStore(t);
+      if (i !== nestIndex && only && only.buffer === buffer && only.accum === 'assign' && only.value.kind === 'const' && i < nestIndex) dead.add(i);
+    });
+  }
+  if (epi) dead.add(epi.i);
+  if (dead.size) next = seq(newTops.filter((_, i) => !dead.has(i)));
+  return withBody(p, next);
+}
+

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { checkSchedule, assertIllegal, lowered, nest } from './helpers.js';
+import { applyTrace } from '../../scheduler/apply.js';
+import { trace } from '../../scheduler/trace.js';
+
+describe('primitive: cacheWrite', () => {
+  it('accumulates a tile locally, writes it back once, and folds in the init and the epilogue', () => {
+    checkSchedule(lowered('gemm_bias_relu', { m: 4, n: 4, k: 2 }), [
+      { prim: 'split', loop: 'j', factors: [2], tail: 'requireDivisible' },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j.0' },
+    ], `
+for i in 0..4:
+  for j.0 in 0..2:
+    alloc local C.local: f32[1, 2]
+    for C.local.i.1 in 0..2:
+      C.local[0, C.local.i.1] = 0.0
+    for j.1 in 0..2:
+      for k in 0..2:  // reduce
+        C.local[0, j.1] += A[i, k] * B[k, j.0 * 2 + j.1]
+    for C.local.w.1 in 0..2:
+      C[i, j.0 * 2 + C.local.w.1] = relu(C.local[0, C.local.w.1] + bias[j.0 * 2 + C.local.w.1])`);
+  });
+
+  it('with a reduction loop outside the tile, writes back partial sums with += and keeps the init', () => {
+    checkSchedule(lowered('gemm', { m: 4, n: 4, k: 4 }), [
+      { prim: 'reorder', loops: ['k', 'i'] },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j' },
+    ], `
+for i.init in 0..4:
+  for j.init in 0..4:
+    C[i.init, j.init] = 0.0
+for k in 0..4:  // reduce
+  for j in 0..4:
+    alloc local C.local: f32[4, 1]
+    for C.local.i.0 in 0..4:
+      C.local[C.local.i.0, 0] = 0.0
+    for i in 0..4:
+      C.local[i, 0] += A[i, k] * B[k, j]
+    for C.local.w.0 in 0..4:
+      C[C.local.w.0, j] += C.local[C.local.w.0, 0]`);
+  });
+
+  it('guards the write-back of a tile that overhangs the output', () => {
+    const p = applyTrace(lowered('gemm', { m: 3, n: 5, k: 2 }), trace([
+      { prim: 'split', loop: 'j', factors: [2], tail: 'guard' },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j.0' },
+    ]));
+    assert.match(nest(p), /if j\.0 \* 2 \+ C\.local\.w\.1 < 5:\n\s+C\[i, j\.0 \* 2 \+ C\.local\.w\.1\] = C\.local/);
+  });
+
+  it('rejects a cache outside its producer, an input, a second store, and GPU loops inside a local tile', () => {
+    const p = lowered('gemm', { m: 4, n: 4, k: 4 });
+    assertIllegal(p, [{ prim: 'cacheWrite', buffer: 'A', scope: 'local', at: 'j' }], /A is not an output of this kernel; outputs: C/);
+    assertIllegal(p, [{ prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j.init' }], /j\.init is not in the nest that reduces into C; legal positions: i, j/, ['j.init']);
+    assertIllegal(p, [{ prim: 'bind', loop: 'j', axis: 'thread.x' }, { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i' }], /j \(thread\.x\) is inside the local accumulator/, ['i', 'j']);
+    assertIllegal(p, [{ prim: 'parallel', loop: 'j' }, { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i' }], /parallel loop j inside i would share the accumulator/);
+  });
+});

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { applyTrace } from '../../scheduler/apply.js';
+import { FIXTURE_DIR, expertFixtures } from '../../scheduler/fixtures/write.js';
+import { parseTrace, traceToJSON } from '../../scheduler/trace.js';
+import { collectLoops } from '../../ir/loop.js';
+import { assertSameResults, lowered } from './helpers.js';
+
+describe('expert GEMM schedules (fixtures)', () => {
+  for (const [name, t] of expertFixtures()) {
+    it(`${name} is up to date and applies legally`, () => {
+      assert.equal(readFileSync(FIXTURE_DIR + name, 'utf8'), traceToJSON(t) + '\n', 'regenerate with node dist/scheduler/fixtures/write.js');
+      const size = Number(/-(\d+)\.json$/.exec(name)![1]);
+      const p = applyTrace(lowered('gemm', { m: size, n: size, k: size }), parseTrace(readFileSync(FIXTURE_DIR + name, 'utf8')));
+      const kinds = new Set(collectLoops(p.body).map((l) => l.loopKind));
+      if (name.includes('cpu')) for (const k of ['parallel', 'vectorized', 'unrolled']) assert.ok(kinds.has(k as never), `${name} has a ${k} loop`);
+      else for (const k of ['workgroup.x', 'thread.x', 'cooperative']) assert.ok(kinds.has(k as never), `${name} has a ${k} loop`);
+    });
+  }
+
+  for (const kind of ['cpu', 'gpu']) {
+    it(`gemm-${kind}-64 computes what the unscheduled GEMM computes`, () => {
+      const p = lowered('gemm', { m: 64, n: 64, k: 64 });
+      assertSameResults(p, applyTrace(p, parseTrace(readFileSync(`${FIXTURE_DIR}gemm-${kind}-64.json`, 'utf8'))));
+    });
+  }
+});

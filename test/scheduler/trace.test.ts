@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { TraceFormatError } from '../../scheduler/errors.js';
+import { decisions, parseTrace, trace, traceToJSON, traceToTypeScript, withDecision } from '../../scheduler/trace.js';
+import { applyTrace } from '../../scheduler/apply.js';
+import { expertCpuGemm } from '../../scheduler/expert.js';
+import { assertSameResults, lowered } from './helpers.js';
+
+describe('traces', () => {
+  const t = expertCpuGemm(64, 64, 64, 'gemm(k=64,m=64,n=64,transA=0,transB=0):f32');
+
+  it('round-trip through versioned JSON', () => {
+    const json = traceToJSON(t);
+    assert.equal(JSON.parse(json).version, 1);
+    assert.deepEqual(parseTrace(json), t);
+    assert.deepEqual(parseTrace(JSON.stringify(t.steps)).steps, t.steps, 'a bare list of steps is accepted');
+  });
+
+  it('print as TypeScript calls', () => {
+    const ts = traceToTypeScript(t);
+    assert.match(ts, /^\/\/ schedule for gemm/);
+    assert.match(ts, /s\.split\("i", \[8, 8\], "requireDivisible"\);/);
+    assert.match(ts, /s\.cacheWrite\("C", "local", "j\.1"\);/);
+  });
+
+  it('expose decisions that a search can change and replay', () => {
+    const ds = decisions(t);
+    assert.deepEqual(ds.map((d) => d.value), [[8, 8], [2, 32], [64]]);
+    const changed = withDecision(t, ds[0]!.step, [4, 16]);
+    const first = changed.steps[0]!;
+    assert.ok(first.prim === "split" && first.factors.join() === "4,16");
+    assert.deepEqual(changed.steps.slice(1), t.steps.slice(1), 'the rest of the trace is untouched');
+    const p = lowered('gemm', { m: 64, n: 64, k: 64 });
+    assertSameResults(p, applyTrace(p, changed));
+  });
+
+  const malformed: [string, string, RegExp][] = [
+    ['not JSON', '{', /not valid JSON/],
+    ['wrong version', '{"version": 9, "steps": []}', /version 9 is not supported; this loopsmith reads version 1/],
+    ['no steps', '{"version": 1}', /no "steps" list/],
+    ['unknown primitive', '{"version": 1, "steps": [{"prim": "twist", "loop": "i"}]}', /field 'prim' must be one of split, tile, reorder/],
+    ['missing field', '{"version": 1, "steps": [{"prim": "split", "loop": "i", "tail": "guard"}]}', /step 0 \(split\): field 'factors' must be a list of integers/],
+    ['bad tail', '{"version": 1, "steps": [{"prim": "split", "loop": "i", "factors": [2], "tail": "wrap"}]}', /'tail' must be one of guard, requireDivisible, pad/],
+    ['unknown field', '{"version": 1, "steps": [{"prim": "vectorize", "loop": "i", "width": 8}]}', /unknown field 'width'; vectorize takes loop/],
+    ['bad axis', '{"version": 1, "steps": [{"prim": "bind", "loop": "i", "axis": "block.x"}]}', /'axis' must be one of workgroup\.x/],
+    ['step not an object', '{"version": 1, "steps": [3]}', /step 0 is not an object/],
+  ];
+  for (const [what, text, pattern] of malformed) {
+    it(`reject a malformed trace: ${what}`, () => {
+      assert.throws(() => parseTrace(text), (e: Error) => e instanceof TraceFormatError && pattern.test(e.message) && !e.message.includes('\n'));
+    });
+  }
+
+  it('refuse to replay onto another workload', () => {
+    assert.throws(() => applyTrace(lowered('gemm', { m: 32, n: 64, k: 64 }), t, { workload: 'gemm(k=64,m=32,n=64,transA=0,transB=0):f32' }), /was written for gemm\(k=64,m=64/);
+    assert.doesNotThrow(() => applyTrace(lowered('gemm', { m: 8, n: 8, k: 8 }), trace([{ prim: 'parallel', loop: 'i' }])));
+  });
+});
