@@ -9,6 +9,7 @@ import { Program, withBody } from '../../ir/program.js';
 import { reductionIdentity } from '../../ir/te.js';
 import { ScheduleContext } from '../context.js';
 import { ScheduleError } from '../errors.js';
+import { affineIn } from '../affine.js';
 import { Footprint, footprint } from '../footprint.js';
 import { LoopSite, findLoop, freshName, replaceLoop } from '../locate.js';
 
@@ -150,6 +151,53 @@ function boxRanges(prefix: string, extent: readonly number[], scope: Scope): [st
   return extent.map((e, d) => [`${prefix}.${d}`, [0, e - 1]]);
 }
 
+/**
+ * True when the loops index the box densely: each loop variable appears in one dimension, and per
+ * dimension the coefficients are the strides of a mixed-radix number (1, e0, e0*e1, ...).
+ */
+function denseBox(indices: readonly Expr[], loops: readonly ForStmt[]): boolean {
+  const vars = new Set(loops.map((l) => l.var));
+  const ext = new Map(loops.map((l) => [l.var, l.extent]));
+  const seen = new Set<string>();
+  for (const idx of indices) {
+    const f = affineIn(idx, vars);
+    if (!f) return false;
+    const terms = [...f.coefs].sort((a, b) => a[1] - b[1]);
+    let stride = 1;
+    for (const [v, c] of terms) {
+      if (c !== stride || seen.has(v)) return false;
+      seen.add(v);
+      stride *= ext.get(v)!;
+    }
+  }
+  return true;
+}
+
+/**
+ * True when an `if` between the top of `body` and the store may skip an element of the tile. A
+ * tail guard that only says "this index is inside the output" skips nothing the write-back's own
+ * bounds check would keep, so it does not count.
+ */
+function guardedStore(body: Stmt, target: Extract<Stmt, { kind: 'store' }>, shape: readonly number[]): boolean {
+  const idx = target.indices.map((e) => canonical(e));
+  const implied = (c: Expr): boolean => {
+    if (c.kind === 'logic' && c.op === 'and') return implied(c.a) && implied(c.b);
+    if (c.kind !== 'cmp' || c.b.kind !== 'const') return false;
+    const d = idx.indexOf(canonical(c.a));
+    if (d < 0) return false;
+    return (c.op === 'lt' && c.b.value >= shape[d]!) || (c.op === 'ge' && c.b.value <= 0);
+  };
+  let found = false;
+  const walk = (s: Stmt, guarded: boolean): void => {
+    if (s === target) found ||= guarded;
+    else if (s.kind === 'if') walk(s.then, guarded || !implied(s.cond));
+    else if (s.kind === 'for' || s.kind === 'alloc') walk(s.body, guarded);
+    else if (s.kind === 'seq') s.body.forEach((x) => walk(x, guarded));
+  };
+  walk(body, false);
+  return found;
+}
+
 /** Top-level statements of the program. */
 function tops(p: Program): readonly Stmt[] {
   return p.body.kind === 'seq' ? p.body.body : [p.body];
@@ -208,9 +256,19 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   if (stores.length > 1) throw new ScheduleError(prim, [atName], `${stores.length} stores to ${buffer} inside ${atName}`, 'place the cache inside one nest');
   const { st, loops } = stores[0]!;
   if (hasReduction && st.accum === 'assign') throw new ScheduleError(prim, [atName], `${atName} is not in the nest that reduces into ${buffer}`, legal());
-  // With a reduction loop outside the tile, each visit holds a partial result: the write-back
-  // then accumulates into the output (BLAS's C += A_panel * B_panel) and the init nest stays.
-  const partial = [...site.enclosing, site.loop].some((l) => l.axis === 'reduce');
+  const threads = site.enclosing.find((l) => l.loopKind.startsWith('thread'));
+  if (scope === 'workgroup' && threads) {
+    throw new ScheduleError(prim, [atName, threads.var], `${atName} is inside thread loop ${threads.var}; a workgroup accumulator there would be written back by every invocation`, 'place it outside the thread loops, or use scope local inside them');
+  }
+  // The write-back may assign finished values only when the tile is exactly what the loops
+  // inside `at` computed, completely: no reduction loop outside, a dense box (no holes left by a
+  // reorder or a fuse), no guard that skips some of its elements. Otherwise each visit holds a
+  // partial result and the write-back accumulates into the output (BLAS's C += A_panel * B_panel),
+  // which is sound for any box because untouched elements add the identity.
+  const partial = [...site.enclosing, site.loop].some((l) => l.axis === 'reduce') || !denseBox(st.indices, loops) || guardedStore(site.loop.body, st, decl.shape);
+  if (partial && st.accum === 'assign') {
+    throw new ScheduleError(prim, [atName], `the tile of ${buffer} inside ${atName} is not a dense, unguarded box, and ${buffer} is not a reduction that could accumulate partial tiles`, 'place the cache where the inner loops index the output directly');
+  }
   if (loadsOf(site.loop.body, buffer).length) throw new ScheduleError(prim, [atName], `${buffer} is also read inside ${atName}`, 'cache a buffer that the nest only accumulates into');
   checkPlacement(prim, site, scope, 'accumulator');
   const sharedBy = collectLoops(site.loop.body).find((l) => l.loopKind === 'parallel');

@@ -44,6 +44,8 @@ export function reorder(p: Program, names: readonly string[]): Program {
   const wanted = names.map((n) => segment.find((l) => l.var === n)!);
   let k = 0;
   const order: ForStmt[] = segment.map((l) => (names.includes(l.var) ? wanted[k++]! : l));
+  const lanes = order.slice(0, -1).find((l) => l.loopKind === 'vectorized') ?? (chain.length > segment.length && order.some((l) => l.loopKind === 'vectorized') ? order.find((l) => l.loopKind === 'vectorized') : undefined);
+  if (lanes) throw new ScheduleError(prim, names, `the new order puts loops inside vectorized loop ${lanes.var}`, 'reorder before vectorizing; a vectorized loop stays innermost');
   const innerBody = segment[segment.length - 1]!.body;
   const nest = order.reduceRight<Stmt>((b, l) => forLoop(l.var, l.extent, b, l.axis, l.loopKind), innerBody);
   return withBody(p, replaceLoop(p.body, outer.loop.var, () => nest));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { checkSchedule, assertIllegal, lowered, nest } from './helpers.js';
+import { assertSameResults, checkSchedule, assertIllegal, lowered, nest } from './helpers.js';
 import { applyTrace } from '../../scheduler/apply.js';
-import { trace } from '../../scheduler/trace.js';
+import { Step, trace } from '../../scheduler/trace.js';
 
 describe('primitive: cacheWrite', () => {
   it('accumulates a tile locally, writes it back once, and folds in the init and the epilogue', () => {
@@ -48,11 +48,33 @@ for k in 0..4:  // reduce
     assert.match(nest(p), /if j\.0 \* 2 \+ C\.local\.w\.1 < 5:\n\s+C\[i, j\.0 \* 2 \+ C\.local\.w\.1\] = C\.local/);
   });
 
+  // Found by the property test: each once made the write-back overwrite elements it never computed.
+  const partialCases: [string, string, Record<string, number>, Step[]][] = [
+    ['a fused, non-affine index', 'gemm', { m: 4, n: 4, k: 2 }, [
+      { prim: 'fuse', outer: 'i', inner: 'j' }, { prim: 'split', loop: 'i.j.fused', factors: [8], tail: 'requireDivisible' },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i.j.fused.0' }]],
+    ['a strided box after a reorder', 'gemm', { m: 4, n: 4, k: 2 }, [
+      { prim: 'split', loop: 'i', factors: [2], tail: 'requireDivisible' }, { prim: 'reorder', loops: ['i.1', 'i.0'] },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i.1' }]],
+    ['a tail guard inside the tile', 'gemv', { m: 6, k: 4 }, [
+      { prim: 'split', loop: 'i', factors: [3], tail: 'requireDivisible' }, { prim: 'split', loop: 'i.1', factors: [2], tail: 'guard' },
+      { prim: 'reorder', loops: ['i.1.1', 'i.1.0', 'i.0'] }, { prim: 'cacheWrite', buffer: 'y', scope: 'local', at: 'i.0' }]],
+  ];
+  for (const [what, op, params, steps] of partialCases) {
+    it(`accumulates partial tiles when the box is not exact: ${what}`, () => {
+      const before = lowered(op, params);
+      const after = applyTrace(before, trace(steps));
+      assert.match(nest(after), /\] \+= [A-Za-z]+\.local\[/, 'write-back accumulates');
+      assertSameResults(before, after);
+    });
+  }
+
   it('rejects a cache outside its producer, an input, a second store, and GPU loops inside a local tile', () => {
     const p = lowered('gemm', { m: 4, n: 4, k: 4 });
     assertIllegal(p, [{ prim: 'cacheWrite', buffer: 'A', scope: 'local', at: 'j' }], /A is not an output of this kernel; outputs: C/);
     assertIllegal(p, [{ prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j.init' }], /j\.init is not in the nest that reduces into C; legal positions: i, j/, ['j.init']);
     assertIllegal(p, [{ prim: 'bind', loop: 'j', axis: 'thread.x' }, { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i' }], /j \(thread\.x\) is inside the local accumulator/, ['i', 'j']);
     assertIllegal(p, [{ prim: 'parallel', loop: 'j' }, { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i' }], /parallel loop j inside i would share the accumulator/);
+    assertIllegal(p, [{ prim: 'bind', loop: 'i', axis: 'thread.y' }, { prim: 'cacheWrite', buffer: 'C', scope: 'workgroup', at: 'j' }], /j is inside thread loop i; a workgroup accumulator there would be written back by every invocation/, ['j', 'i']);
   });
 });

@@ -30,6 +30,7 @@ for k in 0..4:  // reduce
     const p = lowered('gemm', { m: 2, n: 3, k: 4 });
     assertIllegal(p, [{ prim: 'reorder', loops: ['i', 'j.init'] }], /not in the perfect nest below/, ['i', 'j.init']);
     assertIllegal(p, [{ prim: 'reorder', loops: ['i', 'i'] }], /named twice/);
+    assertIllegal(lowered('gemm_bias_relu', { m: 2, n: 3, k: 4 }), [{ prim: 'vectorize', loop: 'j.epi' }, { prim: 'reorder', loops: ['j.epi', 'i.epi'] }], /puts loops inside vectorized loop j\.epi; reorder before vectorizing/);
     assertIllegal(p, [{ prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j' }, { prim: 'reorder', loops: ['k', 'i'] }], /k is not in the perfect nest below i/, ['k', 'i']);
     // A prefix sum: each element reads the one before, so the loop order matters.
     const X = bufferDecl('X', [4, 4], 'f32', 'global', 'output');
