@@ -4,9 +4,10 @@ import { hideBin } from 'yargs/helpers';
 import { InputError } from '../ir/errors.js';
 import { opsCommand } from './commands/ops.js';
 import { showCommand } from './commands/show.js';
+import { runCommand } from './commands/run.js';
 import { reportAndExit } from './errors.js';
 
-const commands = [opsCommand, showCommand];
+const commands = [opsCommand, showCommand, runCommand];
 
 // `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -97,7 +97,8 @@ export function detectCompiler(command = 'cc'): CompilerInfo {
  * known to accept it.
  */
 export function defaultCFlags(cpu: CpuCapabilities, compiler: CompilerInfo): string[] {
-  const flags = ['-O3', '-march=native', '-std=c11'];
+  // ISO C mode turns off multiply-add contraction; kernels want FMA (results stay within tolerance).
+  const flags = ['-O3', '-march=native', '-std=c11', '-ffp-contract=fast'];
   if (cpu.isa === 'avx512' && compiler.family !== 'unknown') flags.push('-mprefer-vector-width=512');
   return flags;
 }

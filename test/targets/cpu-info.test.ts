@@ -159,8 +159,8 @@ describe('targets: compiler', () => {
   it('chooses default cflags by ISA', () => {
     const avx512 = capabilitiesFrom({ cpuinfo: X86_AVX512, cores: 2 });
     const avx2 = capabilitiesFrom({ cpuinfo: X86_AVX2, cores: 2 });
-    assert.deepEqual(defaultCFlags(avx512, GCC), ['-O3', '-march=native', '-std=c11', '-mprefer-vector-width=512']);
-    assert.deepEqual(defaultCFlags(avx2, GCC), ['-O3', '-march=native', '-std=c11']);
+    assert.deepEqual(defaultCFlags(avx512, GCC), ['-O3', '-march=native', '-std=c11', '-ffp-contract=fast', '-mprefer-vector-width=512']);
+    assert.deepEqual(defaultCFlags(avx2, GCC), ['-O3', '-march=native', '-std=c11', '-ffp-contract=fast']);
   });
 
   it('fingerprints are stable and sensitive to cflags', () => {

@@ -1,0 +1,65 @@
+import { Expr, forEachExpr } from '../ir/expr.js';
+import { BufferDecl, Stmt, mapStmt, walkStmt, withLoop } from '../ir/loop.js';
+import { Program, withBody } from '../ir/program.js';
+
+/** Largest scratch tile kept in registers, in elements (32 AVX-512 registers hold 512 floats). */
+export const REGISTER_BUDGET = 512;
+const VECTOR_WIDTHS = [2, 4, 8, 16, 32, 64];
+
+function accessesOf(s: Stmt, name: string): (readonly Expr[])[] {
+  const out: (readonly Expr[])[] = [];
+  walkStmt(s, (x) => {
+    if (x.kind === 'store' && x.buffer === name) out.push(x.indices);
+    const exprs = x.kind === 'store' ? [...x.indices, x.value] : x.kind === 'if' ? [x.cond] : [];
+    for (const e of exprs) forEachExpr(e, (y) => {
+      if (y.kind === 'load' && y.buffer === name) out.push(y.indices);
+    });
+  });
+  return out;
+}
+
+/** Loops a buffer's cache primitive created for it: `C.local.i.*` (init) and `C.local.w.*` (write-back). */
+function isBoxLoop(v: string, name: string): boolean {
+  return v.startsWith(`${name}.i.`) || v.startsWith(`${name}.w.`) || /^\d+$/.test(v.slice(name.length + 1));
+}
+
+/**
+ * Register promotion, part one (before unroll expansion): a small local tile whose accesses in the
+ * compute are constant in every dimension but the last once unrolled loops are expanded, gets its
+ * own initialisation and write-back loops unrolled too, with the last dimension vectorized. After
+ * expansion every access names a fixed row, and the renderer gives each row its own variable.
+ */
+export function planRegisterTiles(p: Program): { program: Program; tiles: Set<string> } {
+  const tiles = new Set<string>();
+  let body = p.body;
+  const candidates: BufferDecl[] = [];
+  walkStmt(p.body, (s) => {
+    if (s.kind === 'alloc' && s.buffer.scope === 'local') candidates.push(s.buffer);
+  });
+  for (const b of candidates) {
+    const size = b.shape.reduce((x, y) => x * y, 1);
+    const last = b.shape[b.shape.length - 1]!;
+    if (size > REGISTER_BUDGET || !VECTOR_WIDTHS.includes(last)) continue;
+    // Loop variables that index the tile: every one but the last dimension's must be unrolled or a box loop.
+    const unrolledOrBox = new Set<string>();
+    walkStmt(body, (s) => {
+      if (s.kind === 'for' && (s.loopKind === 'unrolled' || isBoxLoop(s.var, b.name))) unrolledOrBox.add(s.var);
+    });
+    const ok = accessesOf(body, b.name).every((idx) => idx.slice(0, -1).every((e) => {
+      let fine = true;
+      forEachExpr(e, (x) => {
+        if (x.kind === 'var' && !unrolledOrBox.has(x.name)) fine = false;
+      });
+      return fine;
+    }));
+    if (!ok) continue;
+    tiles.add(b.name);
+    const lastDim = b.shape.length - 1;
+    body = mapStmt(body, (s) => {
+      if (s.kind !== 'for' || !(s.var.startsWith(`${b.name}.i.`) || s.var.startsWith(`${b.name}.w.`)) || s.loopKind !== 'serial') return s;
+      const d = Number(s.var.slice(s.var.lastIndexOf('.') + 1));
+      return withLoop(s, { loopKind: d === lastDim ? 'vectorized' : 'unrolled' });
+    });
+  }
+  return { program: withBody(p, body), tiles };
+}

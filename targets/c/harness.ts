@@ -1,0 +1,66 @@
+import { CKernel } from '../../codegen/c/render.js';
+
+/**
+ * The measuring program linked with a kernel: fills the inputs from a seed with the same
+ * generator as the reference executor (mulberry32, seed*7919 + buffer position), fills outputs
+ * with NaN, runs the kernel once and writes every output to a file for the checker, then, when
+ * asked, times repeated runs after a warm-up and prints the times as JSON.
+ *
+ * usage: kernel <seed> <output-file> <min-seconds> <max-repeats> <warmup>   (min-seconds 0: no timing)
+ */
+export function harnessSource(k: CKernel, positions: readonly number[]): string {
+  const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+  const alloc = k.params.map((p) => `  float *${p.cName} = ls_buffer(${size(p.shape)});`);
+  const fill = k.params.map((p, i) =>
+    p.role === 'input' ? `  ls_fill(${p.cName}, ${size(p.shape)}, (uint32_t)(seed * 7919ull + ${positions[i]}ull));` : `  ls_nan(${p.cName}, ${size(p.shape)});`);
+  const call = `${k.functionName}(${k.params.map((p) => p.cName).join(', ')})`;
+  const write = k.params.filter((p) => p.role === 'output').map((p) => `  if (fwrite(${p.cName}, sizeof(float), ${size(p.shape)}, out) != ${size(p.shape)}) return 3;`);
+  return `
+#include <stdio.h>
+#include <time.h>
+
+static float *ls_buffer(size_t n) {
+  float *p = aligned_alloc(64, ((n * sizeof(float) + 63) / 64) * 64);
+  if (!p) { fprintf(stderr, "out of memory\\n"); exit(4); }
+  return p;
+}
+static void ls_fill(float *p, size_t n, uint32_t a) {
+  for (size_t i = 0; i < n; i++) {
+    a += 0x6d2b79f5u;
+    uint32_t t = a;
+    t = (t ^ (t >> 15)) * (t | 1u);
+    t ^= t + (t ^ (t >> 7)) * (t | 61u);
+    p[i] = (float)((double)(t ^ (t >> 14)) / 4294967296.0 * 2.0 - 1.0);
+  }
+}
+static void ls_nan(float *p, size_t n) { for (size_t i = 0; i < n; i++) p[i] = NAN; }
+static double ls_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+
+int main(int argc, char **argv) {
+  if (argc != 6) { fprintf(stderr, "usage: %s seed out min-seconds max-repeats warmup\\n", argv[0]); return 2; }
+  unsigned long long seed = strtoull(argv[1], 0, 10);
+  double min_seconds = atof(argv[3]);
+  long max_repeats = atol(argv[4]), warmup = atol(argv[5]);
+${alloc.join('\n')}
+${fill.join('\n')}
+  ${call};
+  FILE *out = fopen(argv[2], "wb");
+  if (!out) { perror("output"); return 3; }
+${write.join('\n')}
+  fclose(out);
+  if (min_seconds <= 0) return 0;
+  for (long i = 0; i < warmup; i++) ${call};
+  printf("{\\"times\\":[");
+  double total = 0;
+  for (long r = 0; r < max_repeats && (total < min_seconds || r < 3); r++) {
+    double t0 = ls_now();
+    ${call};
+    double dt = ls_now() - t0;
+    total += dt;
+    printf("%s%.9f", r ? "," : "", dt);
+  }
+  printf("]}\\n");
+  return 0;
+}
+`;
+}

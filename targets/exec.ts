@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+
+export interface ExecResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  readonly error?: string;
+}
+
+/**
+ * Runs a program without a shell (arguments are never parsed by one), with a hard timeout that
+ * kills it with SIGKILL, collecting at most `maxOutput` characters of each stream.
+ */
+export function exec(command: string, args: readonly string[], opts: { cwd?: string; timeoutMs: number; env?: NodeJS.ProcessEnv; maxOutput?: number }): Promise<ExecResult> {
+  const cap = opts.maxOutput ?? 1 << 20;
+  return new Promise((resolve) => {
+    let stdout = '', stderr = '', timedOut = false, settled = false;
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
+    child.stdout.on('data', (d: Buffer) => { if (stdout.length < cap) stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { if (stderr.length < cap) stderr += d.toString(); });
+    const done = (r: ExecResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    child.on('error', (e) => done({ code: null, signal: null, stdout, stderr, timedOut, error: e.message }));
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderr, timedOut }));
+  });
+}
+
+/** Runs tasks with at most `limit` in flight; results keep the order of the tasks. */
+export async function pool<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const out: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      out[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+  return out;
+}

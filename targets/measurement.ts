@@ -1,0 +1,17 @@
+import { TimingStats } from './stats.js';
+
+/** How a candidate's measurement ended. Only `ok` carries a time that may count. */
+export type MeasureStatus = 'ok' | 'compile_error' | 'compile_timeout' | 'crash' | 'run_timeout' | 'wrong_answer';
+export const MEASURE_STATUSES: readonly MeasureStatus[] = ['ok', 'compile_error', 'compile_timeout', 'crash', 'run_timeout', 'wrong_answer'];
+
+export interface Measurement {
+  readonly status: MeasureStatus;
+  /** The compiler's, the runtime's or the checker's words for anything but `ok`. */
+  readonly message?: string;
+  readonly times?: readonly number[];
+  readonly stats?: TimingStats;
+  readonly gflops?: number;
+  /** Largest error against the reference, relative to the output's scale. */
+  readonly maxError?: number;
+  readonly compileSeconds?: number;
+}
