@@ -1,0 +1,97 @@
+/**
+ * GEMM on the CPU: the expert schedule (scheduler/fixtures) on 1 and 2 threads and the naive loop
+ * nest, against OpenBLAS cblas_sgemm measured in the same run under the same protocol (same
+ * inputs, output checked against the same reference, warm-up, repeats, median).
+ *
+ *   npm run bench:gemm-cpu -- [--size 1024] [--min-time 1] [--skip-naive] [--json]
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { lowerWorkload, workload } from '../ir/ops/index.js';
+import { applyTrace } from '../scheduler/apply.js';
+import { expertCpuGemm } from '../scheduler/expert.js';
+import { CpuTarget, ReferenceSpec } from '../targets/c/target.js';
+import { compareOutputs } from '../targets/c/verify.js';
+import { exec } from '../targets/exec.js';
+import { TimingStats, timingStats } from '../targets/stats.js';
+import { table } from '../cli/format.js';
+
+interface Row { kernel: string; threads: number; status: string; stats?: TimingStats; gflops?: number; note?: string }
+
+const BLAS_SOURCE = fileURLToPath(new URL('../../bench/c/openblas-sgemm.c', import.meta.url));
+
+async function openblas(size: number, threads: number, target: CpuTarget, ref: ReferenceSpec, minSeconds: number): Promise<Row> {
+  const dir = await mkdtemp(join(tmpdir(), 'loopsmith-blas-'));
+  try {
+    const bin = join(dir, 'sgemm');
+    const cc = await exec(target.opts.cc, ['-O2', '-o', bin, BLAS_SOURCE, '-lopenblas'], { timeoutMs: 60_000 });
+    if (cc.code !== 0) return { kernel: 'OpenBLAS cblas_sgemm', threads, status: 'unavailable', note: `could not build against OpenBLAS (apt-get install libopenblas-dev): ${cc.stderr.split('\n')[0]}` };
+    const out = join(dir, 'out.bin');
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+    const r = await exec(bin, [size, size, size, target.opts.seed, out, minSeconds, 100000, 3].map(String), { timeoutMs: 600_000, env });
+    if (r.code !== 0) return { kernel: 'OpenBLAS cblas_sgemm', threads, status: 'crash', note: r.stderr };
+    const raw = await readFile(out);
+    const got = { C: new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4) };
+    const cmp = compareOutputs(got, await target.reference(ref.key, ref.unscheduled, ref.flops), size);
+    const j = JSON.parse(r.stdout) as { core: string; times: number[] };
+    const stats = timingStats(j.times);
+    const core = process.env.OPENBLAS_CORETYPE ? `${j.core}, OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}` : j.core;
+    return { kernel: `OpenBLAS cblas_sgemm (${core} kernel)`, threads, status: cmp.ok ? 'ok' : 'wrong_answer', stats, gflops: ref.flops / stats.median / 1e9, ...(cmp.ok ? {} : { note: cmp.message }) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .option('size', { type: 'number', default: 1024, describe: 'M = N = K' })
+    .option('min-time', { type: 'number', default: 1, describe: 'seconds of timed runs per kernel' })
+    .option('skip-naive', { type: 'boolean', default: false, describe: 'leave out the naive loop nest (slow at 1024)' })
+    .option('json', { type: 'boolean', default: false })
+    .strict().help().parseAsync();
+  const n = argv.size;
+  const w = workload('gemm', { m: n, n, k: n });
+  const base = lowerWorkload(w);
+  const expert = applyTrace(base, expertCpuGemm(n, n, n, w.key), { workload: w.key });
+  const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
+  const rows: Row[] = [];
+  const log = (s: string) => { if (!argv.json) process.stderr.write(s + '\n'); };
+  for (const threads of [1, 2]) {
+    const target = new CpuTarget({ threads, minSeconds: argv['min-time'], runTimeoutMs: 600_000 });
+    log(`[${threads} thread${threads > 1 ? 's' : ''}] expert schedule...`);
+    const m = await target.measure(target.candidate(expert), ref);
+    rows.push({ kernel: 'loopsmith expert schedule', threads, status: m.status, ...(m.stats ? { stats: m.stats, gflops: m.gflops! } : {}), ...(m.message ? { note: m.message } : {}) });
+    log(`[${threads} thread${threads > 1 ? 's' : ''}] OpenBLAS...`);
+    rows.push(await openblas(n, threads, target, ref, argv['min-time']));
+    if (threads === 1 && !argv['skip-naive']) {
+      log('[1 thread] naive loop nest...');
+      const naive = new CpuTarget({ threads: 1, minSeconds: 0.1, maxRepeats: 3, warmup: 0, runTimeoutMs: 600_000 });
+      const mn = await naive.measure(naive.candidate(base), ref);
+      rows.push({ kernel: 'naive loop nest (as lowered)', threads: 1, status: mn.status, ...(mn.stats ? { stats: mn.stats, gflops: mn.gflops! } : {}) });
+    }
+  }
+  const blas = (t: number) => rows.find((r) => r.kernel.startsWith('OpenBLAS') && r.threads === t && r.status === 'ok')?.gflops;
+  const cpu = new CpuTarget();
+  if (argv.json) {
+    process.stdout.write(JSON.stringify({ workload: w.key, fingerprint: cpu.fingerprint, rows: rows.map((r) => ({ ...r, ratioToOpenBLAS: r.gflops && blas(r.threads) ? r.gflops / blas(r.threads)! : null })) }, null, 2) + '\n');
+    return;
+  }
+  process.stdout.write(`\nSGEMM ${n}x${n}x${n} on ${cpu.cpu.model} (${cpu.cpu.isa}), ${cpu.compiler.versionLine}, ${cpu.cflags.join(' ')}\n\n`);
+  process.stdout.write(table(['kernel', 'threads', 'status', 'median ms', 'GFLOP/s', 'spread', 'x OpenBLAS'], rows.map((r) => [
+    r.kernel, String(r.threads), r.status,
+    r.stats ? (r.stats.median * 1e3).toFixed(2) : '-', r.gflops ? r.gflops.toFixed(1) : '-',
+    r.stats ? `${(r.stats.spread * 100).toFixed(1)}%` : '-',
+    r.gflops && blas(r.threads) ? `${(r.gflops / blas(r.threads)!).toFixed(2)}x` : '-',
+  ])) + '\n');
+  for (const r of rows) if (r.note) process.stdout.write(`note: ${r.kernel}: ${r.note}\n`);
+  process.stdout.write('\nspread = (p80 - p20) / median over the timed repeats; ratios compare kernels with the same thread count, measured in this run.\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

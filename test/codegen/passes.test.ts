@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { add, div, int, lt, mod, mul, printExpr, variable } from '../../ir/expr.js';
+import { collectLoops } from '../../ir/loop.js';
+import { printProgram } from '../../ir/print.js';
+import { applyTrace } from '../../scheduler/apply.js';
+import { expertCpuGemm } from '../../scheduler/expert.js';
+import { trace } from '../../scheduler/trace.js';
+import { simplifyExpr, TRUE, simplifyProgram } from '../../codegen/simplify.js';
+import { expandUnrolled } from '../../codegen/unroll.js';
+import { planRegisterTiles } from '../../codegen/registers.js';
+import { PASSES, lowerForCodegen } from '../../codegen/lower.js';
+import { Names } from '../../codegen/c/names.js';
+import { assertSameResults, lowered } from '../scheduler/helpers.js';
+
+const i = variable('i'), j = variable('j');
+const ranges = new Map([['i', [0, 7] as const], ['j', [0, 3] as const]]);
+
+describe('codegen pass: simplify-indices / prune-guards', () => {
+  it('folds constants and identities', () => {
+    assert.equal(printExpr(simplifyExpr(add(mul(i, int(1)), int(0)))), 'i');
+    assert.equal(printExpr(simplifyExpr(add(add(i, int(3)), int(-5)))), 'i - 2');
+    assert.equal(printExpr(simplifyExpr(mul(add(int(2), int(3)), j))), '5 * j');
+  });
+
+  it('resolves div and mod whose operand range is known', () => {
+    assert.equal(printExpr(simplifyExpr(div(j, int(4)), ranges)), '0');
+    assert.equal(printExpr(simplifyExpr(mod(j, int(4)), ranges)), 'j');
+    assert.equal(printExpr(simplifyExpr(div(div(i, int(2)), int(2)), ranges)), 'i / 4');
+    assert.equal(printExpr(simplifyExpr(mod(i, int(4)), ranges)), 'i % 4', 'kept when the range exceeds the modulus');
+  });
+
+  it('drops guards that always hold and statements whose guards never do', () => {
+    assert.equal(simplifyExpr(lt(add(i, j), int(11)), ranges), TRUE);
+    const p = applyTrace(lowered('gemv', { m: 7, k: 4 }), trace([
+      { prim: 'split', loop: 'i', factors: [4], tail: 'guard' }, { prim: 'unroll', loop: 'i.0' },
+    ]));
+    const q = simplifyProgram(expandUnrolled(p));
+    // The first copy (rows 0..3) always fits; the second (rows 4..7) keeps its guard.
+    assert.equal(printProgram(q).match(/if /g)!.length, 1);
+    assert.match(printProgram(q), /if 4 \+ i\.1~i\.0=1 < 7:|if i\.1~i\.0=1 \+ 4 < 7:|if i\.1~i\.0=1 < 3:/);
+    assertSameResults(p, q);
+  });
+});
+
+describe('codegen pass: expand-unrolled', () => {
+  it('copies the body once per iteration with constants, keeping loop names unique', () => {
+    const p = applyTrace(lowered('gemm', { m: 2, n: 3, k: 4 }), trace([{ prim: 'unroll', loop: 'i' }]));
+    const q = expandUnrolled(p);
+    const names = collectLoops(q.body).map((l) => l.var);
+    assert.ok(!names.includes('i'));
+    assert.ok(names.includes('j~i=0') && names.includes('j~i=1'));
+    assert.match(printProgram(q), /C\[1, j~i=1\] \+= A\[1, k~i=1\]/);
+    assertSameResults(p, q);
+  });
+});
+
+describe('codegen pass: register-tiles', () => {
+  it('keeps the expert GEMM accumulator in registers and unrolls its init and write-back', () => {
+    const p = applyTrace(lowered('gemm', { m: 64, n: 64, k: 64 }), expertCpuGemm(64, 64, 64));
+    const { program, tiles } = planRegisterTiles(p);
+    assert.deepEqual([...tiles], ['C.local']);
+    const kinds = new Map(collectLoops(program.body).map((l) => [l.var, l.loopKind]));
+    assert.equal(kinds.get('C.local.i.0'), 'unrolled');
+    assert.equal(kinds.get('C.local.w.1'), 'vectorized');
+  });
+
+  it('leaves a tile in memory when a loop indexing its rows is not unrolled', () => {
+    const p = applyTrace(lowered('gemm', { m: 8, n: 8, k: 8 }), trace([
+      { prim: 'split', loop: 'i', factors: [4], tail: 'requireDivisible' },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i.0' },
+    ]));
+    assert.equal(planRegisterTiles(p).tiles.size, 0);
+  });
+
+  it('the whole lowering is a list of named passes that preserve meaning', () => {
+    assert.deepEqual(PASSES.map((x) => x.name), ['simplify-indices', 'register-tiles', 'expand-unrolled', 'prune-guards']);
+    const p = applyTrace(lowered('gemm_bias_relu', { m: 16, n: 32, k: 8 }), trace([
+      { prim: 'split', loop: 'i', factors: [4], tail: 'requireDivisible' },
+      { prim: 'split', loop: 'j', factors: [16], tail: 'requireDivisible' },
+      { prim: 'reorder', loops: ['i.0', 'j.0', 'k', 'i.1', 'j.1'] },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j.0' },
+      { prim: 'unroll', loop: 'i.1' },
+      { prim: 'vectorize', loop: 'j.1' },
+    ]));
+    const logged: string[] = [];
+    const l = lowerForCodegen(p, (name) => logged.push(name));
+    assert.deepEqual(logged, PASSES.map((x) => x.name));
+    assert.ok(l.registerTiles.has('C.local'));
+    assertSameResults(p, l.program);
+  });
+});
+
+describe('C identifiers', () => {
+  it('cannot carry code, keywords or collisions out of IR names', () => {
+    const n = new Names();
+    const evil = n.get('x]; system("rm -rf /"); float y[');
+    assert.match(evil, /^[A-Za-z_][A-Za-z0-9_]*$/);
+    assert.equal(n.get('i.0'), 'i_0');
+    assert.equal(n.get('i_0'), 'i_0_2', 'two IR names never share an identifier');
+    assert.equal(n.get('int'), 'v_int');
+    assert.equal(n.get('ls_fdiv'), 'v_ls_fdiv', 'the ls_ prefix belongs to the generated helpers');
+    assert.equal(n.get('9lives'), 'v_9lives');
+    assert.equal(n.get('i.0'), 'i_0', 'stable for the same name');
+  });
+});
