@@ -1,8 +1,9 @@
 import { TimingStats } from './stats.js';
 
 /** How a candidate's measurement ended. Only `ok` carries a time that may count. */
-export type MeasureStatus = 'ok' | 'compile_error' | 'compile_timeout' | 'crash' | 'run_timeout' | 'wrong_answer';
-export const MEASURE_STATUSES: readonly MeasureStatus[] = ['ok', 'compile_error', 'compile_timeout', 'crash', 'run_timeout', 'wrong_answer'];
+/** `rejected`: the candidate breaks a device limit and was never compiled. */
+export type MeasureStatus = 'ok' | 'rejected' | 'compile_error' | 'compile_timeout' | 'crash' | 'run_timeout' | 'wrong_answer';
+export const MEASURE_STATUSES: readonly MeasureStatus[] = ['ok', 'rejected', 'compile_error', 'compile_timeout', 'crash', 'run_timeout', 'wrong_answer'];
 
 export interface Measurement {
   readonly status: MeasureStatus;
@@ -14,4 +15,6 @@ export interface Measurement {
   /** Largest error against the reference, relative to the output's scale. */
   readonly maxError?: number;
   readonly compileSeconds?: number;
+  /** How the times were taken: the device's timestamps or the host's clock. */
+  readonly clock?: 'gpu-timestamps' | 'wall-clock';
 }

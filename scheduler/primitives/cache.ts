@@ -93,6 +93,9 @@ function checkPlacement(prim: string, site: LoopSite, scope: Scope, what: string
     const gpu = inside.find((l) => isGpuAxis(l.loopKind));
     if (gpu) throw new ScheduleError(prim, [site.loop.var, gpu.var], `${gpu.var} (${gpu.loopKind}) is inside the local ${what}, which is private to one invocation`, 'place a local cache inside the thread loops, or use scope workgroup');
   } else {
+    if (isGpuAxis(site.loop.loopKind)) {
+      throw new ScheduleError(prim, [site.loop.var], `${site.loop.var} is bound to ${site.loop.loopKind}: a workgroup buffer inside it would be shared by invocations that each expect their own`, 'place it at a loop inside the thread loops (such as a reduction loop) or at a workgroup loop');
+    }
     const wg = inside.find((l) => l.loopKind.startsWith('workgroup'));
     if (wg) throw new ScheduleError(prim, [site.loop.var, wg.var], `workgroup loop ${wg.var} is inside the workgroup ${what}`, 'place it inside the workgroup loops');
     const par = [...site.enclosing, site.loop, ...inside].find((l) => l.loopKind === 'parallel' || l.loopKind === 'vectorized');
