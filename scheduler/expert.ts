@@ -52,3 +52,46 @@ export function expertGpuGemm(m: number, n: number, k: number, workload?: string
   ];
   return trace(steps, workload);
 }
+
+/**
+ * GEMM for GPUs that run invocations as SIMD lanes of a CPU (Mesa lavapipe, SwiftShader) or that
+ * punish barriers: no workgroup memory; lanes run along rows of C, so every load of B is uniform
+ * across the workgroup (one load and a broadcast), and each invocation keeps a 2 x 16 register tile.
+ */
+export function expertGpuGemmRegisters(m: number, n: number, k: number, workload?: string): Trace {
+  const ri = fit(2, m), rj = fit(16, n), ti = fit(32, m / ri);
+  void k;
+  const steps: Step[] = [
+    { prim: 'split', loop: 'i', factors: [ti, ri], tail: 'requireDivisible' },
+    { prim: 'split', loop: 'j', factors: [rj], tail: 'requireDivisible' },
+    { prim: 'reorder', loops: ['i.0', 'j.0', 'i.1', 'k', 'i.2', 'j.1'] },
+    { prim: 'bind', loop: 'i.0', axis: 'workgroup.x' },
+    { prim: 'bind', loop: 'j.0', axis: 'workgroup.y' },
+    { prim: 'bind', loop: 'i.1', axis: 'thread.x' },
+    { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i.1' },
+    { prim: 'unroll', loop: 'i.2' },
+    { prim: 'unroll', loop: 'j.1' },
+  ];
+  return trace(steps, workload);
+}
+
+/**
+ * conv2d (NCHW) for GPUs, in the same spirit: one output pixel per invocation along the fused
+ * spatial axis, a register tile of 16 output channels, so every weight load is uniform.
+ */
+export function expertGpuConv2d(out: { n: number; k: number; oh: number; ow: number }, workload?: string): Trace {
+  const pixels = out.oh * out.ow;
+  const t = fit(64, pixels), rk = fit(16, out.k);
+  const steps: Step[] = [
+    { prim: 'fuse', outer: 'oh', inner: 'ow' },
+    { prim: 'split', loop: 'oh.ow.fused', factors: [t], tail: 'requireDivisible' },
+    { prim: 'split', loop: 'k', factors: [rk], tail: 'requireDivisible' },
+    { prim: 'reorder', loops: ['oh.ow.fused.0', 'k.0', 'oh.ow.fused.1', 'rc', 'rh', 'rw', 'k.1'] },
+    { prim: 'bind', loop: 'oh.ow.fused.0', axis: 'workgroup.x' },
+    { prim: 'bind', loop: 'k.0', axis: 'workgroup.y' },
+    { prim: 'bind', loop: 'oh.ow.fused.1', axis: 'thread.x' },
+    { prim: 'cacheWrite', buffer: 'Y', scope: 'local', at: 'oh.ow.fused.1' },
+    { prim: 'unroll', loop: 'k.1' },
+  ];
+  return trace(steps, workload);
+}

@@ -14,11 +14,12 @@ describe('expert GEMM schedules (fixtures)', () => {
       const p = applyTrace(lowered('gemm', { m: size, n: size, k: size }), parseTrace(readFileSync(FIXTURE_DIR + name, 'utf8')));
       const kinds = new Set(collectLoops(p.body).map((l) => l.loopKind));
       if (name.includes('cpu')) for (const k of ['parallel', 'vectorized', 'unrolled']) assert.ok(kinds.has(k as never), `${name} has a ${k} loop`);
+      else if (name.includes('registers')) for (const k of ['workgroup.x', 'thread.x']) assert.ok(kinds.has(k as never), `${name} has a ${k} loop`);
       else for (const k of ['workgroup.x', 'thread.x', 'cooperative']) assert.ok(kinds.has(k as never), `${name} has a ${k} loop`);
     });
   }
 
-  for (const kind of ['cpu', 'gpu']) {
+  for (const kind of ['cpu', 'gpu', 'gpu-registers']) {
     it(`gemm-${kind}-64 computes what the unscheduled GEMM computes`, () => {
       const p = lowered('gemm', { m: 64, n: 64, k: 64 });
       assertSameResults(p, applyTrace(p, parseTrace(readFileSync(`${FIXTURE_DIR}gemm-${kind}-64.json`, 'utf8'))));
