@@ -5,9 +5,10 @@ import { InputError } from '../ir/errors.js';
 import { opsCommand } from './commands/ops.js';
 import { showCommand } from './commands/show.js';
 import { runCommand } from './commands/run.js';
+import { devicesCommand } from './commands/devices.js';
 import { reportAndExit } from './errors.js';
 
-const commands = [opsCommand, showCommand, runCommand];
+const commands = [opsCommand, showCommand, runCommand, devicesCommand];
 
 // `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
