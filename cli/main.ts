@@ -6,9 +6,10 @@ import { opsCommand } from './commands/ops.js';
 import { showCommand } from './commands/show.js';
 import { runCommand } from './commands/run.js';
 import { devicesCommand } from './commands/devices.js';
+import { tuneCommand } from './commands/tune.js';
 import { reportAndExit } from './errors.js';
 
-const commands = [opsCommand, showCommand, runCommand, devicesCommand];
+const commands = [opsCommand, showCommand, runCommand, tuneCommand, devicesCommand];
 
 // `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

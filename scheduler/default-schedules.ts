@@ -1,4 +1,4 @@
-import { ForStmt, Stmt } from '../ir/loop.js';
+import { ForStmt, Stmt, collectLoops, isGpuAxis } from '../ir/loop.js';
 import { Program } from '../ir/program.js';
 import { perfectChain } from './locate.js';
 import { fusedName } from './primitives/fuse.js';
@@ -27,6 +27,8 @@ export function defaultGpuTrace(p: Program, threads = 64, workload?: string): Tr
   const steps: Step[] = [];
   const tops = p.body.kind === 'seq' ? p.body.body : [p.body];
   for (const nest of tops) {
+    // A nest someone already bound keeps its binding.
+    if (collectLoops(nest).some((l) => isGpuAxis(l.loopKind))) continue;
     const loops = outerSpatial(nest);
     if (loops.length === 0) continue;
     let name = loops[0]!.var;

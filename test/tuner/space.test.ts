@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { OPS, lowerWorkload, workload } from '../../ir/ops/index.js';
+import { rng } from '../../ir/random.js';
+import { applyTrace } from '../../scheduler/apply.js';
+import { parseTrace, traceToJSON } from '../../scheduler/trace.js';
+import { structurallyEqual } from '../../ir/hash.js';
+import { ScheduleSpace, SpaceTarget } from '../../tuner/space.js';
+import { divisors, orderedFactorizations, smallestPrime } from '../../tuner/factors.js';
+import { limitViolations, wgslCandidate } from '../../targets/webgpu/target.js';
+import { GpuCapabilities } from '../../targets/webgpu/device.js';
+
+const CPU: SpaceTarget = { kind: 'c', lanes: 16, threads: 2, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 };
+const GPU: SpaceTarget = { kind: 'webgpu', lanes: 1, threads: 1, maxInvocations: 256, maxWorkgroupDim: [256, 256, 64], maxWorkgroupBytes: 16384 };
+const CAPS = { limits: { maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeWorkgroupSizeZ: 64, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 27, maxStorageBuffersPerShaderStage: 8 } } as unknown as GpuCapabilities;
+
+describe('tuner: factor helpers', () => {
+  it('divisors, primes and ordered factorizations', () => {
+    assert.deepEqual(divisors(12), [1, 2, 3, 4, 6, 12]);
+    assert.equal(smallestPrime(49), 7);
+    assert.equal(smallestPrime(1), undefined);
+    assert.equal(orderedFactorizations(8, 3), 10);
+  });
+});
+
+describe('tuner: schedule spaces from any computation', () => {
+  for (const [name, target] of [['CPU', CPU], ['GPU', GPU]] as const) {
+    it(`${name}: random points with a few moves are nearly all valid, for every op, and each is a replayable trace`, () => {
+      let valid = 0, total = 0;
+      for (const op of OPS) {
+        const w = workload(op.name, op.example);
+        const base = lowerWorkload(w);
+        const space = new ScheduleSpace(base, target);
+        assert.ok(space.size() > 1, op.name);
+        const r = rng(op.name.length);
+        for (let i = 0; i < 12; i++) {
+          let p = space.sample(r);
+          for (let j = 0; j < 4; j++) p = space.apply(p, space.actions[Math.floor(r() * space.actions.length)]!) ?? p;
+          const t = space.toTrace(p, w.key);
+          total++;
+          try {
+            const q = applyTrace(base, t);
+            if (target.kind === 'webgpu') assert.deepEqual(limitViolations(wgslCandidate(q).kernel, CAPS), []);
+            assert.ok(structurallyEqual(q, applyTrace(base, parseTrace(traceToJSON(t)))));
+            valid++;
+          } catch (e) {
+            assert.fail(`${op.name}: ${(e as Error).message}\n${traceToJSON(t)}`);
+          }
+        }
+      }
+      console.log(`      ${name}: ${valid} of ${total} sampled points valid`);
+      assert.equal(valid, total);
+    });
+  }
+
+  it('a move of a prime factor keeps the product of the levels', () => {
+    const space = new ScheduleSpace(lowerWorkload(workload('gemm', { m: 64, n: 48, k: 32 })), CPU);
+    const p = space.sample(rng(3));
+    for (const a of space.actions.filter((x) => x.kind === 'move')) {
+      const q = space.apply(p, a);
+      if (!q) continue;
+      const axis = a.kind === 'move' ? a.axis : '';
+      assert.equal(space.levelExtents(q, axis).reduce((x, y) => x * y, 1), space.levelExtents(p, axis).reduce((x, y) => x * y, 1));
+    }
+  });
+
+  it('respects the register budget and the threads per workgroup while sampling', () => {
+    const gpu = new ScheduleSpace(lowerWorkload(workload('gemm', { m: 1024, n: 1024, k: 64 })), GPU);
+    const r = rng(5);
+    for (let i = 0; i < 100; i++) {
+      const p = gpu.sample(r);
+      assert.ok(gpu.withinBudgets(p));
+      const threads = gpu.bound.map((a) => gpu.levelExtents(p, a)[1]!).reduce((x, y) => x * y, 1);
+      assert.ok(threads <= 256);
+    }
+  });
+
+  it('features are normalized to [-1, 1] and have a fixed length', () => {
+    const space = new ScheduleSpace(lowerWorkload(workload('conv2d', OPS.find((o) => o.name === 'conv2d')!.example)), CPU);
+    const r = rng(9);
+    const n = space.features(space.sample(r)).length;
+    for (let i = 0; i < 20; i++) {
+      const f = space.features(space.sample(r));
+      assert.equal(f.length, n);
+      assert.ok(f.every((x) => x >= -1.0001 && x <= 1.0001));
+    }
+  });
+});

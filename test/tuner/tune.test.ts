@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { workload } from '../../ir/ops/index.js';
+import { collectLoops } from '../../ir/loop.js';
+import { Program } from '../../ir/program.js';
+import { Measurement } from '../../targets/measurement.js';
+import { timingStats } from '../../targets/stats.js';
+import { Evaluator } from '../../tuner/evaluate.js';
+import { RecordsDb, validateRecord } from '../../tuner/records.js';
+import { STRATEGIES } from '../../tuner/strategies.js';
+import { tune } from '../../tuner/tune.js';
+
+const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-tune-'));
+
+/**
+ * A stand-in device with a known cost landscape (best: a 64-element register tile, unrolled),
+ * and a trap: some kernels are "fast" but wrong. Deterministic, so the driver can be tested exactly.
+ */
+class StubEvaluator implements Evaluator {
+  readonly kind = 'c' as const;
+  readonly fingerprint = { key: 'cpu:stub', isa: 'avx512', compiler: 'gcc' };
+  readonly spaceTarget = { kind: 'c' as const, lanes: 8, threads: 1, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1] as const, maxWorkgroupBytes: 0 };
+  measured = 0;
+  compatible(): boolean { return true; }
+  async measure(programs: readonly Program[]) {
+    return programs.map((p) => {
+      this.measured++;
+      const loops = collectLoops(p.body);
+      const reg = loops.filter((l) => l.var.endsWith('.2')).reduce((n, l) => n * l.extent, 1);
+      const unrolled = loops.some((l) => l.loopKind === 'unrolled');
+      const seconds = 1e-3 * (1 + 0.3 * Math.abs(Math.log2(reg) - 6) + (unrolled ? 0 : 0.2));
+      const m: Measurement = reg === 2 ? { status: 'wrong_answer', message: 'planted', gflops: 1e9 } : { status: 'ok', times: [seconds, seconds, seconds], stats: timingStats([seconds, seconds, seconds]), gflops: 1 / seconds };
+      return { measurement: m, codeHash: String(this.measured), cached: false };
+    });
+  }
+  async close(): Promise<void> {}
+}
+
+const W = workload('gemm', { m: 64, n: 64, k: 64 });
+
+describe('tuner: the tuning loop', function () {
+  this.timeout(300_000);
+
+  for (const strategy of STRATEGIES) {
+    it(`${strategy}: every measurement is recorded, a wrong kernel is never best, and a rerun resumes`, async () => {
+      const db = new RecordsDb(join(tmp(), 'r.jsonl'));
+      const ev = new StubEvaluator();
+      const r1 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: db, version: 'test', remeasure: 2, earlyStopWindow: 1000 });
+      assert.equal(r1.trials, 40);
+      assert.ok(r1.best, 'found a kernel');
+      assert.equal(r1.best!.measurement.status, 'ok');
+      const lines = readFileSync(db.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+      assert.ok(lines.every(validateRecord));
+      assert.equal(lines.length, r1.measured);
+      assert.ok(r1.curve.every((x, i) => i === 0 || x >= r1.curve[i - 1]!), 'best-so-far never decreases');
+      const before = ev.measured;
+      const r2 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: new RecordsDb(db.path), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      assert.equal(ev.measured, before, 'nothing measured again');
+      assert.equal(r2.resumed, 40);
+      const r3 = await tune(W, ev, { strategy, trials: 50, seed: 3, records: new RecordsDb(db.path), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      assert.equal(r3.trials, 50);
+      assert.ok(ev.measured - before <= 10, 'a larger budget measures only the new trials');
+    });
+  }
+
+  it('flex and sa find the best region of a known landscape', async () => {
+    for (const strategy of ['flex', 'sa'] as const) {
+      const r = await tune(W, new StubEvaluator(), { strategy, trials: 120, seed: 11, records: new RecordsDb(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      assert.ok(r.best!.measurement.gflops! > 0.9 / 1e-3, `${strategy} reached ${r.best!.measurement.gflops}`);
+    }
+  });
+
+  it('stops early when the best stops improving', async () => {
+    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 400, seed: 1, records: new RecordsDb(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 30, earlyStopImprovement: 0.01 });
+    assert.equal(r.stoppedBy, 'no-improvement');
+    assert.ok(r.trials < 400);
+  });
+});
+
+describe('tuner: loopsmith tune on the C target', function () {
+  this.timeout(600_000);
+  const args = (records: string, trials: number) => [MAIN, 'tune', 'gemm', '--m', '64', '--n', '64', '--k', '64', '--target', 'c', '--trials', String(trials), '--min-time', '0.01', '--records', records];
+
+  it('finds a verified kernel faster than the naive one, and a second identical command resumes', () => {
+    const records = join(tmp(), 'r.jsonl');
+    const r = spawnSync(process.execPath, [...args(records, 16), '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { best: { gflops: number }; measured: number; trials: number };
+    assert.ok(j.best.gflops > 0);
+    const naive = spawnSync(process.execPath, [MAIN, 'run', 'gemm', '--m', '64', '--n', '64', '--k', '64', '--json', '--min-time', '0.05'], { encoding: 'utf8' });
+    assert.ok(j.best.gflops > (JSON.parse(naive.stdout) as { gflops: number }).gflops, 'tuned beats naive');
+    const again = spawnSync(process.execPath, [...args(records, 16), '--json'], { encoding: 'utf8' });
+    const k = JSON.parse(again.stdout) as { measured: number; resumed: number };
+    assert.equal(k.measured, 0);
+    assert.equal(k.resumed, 16);
+  });
+
+  it('survives kill -9: no record is lost, a torn line is skipped with a warning, and the rerun resumes', async () => {
+    const records = join(tmp(), 'r.jsonl');
+    const child = spawn(process.execPath, args(records, 200), { stdio: 'ignore' });
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 200));
+      if (existsSync(records) && readFileSync(records, 'utf8').split('\n').length > 6) break;
+    }
+    child.kill('SIGKILL');
+    await new Promise((res) => child.once('exit', res));
+    const text = readFileSync(records, 'utf8');
+    const whole = text.split('\n').slice(0, text.endsWith('\n') ? -1 : -1).filter(Boolean);
+    assert.ok(whole.length >= 5, `records before the kill: ${whole.length}`);
+    for (const line of whole.slice(0, text.endsWith('\n') ? undefined : -1)) assert.ok(validateRecord(JSON.parse(line)));
+    const again = spawnSync(process.execPath, [...args(records, 12), '--json'], { encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    assert.ok(readFileSync(records, 'utf8').startsWith(text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1)), 'earlier records are untouched');
+    const k = JSON.parse(again.stdout) as { resumed: number };
+    assert.ok(k.resumed >= Math.min(12, whole.length - 1));
+  });
+
+  it('bad input gets one line and exit 2', () => {
+    for (const [extra, pattern] of [[['--strategy', 'genetic'], /unknown strategy 'genetic'; strategies: random, sa, q, flex/], [['--trials', '0'], /--trials must be an integer of at least 1/]] as const) {
+      const r = spawnSync(process.execPath, [...args(join(tmp(), 'r.jsonl'), 5), ...extra], { encoding: 'utf8' });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, pattern);
+    }
+  });
+});

@@ -1,0 +1,250 @@
+import { Action, Point, ScheduleSpace } from './space.js';
+import { QLearner } from './qmodel.js';
+
+export const STRATEGIES = ['random', 'sa', 'q', 'flex'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+/** What a strategy learns of a point: its cost (median seconds), Infinity when it failed. */
+export interface Feedback {
+  readonly point: Point;
+  readonly cost: number;
+}
+
+export interface StrategyContext {
+  readonly space: ScheduleSpace;
+  readonly rng: () => number;
+  /** Trials this run may spend: temperature and exploration schedules adapt to it. */
+  readonly budget: number;
+  /** Keys of points already proposed in this run (or measured before it). */
+  readonly seen: Set<string>;
+  /** Best points known before this run (from the records), best first. */
+  readonly warm: readonly Point[];
+  /** A learned value function to start from, and where to keep it. */
+  readonly learner?: QLearner;
+}
+
+export interface Strategy {
+  readonly name: StrategyName;
+  propose(n: number): Point[];
+  feedback(results: readonly Feedback[]): void;
+}
+
+/** A fresh random point (one not seen yet, when such a point can be found). */
+function freshSample(ctx: StrategyContext): Point {
+  let p = ctx.space.sample(ctx.rng);
+  for (let i = 0; i < 50 && ctx.seen.has(ctx.space.key(p)); i++) p = ctx.space.sample(ctx.rng);
+  ctx.seen.add(ctx.space.key(p));
+  return p;
+}
+
+/** A neighbour of `p` by a random applicable move that leads somewhere new. */
+function randomNeighbour(ctx: StrategyContext, p: Point): { point: Point; action: number } | undefined {
+  const { space } = ctx;
+  for (let i = 0; i < 40; i++) {
+    const a = Math.floor(ctx.rng() * space.actions.length);
+    const q = space.apply(p, space.actions[a]!);
+    if (q && !ctx.seen.has(space.key(q))) {
+      ctx.seen.add(space.key(q));
+      return { point: q, action: a };
+    }
+  }
+  return undefined;
+}
+
+/** Moves that apply to `p` and lead to a point not seen yet. */
+function allowedActions(ctx: StrategyContext, p: Point): number[] {
+  const out: number[] = [];
+  ctx.space.actions.forEach((a: Action, i) => {
+    const q = ctx.space.apply(p, a);
+    if (q && !ctx.seen.has(ctx.space.key(q))) out.push(i);
+  });
+  return out;
+}
+
+/** The baseline: independent uniform samples of the space. */
+export class RandomSearch implements Strategy {
+  readonly name = 'random' as const;
+  constructor(private readonly ctx: StrategyContext) {}
+  propose(n: number): Point[] {
+    return Array.from({ length: n }, () => freshSample(this.ctx));
+  }
+  feedback(): void {}
+}
+
+/**
+ * Simulated annealing on relative cost: a neighbour that is slower by a fraction d is accepted
+ * with probability exp(-d / T); T falls geometrically from 0.3 to 0.005 over the trial budget, so
+ * the schedule adapts to however many trials there are. After `patience` trials without a new
+ * best, each chain restarts from one of the best points.
+ */
+export class SimulatedAnnealing implements Strategy {
+  readonly name: StrategyName = 'sa';
+  protected chains: { point: Point; cost: number }[] = [];
+  protected best: { point: Point; cost: number }[] = [];
+  protected trial = 0;
+  private sinceBest = 0;
+  private pending = new Map<string, number>();
+
+  constructor(protected readonly ctx: StrategyContext) {}
+
+  protected temperature(): number {
+    const t = Math.min(1, this.trial / Math.max(1, this.ctx.budget));
+    return 0.3 * Math.pow(0.005 / 0.3, t);
+  }
+
+  propose(n: number): Point[] {
+    const out: Point[] = [];
+    for (let i = 0; i < n; i++) {
+      const chain = this.chains[i % Math.max(1, this.chains.length)];
+      const next = chain ? randomNeighbour(this.ctx, chain.point) : undefined;
+      const p = next?.point ?? (this.ctx.warm.length > i && this.trial === 0 ? this.ctx.warm[i]! : freshSample(this.ctx));
+      this.ctx.seen.add(this.ctx.space.key(p));
+      this.pending.set(this.ctx.space.key(p), i % Math.max(1, n));
+      out.push(p);
+    }
+    return out;
+  }
+
+  feedback(results: readonly Feedback[]): void {
+    for (const r of results) {
+      this.trial++;
+      this.recordBest(r);
+      const slot = this.pending.get(this.ctx.space.key(r.point)) ?? 0;
+      const cur = this.chains[slot];
+      if (!cur) {
+        if (Number.isFinite(r.cost)) this.chains[slot] = { point: r.point, cost: r.cost };
+        continue;
+      }
+      if (!Number.isFinite(r.cost)) continue;
+      const d = (r.cost - cur.cost) / cur.cost;
+      if (d < 0 || this.ctx.rng() < Math.exp(-d / this.temperature())) this.chains[slot] = { point: r.point, cost: r.cost };
+    }
+    const patience = Math.max(10, Math.floor(this.ctx.budget / 10));
+    if (this.sinceBest > patience && this.best.length) {
+      this.chains = this.chains.map((_, i) => ({ ...this.best[i % this.best.length]! }));
+      this.sinceBest = 0;
+    }
+  }
+
+  protected recordBest(r: Feedback): void {
+    if (!Number.isFinite(r.cost)) {
+      this.sinceBest++;
+      return;
+    }
+    const improved = !this.best.length || r.cost < this.best[0]!.cost;
+    this.best.push({ point: r.point, cost: r.cost });
+    this.best.sort((a, b) => a.cost - b.cost);
+    this.best.length = Math.min(this.best.length, 8);
+    this.sinceBest = improved ? 0 : this.sinceBest + 1;
+  }
+}
+
+/**
+ * Q-learning over the neighbour moves: from the current point the learner picks a move
+ * (epsilon-greedy on its value model), the reward is the relative improvement over the point it
+ * moved from (-1 when the move led to a failing point), and the walk continues from the better
+ * of the two.
+ */
+export class QSearch implements Strategy {
+  readonly name: StrategyName = 'q';
+  protected readonly learner: QLearner;
+  protected current?: { point: Point; cost: number };
+  protected best?: { point: Point; cost: number };
+  private readonly origin = new Map<string, { from: Point; fromCost: number; action: number }>();
+
+  constructor(protected readonly ctx: StrategyContext) {
+    if (!ctx.learner) throw new Error('q search needs a learner');
+    this.learner = ctx.learner;
+  }
+
+  /** Where the next walk starts: the current point (q), or a point chosen by annealing (flex). */
+  protected start(_i: number): { point: Point; cost: number } | undefined {
+    return this.current;
+  }
+
+  propose(n: number): Point[] {
+    const out: Point[] = [];
+    for (let i = 0; i < n; i++) {
+      const from = this.start(i);
+      if (!from) {
+        const p = this.ctx.warm[i] && !this.ctx.seen.has(this.ctx.space.key(this.ctx.warm[i]!)) ? this.ctx.warm[i]! : freshSample(this.ctx);
+        this.ctx.seen.add(this.ctx.space.key(p));
+        out.push(p);
+        continue;
+      }
+      const allowed = allowedActions(this.ctx, from.point);
+      if (!allowed.length) {
+        out.push(freshSample(this.ctx));
+        continue;
+      }
+      const a = this.learner.act(this.ctx.space.features(from.point), allowed);
+      const p = this.ctx.space.apply(from.point, this.ctx.space.actions[a]!)!;
+      this.ctx.seen.add(this.ctx.space.key(p));
+      this.origin.set(this.ctx.space.key(p), { from: from.point, fromCost: from.cost, action: a });
+      out.push(p);
+    }
+    return out;
+  }
+
+  feedback(results: readonly Feedback[]): void {
+    for (const r of results) {
+      const o = this.origin.get(this.ctx.space.key(r.point));
+      if (o) {
+        const valid = Number.isFinite(r.cost);
+        const reward = valid ? Math.max(-1, Math.min(1, o.fromCost / r.cost - 1)) : -1;
+        this.learner.observe({ features: this.ctx.space.features(o.from), action: o.action, reward, next: this.ctx.space.features(r.point), valid });
+      }
+      if (!Number.isFinite(r.cost)) continue;
+      if (!this.best || r.cost < this.best.cost) this.best = { point: r.point, cost: r.cost };
+      this.onMeasured(r);
+    }
+  }
+
+  protected onMeasured(r: Feedback): void {
+    if (!this.current || r.cost < this.current.cost || this.ctx.rng() < 0.1) this.current = { point: r.point, cost: r.cost };
+  }
+}
+
+/**
+ * FlexTensor's combination: annealing chooses where to start (a pool of measured points, each
+ * picked with Boltzmann weight exp(-relative cost / T)), the Q-learner chooses which way to walk.
+ */
+export class FlexSearch extends QSearch {
+  override readonly name: StrategyName = 'flex';
+  private pool: { point: Point; cost: number }[] = [];
+  private trial = 0;
+
+  protected override start(_i: number): { point: Point; cost: number } | undefined {
+    if (!this.pool.length) return undefined;
+    const t = 0.3 * Math.pow(0.005 / 0.3, Math.min(1, this.trial / Math.max(1, this.ctx.budget)));
+    const best = this.pool[0]!.cost;
+    const w = this.pool.map((p) => Math.exp(-(p.cost / best - 1) / t));
+    let x = this.ctx.rng() * w.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < w.length; i++) {
+      x -= w[i]!;
+      if (x <= 0) return this.pool[i];
+    }
+    return this.pool[0];
+  }
+
+  protected override onMeasured(r: Feedback): void {
+    this.trial++;
+    this.pool.push({ point: r.point, cost: r.cost });
+    this.pool.sort((a, b) => a.cost - b.cost);
+    this.pool.length = Math.min(this.pool.length, 16);
+  }
+
+  override feedback(results: readonly Feedback[]): void {
+    for (const r of results) if (!Number.isFinite(r.cost)) this.trial++;
+    super.feedback(results);
+  }
+}
+
+export function makeStrategy(name: StrategyName, ctx: StrategyContext): Strategy {
+  switch (name) {
+    case 'random': return new RandomSearch(ctx);
+    case 'sa': return new SimulatedAnnealing(ctx);
+    case 'q': return new QSearch(ctx);
+    case 'flex': return new FlexSearch(ctx);
+  }
+}
