@@ -18,9 +18,13 @@ function accessesOf(s: Stmt, name: string): (readonly Expr[])[] {
   return out;
 }
 
-/** Loops a buffer's cache primitive created for it: `C.local.i.*` (init) and `C.local.w.*` (write-back). */
+/**
+ * Loops cacheWrite created for a tile, `C.local.i.*` (init) and `C.local.w.*` (write-back): this
+ * pass unrolls them itself. (A cacheRead copy nest is not among them, so a packed input is only
+ * promoted when its copy loops were unrolled by the schedule.)
+ */
 function isBoxLoop(v: string, name: string): boolean {
-  return v.startsWith(`${name}.i.`) || v.startsWith(`${name}.w.`) || /^\d+$/.test(v.slice(name.length + 1));
+  return v.startsWith(`${name}.i.`) || v.startsWith(`${name}.w.`);
 }
 
 /**

@@ -20,6 +20,14 @@ export interface Evaluator {
 
 const hashOf = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
+function renderSafely<T>(f: () => T): { ok: true; value: T } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: f() };
+  } catch (e) {
+    return { ok: false, message: `internal code generation error (please report): ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
 /** The C target: candidates compile in parallel, one compiler per core, then run one at a time. */
 export class CpuEvaluator implements Evaluator {
   readonly kind = 'c' as const;
@@ -39,7 +47,16 @@ export class CpuEvaluator implements Evaluator {
   }
 
   async measure(programs: readonly Program[], ref: ReferenceSpec) {
-    const cands = programs.map((p) => this.target.candidate(p));
+    // A code generator that fails on one candidate costs that candidate, not the tuning run.
+    const rendered = programs.map((p) => renderSafely(() => this.target.candidate(p)));
+    const broken = rendered.map((r, i) => (r.ok ? undefined : { measurement: { status: 'compile_error' as const, message: r.message }, codeHash: `error-${i}`, cached: false }));
+    if (broken.every((b) => b)) return broken.map((b) => b!);
+    const okIdx = rendered.map((r, i) => (r.ok ? i : -1)).filter((i) => i >= 0);
+    const measured = await this.measureRendered(okIdx.map((i) => (rendered[i] as { ok: true; value: ReturnType<CpuTarget['candidate']> }).value), ref);
+    return rendered.map((_, i) => broken[i] ?? measured[okIdx.indexOf(i)]!);
+  }
+
+  private async measureRendered(cands: ReturnType<CpuTarget['candidate']>[], ref: ReferenceSpec) {
     const hashes = cands.map((c) => hashOf(c.source + this.target.opts.threads));
     const fresh = [...new Set(hashes.filter((h) => !this.seen.has(h)))];
     const firstIndex = fresh.map((h) => hashes.indexOf(h));
@@ -83,7 +100,12 @@ export class GpuEvaluator implements Evaluator {
   async measure(programs: readonly Program[], ref: ReferenceSpec) {
     const out: { measurement: Measurement; codeHash: string; cached: boolean }[] = [];
     for (const p of programs) {
-      const c = this.target.candidate(p);
+      const r = renderSafely(() => this.target.candidate(p));
+      if (!r.ok) {
+        out.push({ measurement: { status: 'compile_error', message: r.message }, codeHash: 'error', cached: false });
+        continue;
+      }
+      const c = r.value;
       const h = hashOf(c.kernel.source + JSON.stringify(c.kernel.entries));
       const cached = this.seen.has(h);
       if (!cached) this.seen.set(h, await this.target.measure(c, ref));

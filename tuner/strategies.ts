@@ -215,6 +215,11 @@ export class FlexSearch extends QSearch {
   private trial = 0;
 
   protected override start(_i: number): { point: Point; cost: number } | undefined {
+    // Seed the pool with a spread of random points (a tenth of the budget), and keep exploring a
+    // little: fresh samples with a probability that falls from 30 % to 5 % over the budget.
+    const progress = Math.min(1, this.trial / Math.max(1, this.ctx.budget));
+    if (this.pool.length < Math.max(4, Math.floor(this.ctx.budget / 10)) && this.trial < this.ctx.budget / 10) return undefined;
+    if (this.ctx.rng() < 0.05 + 0.25 * (1 - progress)) return undefined;
     if (!this.pool.length) return undefined;
     const t = 0.3 * Math.pow(0.005 / 0.3, Math.min(1, this.trial / Math.max(1, this.ctx.budget)));
     const best = this.pool[0]!.cost;

@@ -103,3 +103,19 @@ describe('C identifiers', () => {
     assert.equal(n.get('i.0'), 'i_0', 'stable for the same name');
   });
 });
+
+describe('codegen: register tiles only where every access can name a row', () => {
+  it('does not promote a packed input whose copy loops are not unrolled (found by the search bench)', async () => {
+    const { renderC } = await import('../../codegen/c/render.js');
+    const p = applyTrace(lowered('gemm', { m: 8, n: 16, k: 8 }), trace([
+      { prim: 'split', loop: 'k', factors: [4], tail: 'requireDivisible' },
+      { prim: 'reorder', loops: ['i', 'k.0', 'k.1', 'j'] },
+      { prim: 'cacheRead', buffer: 'B', scope: 'local', at: 'k.0' },
+      { prim: 'unroll', loop: 'k.1' },
+      { prim: 'vectorize', loop: 'j' },
+    ]));
+    const l = lowerForCodegen(p);
+    assert.ok(!l.registerTiles.has('B.local'));
+    assert.doesNotThrow(() => renderC(l));
+  });
+});

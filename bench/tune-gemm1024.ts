@@ -1,0 +1,51 @@
+/**
+ * Tune SGEMM 1024^3 single-threaded with `flex` under a time budget (default 15 minutes), then
+ * measure the best kernel and OpenBLAS in the same run.
+ *
+ *   npm run bench:tune-gemm1024 -- [--minutes 15] [--records path]
+ */
+import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { lowerWorkload, workload } from '../ir/ops/index.js';
+import { applyTrace } from '../scheduler/apply.js';
+import { traceToTypeScript } from '../scheduler/trace.js';
+import { CpuTarget, ReferenceSpec } from '../targets/c/target.js';
+import { CpuEvaluator } from '../tuner/evaluate.js';
+import { RecordsDb } from '../tuner/records.js';
+import { tune } from '../tuner/tune.js';
+import { openblas } from './openblas.js';
+
+async function main(): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .option('minutes', { type: 'number', default: 15 })
+    .option('trials', { type: 'number', default: 1000 })
+    .option('records', { type: 'string', default: join(mkdtempSync(join(tmpdir(), 'loopsmith-t1024-')), 'r.jsonl') })
+    .strict().help().parseAsync();
+  const w = workload('gemm', { m: 1024, n: 1024, k: 1024 });
+  const base = lowerWorkload(w);
+  const target = new CpuTarget({ threads: 1, minSeconds: 0.2, runTimeoutMs: 120_000 });
+  const t0 = performance.now();
+  const r = await tune(w, new CpuEvaluator(target), {
+    strategy: 'flex', trials: argv.trials, timeBudgetSeconds: argv.minutes * 60, seed: 1, records: new RecordsDb(argv.records), version: 'bench',
+    earlyStopWindow: 1e9,
+    onProgress: (p) => { if (p.trial % 10 === 0) process.stderr.write(`trial ${p.trial}: best ${p.bestGflops?.toFixed(1)} GFLOP/s after ${p.elapsedSeconds.toFixed(0)} s\n`); },
+  });
+  const minutes = (performance.now() - t0) / 60000;
+  if (!r.best) throw new Error('no verified kernel found');
+  const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
+  const final = new CpuTarget({ threads: 1, minSeconds: 1 });
+  const mine = await final.measure(final.candidate(applyTrace(base, r.best.trace)), ref);
+  const blas = await openblas(1024, 1, final, ref, 1);
+  process.stdout.write(`\nflex, ${r.trials} trials (${r.measured} measured) in ${minutes.toFixed(1)} min, stopped by ${r.stoppedBy}\n`);
+  process.stdout.write(`tuned kernel: ${mine.gflops?.toFixed(1)} GFLOP/s (spread ${((mine.stats?.spread ?? 0) * 100).toFixed(1)} %)\n`);
+  process.stdout.write(`${blas.kernel}: ${blas.gflops?.toFixed(1)} GFLOP/s (spread ${((blas.stats?.spread ?? 0) * 100).toFixed(1)} %)\n`);
+  process.stdout.write(`ratio: ${mine.gflops && blas.gflops ? (mine.gflops / blas.gflops).toFixed(2) : '-'}x OpenBLAS, single thread, same run\n\nschedule:\n${traceToTypeScript(r.best.trace)}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
