@@ -1,0 +1,90 @@
+import { writeFileSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { InputError } from '../../ir/errors.js';
+import { DEFAULT_RECORDS_PATH, RecordsDb, TuningRecord } from '../../tuner/records.js';
+import { table } from '../format.js';
+
+const ACTIONS = ['list', 'best', 'export', 'merge', 'prune'] as const;
+
+function bestPerWorkload(rs: readonly TuningRecord[]): TuningRecord[] {
+  const best = new Map<string, TuningRecord>();
+  for (const r of rs) {
+    if (r.outcome.status !== 'ok' || !(r.outcome.gflops! > 0)) continue;
+    const k = `${r.workload.key}|${r.target.fingerprint.key}`;
+    const cur = best.get(k);
+    if (!cur || r.outcome.gflops! > cur.outcome.gflops!) best.set(k, r);
+  }
+  return [...best.values()].sort((a, b) => a.workload.key.localeCompare(b.workload.key));
+}
+
+export function recordsCommand(y: Argv): Argv {
+  return y.command(
+    'records <action> [files..]',
+    'Inspect and share tuning records: list, best, export, merge, prune',
+    (a) => a
+      .positional('action', { type: 'string', describe: `${ACTIONS.join(' | ')}` })
+      .positional('files', { type: 'string', array: true, describe: 'merge: records files to merge into --records' })
+      .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'the records file' })
+      .option('out', { type: 'string', describe: 'export: file to write (default: stdout)' })
+      .option('workload', { type: 'string', describe: 'only records of this workload key' })
+      .option('json', { type: 'boolean', describe: 'machine-readable output' })
+      .example('$0 records list', 'a table of every measured candidate')
+      .example('$0 records best', 'the best kernel per workload and device')
+      .example('$0 records export --out best.jsonl', 'the best records only, to share with machines of the same kind')
+      .example('$0 records merge other-machine.jsonl', 'add another file\'s records (duplicates are skipped)')
+      .example('$0 records prune', 'drop failed candidates (a copy of the old file is kept as <file>.bak)'),
+    (argv) => {
+      const action = String(argv.action);
+      if (!(ACTIONS as readonly string[]).includes(action)) throw new InputError(`unknown records action '${action}'; actions: ${ACTIONS.join(', ')}`);
+      const db = new RecordsDb(String(argv.records));
+      const { records, warnings } = db.load();
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+      const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
+      const row = (r: TuningRecord) => [r.id, r.workload.key, r.target.fingerprint.key, r.strategy, String(r.trial), r.outcome.status, r.outcome.gflops ? r.outcome.gflops.toFixed(2) : '-'];
+      const headers = ['id', 'workload', 'device', 'strategy', 'trial', 'status', 'GFLOP/s'];
+      switch (action) {
+        case 'list':
+          if (argv.json) process.stdout.write(JSON.stringify(mine, null, 2) + '\n');
+          else process.stdout.write(table(headers, mine.map(row)) + `\n${mine.length} records in ${db.path}\n`);
+          return;
+        case 'best': {
+          const best = bestPerWorkload(mine);
+          if (argv.json) process.stdout.write(JSON.stringify(best, null, 2) + '\n');
+          else process.stdout.write(table(headers, best.map(row)) + '\n');
+          return;
+        }
+        case 'export': {
+          const text = bestPerWorkload(mine).map((r) => JSON.stringify(r)).join('\n') + '\n';
+          if (argv.out) writeFileSync(String(argv.out), text);
+          else process.stdout.write(text);
+          return;
+        }
+        case 'merge': {
+          const files = (argv.files as string[] | undefined) ?? [];
+          if (!files.length) throw new InputError('merge needs one or more records files: loopsmith records merge other.jsonl');
+          const have = new Set(records.map((r) => r.id));
+          let added = 0;
+          for (const f of files) {
+            const other = new RecordsDb(f).load();
+            for (const w of other.warnings) process.stderr.write(`warning: ${w}\n`);
+            for (const r of other.records) {
+              if (have.has(r.id)) continue;
+              db.append(r);
+              have.add(r.id);
+              added++;
+            }
+          }
+          process.stdout.write(`merged ${added} new records into ${db.path}\n`);
+          return;
+        }
+        case 'prune': {
+          const keep = records.filter((r) => r.outcome.status === 'ok');
+          writeFileSync(`${db.path}.bak`, records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : ''));
+          writeFileSync(db.path, keep.map((r) => JSON.stringify(r)).join('\n') + (keep.length ? '\n' : ''));
+          process.stdout.write(`kept ${keep.length} of ${records.length} records (dropped ${records.length - keep.length} failed); previous file saved as ${db.path}.bak\n`);
+          return;
+        }
+      }
+    },
+  );
+}

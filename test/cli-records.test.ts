@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RecordsDb, TuningRecord, recordId } from '../tuner/records.js';
+import { assertBadInput, cli } from './cli.test.js';
+
+function rec(id: string, gflops: number, status = 'ok', device = 'cpu:a'): TuningRecord {
+  return {
+    format: 1, id: recordId(id), workload: { key: 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32', op: 'gemm', params: { m: 8, n: 8, k: 8 }, dtype: 'f32' },
+    target: { kind: 'c', fingerprint: { key: device } }, trace: { version: 1, steps: [] }, traceHash: id,
+    outcome: { status, gflops, median: 1 / gflops }, strategy: 'flex', seed: 1, trial: 0, timestamp: new Date(0).toISOString(), loopsmith: 'test',
+  };
+}
+
+describe('cli: records', function () {
+  this.timeout(60_000);
+  const dir = mkdtempSync(join(tmpdir(), 'loopsmith-records-cli-'));
+  const mine = join(dir, 'mine.jsonl'), theirs = join(dir, 'theirs.jsonl');
+  const a = new RecordsDb(mine);
+  a.append(rec('x', 5));
+  a.append(rec('y', 9));
+  a.append(rec('z', 1e6, 'wrong_answer'));
+  const b = new RecordsDb(theirs);
+  b.append(rec('y', 9));
+  b.append(rec('w', 12, 'ok', 'cpu:b'));
+
+  it('best shows one kernel per workload and device, never a failed one', () => {
+    const j = JSON.parse(cli('records', 'best', '--records', mine, '--json').stdout) as TuningRecord[];
+    assert.deepEqual(j.map((r) => r.outcome.gflops), [9]);
+  });
+
+  it('merge adds only records it does not have', () => {
+    const r = cli('records', 'merge', theirs, '--records', mine);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /merged 1 new records/);
+    assert.equal(new RecordsDb(mine).load().records.length, 4);
+  });
+
+  it('export writes the best records only; prune drops failed ones and keeps a backup', () => {
+    const out = join(dir, 'best.jsonl');
+    assert.equal(cli('records', 'export', '--records', mine, '--out', out).code, 0);
+    assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 2);
+    const r = cli('records', 'prune', '--records', mine);
+    assert.match(r.stdout, /kept 3 of 4 records/);
+    assert.equal(new RecordsDb(`${mine}.bak`).load().records.length, 4);
+  });
+
+  it('an unknown action is one line and exit 2', () => {
+    assertBadInput(cli('records', 'shred', '--records', mine), /unknown records action 'shred'; actions: list, best, export, merge, prune/);
+  });
+});
