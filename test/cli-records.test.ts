@@ -50,3 +50,20 @@ describe('cli: records', function () {
     assertBadInput(cli('records', 'shred', '--records', mine), /unknown records action 'shred'; actions: list, best, export, merge, prune/);
   });
 });
+
+describe('cli: compare', function () {
+  this.timeout(120_000);
+  it('measures schedules in the same run and tests the difference against the first', () => {
+    const fixture = new URL('../../scheduler/fixtures/gemm-cpu-64.json', import.meta.url).pathname;
+    const r = cli('compare', 'gemm', '--m', '64', '--n', '64', '--k', '64', '--schedules', 'naive', fixture, '--rounds', '4', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { rows: { schedule: string; status: string; speedup: number; pValue?: number }[] };
+    assert.equal(j.rows.length, 2);
+    assert.ok(j.rows.every((x) => x.status === 'ok'));
+    assert.equal(j.rows[0]!.speedup, 1);
+    assert.ok(j.rows[1]!.pValue! >= 0 && j.rows[1]!.pValue! <= 1);
+  });
+  it('an unknown schedule is one line and exit 2', () => {
+    assertBadInput(cli('compare', 'gemm', '--m', '8', '--n', '8', '--k', '8', '--schedules', 'naive', 'nonsense', '--records', join(mkdtempSync(join(tmpdir(), 'x-')), 'r.jsonl')), /schedule 'nonsense' is not a file, a record id/);
+  });
+});

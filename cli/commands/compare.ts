@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { median, permutationTest, quantile } from 'simple-statistics';
+import { InputError } from '../../ir/errors.js';
+import { lowerWorkload } from '../../ir/ops/index.js';
+import { applyTrace } from '../../scheduler/apply.js';
+import { defaultGpuTrace } from '../../scheduler/default-schedules.js';
+import { Trace, trace } from '../../scheduler/trace.js';
+import { CpuTarget } from '../../targets/c/target.js';
+import { dispose } from '../../targets/c/build.js';
+import { WebGpuTarget } from '../../targets/webgpu/target.js';
+import { Measurement } from '../../targets/measurement.js';
+import { DEFAULT_RECORDS_PATH, RecordsDb } from '../../tuner/records.js';
+import { loadSchedule } from '../schedule-file.js';
+import { workloadFromArgv } from '../params.js';
+import { table } from '../format.js';
+
+export function compareCommand(y: Argv): Argv {
+  return y.command(
+    'compare <op>',
+    'Measure several schedules of one workload in the same run, interleaved, and say which differences are real',
+    (a) => a
+      .positional('op', { type: 'string', describe: 'operator name (see `loopsmith ops`)' })
+      .option('schedules', { type: 'string', array: true, default: ['naive', 'best'], describe: 'each a trace file, a record id, `naive`, `default` or `best`; the first is the baseline' })
+      .option('target', { type: 'string', default: 'c', describe: 'c or webgpu' })
+      .option('rounds', { type: 'string', default: '7', describe: 'interleaved rounds: each round times every schedule once' })
+      .option('threads', { type: 'string', default: '1', describe: 'C target: OpenMP threads' })
+      .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file for `best` and record ids' })
+      .option('json', { type: 'boolean', describe: 'machine-readable output' })
+      .option('dtype', { type: 'string', default: 'f32', describe: 'element type' })
+      .example('$0 compare gemm --m 512 --n 512 --k 512 --schedules naive best', 'the tuned kernel against the naive loop nest')
+      .example('$0 compare gemm --m 256 --n 256 --k 256 --schedules scheduler/fixtures/gemm-cpu-256.json best', 'a hand-written schedule against the tuned one')
+      .epilogue('Each round measures every schedule once (round-robin), so drift in the machine hits all alike. "significant" is a two-sided permutation test on the per-round medians against the baseline, p < 0.05.'),
+    async (argv) => {
+      const target = String(argv.target);
+      if (target !== 'c' && target !== 'webgpu') throw new InputError(`unknown target '${target}'; targets: c, webgpu`);
+      const rounds = Number(argv.rounds);
+      if (!Number.isInteger(rounds) || rounds < 3) throw new InputError(`--rounds must be an integer of at least 3, got '${String(argv.rounds)}'`);
+      const w = workloadFromArgv(argv, ['schedules', 'target', 'rounds', 'threads', 'records']);
+      const base = lowerWorkload(w);
+      const db = new RecordsDb(String(argv.records));
+      const cpu = target === 'c' ? new CpuTarget({ threads: Number(argv.threads), minSeconds: 0.02, warmup: 1 }) : undefined;
+      const gpu = target === 'webgpu' ? new WebGpuTarget({ minSeconds: 0.02, warmup: 1 }) : undefined;
+      const cleanup: (() => Promise<void>)[] = [];
+      try {
+        const fp = cpu ? cpu.fingerprint.key : (await gpu!.open(), gpu!.fingerprint.key);
+        const resolve = (spec: string): Trace => {
+          if (spec === 'naive') return trace([], w.key);
+          if (spec === 'default') return target === 'webgpu' ? defaultGpuTrace(base, 64, w.key) : trace([], w.key);
+          if (spec === 'best') {
+            const b = db.best(w.key, fp);
+            if (!b) throw new InputError(`no tuning record for ${w.key} on this device in ${db.path}; run \`loopsmith tune\` first or name a trace file`);
+            return b.trace as Trace;
+          }
+          if (existsSync(spec)) return loadSchedule(spec);
+          const r = db.load().records.find((x) => x.id === spec);
+          if (!r) throw new InputError(`schedule '${spec}' is not a file, a record id in ${db.path}, naive, default or best`);
+          if (r.workload.key !== w.key) throw new InputError(`record ${spec} is for ${r.workload.key}, not ${w.key}`);
+          return r.trace as Trace;
+        };
+        const specs = (argv.schedules as string[]).map(String);
+        const programs = specs.map((s) => applyTrace(base, resolve(s), { workload: w.key }));
+        const ref = { key: w.key, unscheduled: base, flops: w.flops };
+        const perRound: number[][] = specs.map(() => []);
+        const status: (Measurement | undefined)[] = specs.map(() => undefined);
+        // Compiled once; every round runs the same binaries.
+        const cands = cpu ? programs.map((p) => cpu.candidate(p)) : [];
+        const bins = cpu ? await cpu.compileAll(cands) : [];
+        cleanup.push(() => Promise.all(bins.map(dispose)).then(() => undefined));
+        const measureOnce = async (i: number): Promise<Measurement> => (cpu ? cpu.measure(cands[i]!, ref, bins[i]) : gpu!.measure(gpu!.candidate(programs[i]!), ref));
+        for (let r = 0; r < rounds; r++) {
+          if (!argv.json) process.stderr.write(`\rround ${r + 1}/${rounds}`);
+          for (let i = 0; i < specs.length; i++) {
+            if (status[i] && status[i]!.status !== 'ok') continue;
+            const m = await measureOnce(i);
+            status[i] = m;
+            if (m.status === 'ok') perRound[i]!.push(m.stats!.median);
+          }
+        }
+        if (!argv.json) process.stderr.write('\n');
+        const baseTimes = perRound[0]!;
+        const rows = specs.map((s, i) => {
+          const ts = perRound[i]!;
+          if (!ts.length) return { schedule: s, status: status[i]?.status ?? 'not run', message: status[i]?.message };
+          const med = median(ts);
+          const p = i === 0 || baseTimes.length < 3 ? undefined : permutationTest(ts, baseTimes, 'two_side', 2000);
+          return {
+            schedule: s, status: 'ok', median: med, spread: (quantile(ts, 0.8) - quantile(ts, 0.2)) / med, gflops: w.flops / med / 1e9,
+            speedup: baseTimes.length ? median(baseTimes) / med : undefined, pValue: p, significant: p === undefined ? undefined : p < 0.05,
+          };
+        });
+        if (argv.json) {
+          process.stdout.write(JSON.stringify({ workload: w.key, target, device: fp, rounds, rows }, null, 2) + '\n');
+          return;
+        }
+        process.stdout.write(`${w.key} on ${target} (${fp}), ${rounds} interleaved rounds\n\n`);
+        process.stdout.write(table(['schedule', 'status', 'median ms', 'spread', 'GFLOP/s', 'speedup', 'vs first'], rows.map((r) => [
+          r.schedule, r.status, 'median' in r && r.median ? (r.median * 1e3).toFixed(3) : '-', 'spread' in r && r.spread !== undefined ? `${(r.spread * 100).toFixed(1)}%` : '-',
+          'gflops' in r && r.gflops ? r.gflops.toFixed(2) : '-', 'speedup' in r && r.speedup ? `${r.speedup.toFixed(2)}x` : '-',
+          'pValue' in r && r.pValue !== undefined ? `${r.significant ? 'significant' : 'within noise'} (p=${r.pValue.toFixed(3)})` : 'baseline',
+        ])) + '\n');
+        for (const r of rows) if ('message' in r && r.message) process.stdout.write(`note: ${r.schedule}: ${r.message}\n`);
+        if (rows.some((r) => r.status !== 'ok')) process.exitCode = 1;
+      } finally {
+        for (const c of cleanup) await c();
+        await gpu?.close();
+      }
+    },
+  );
+}
