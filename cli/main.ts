@@ -10,9 +10,10 @@ import { tuneCommand } from './commands/tune.js';
 import { emitCommand } from './commands/emit.js';
 import { recordsCommand } from './commands/records.js';
 import { compareCommand } from './commands/compare.js';
+import { buildCommand } from './commands/build.js';
 import { reportAndExit } from './errors.js';
 
-const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, recordsCommand, devicesCommand];
+const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, devicesCommand];
 
 // `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -43,6 +43,7 @@ export function cArtifacts(p: Program, info: ArtifactInfo): Artifacts {
     ' * Buffers (caller-allocated, non-overlapping):',
     ...shapeDoc(p),
     k.usesOpenMP ? ' * Parallel loops use OpenMP: compile with -fopenmp (without it they run serially).' : ' * No dependency beyond libc and libm.',
+    ` * Vector code is sized for ${info.lanes} f32 lanes, as on the machine it was tuned for: compile with -O3 -march=native there.`,
     ' */',
     proto,
     '',
