@@ -17,10 +17,15 @@ export function exec(command: string, args: readonly string[], opts: { cwd?: str
   const cap = opts.maxOutput ?? 1 << 20;
   return new Promise((resolve) => {
     let stdout = '', stderr = '', timedOut = false, settled = false;
-    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+    // Its own process group, so a timeout kills what it started too (the compiler driver's cc1).
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, opts.timeoutMs);
     child.stdout.on('data', (d: Buffer) => { if (stdout.length < cap) stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { if (stderr.length < cap) stderr += d.toString(); });

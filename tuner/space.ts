@@ -261,8 +261,15 @@ export class ScheduleSpace {
     const last = p.order[p.order.length - 1]!;
     const vectorized = this.target.kind === 'c' && p.vectorize && !isReduce(last) && extentOf(last) > 1 && extentOf(last) <= 64;
     const inner = p.order.filter((x, i) => !(vectorized && i === p.order.length - 1) && extentOf(x) > 1 && !(this.target.kind === 'webgpu' && levelOf(x) < 2 && this.bound.includes(axisOf(x))));
-    const unrolled = new Set(p.unroll > 0 ? inner.slice(-p.unroll).filter((x) => extentOf(x) <= 32) : []);
-    for (const x of [...unrolled].reverse()) steps.push({ prim: 'unroll', loop: x });
+    // Unrolled copies multiply: keep the unrolled body at most 64 copies, so code stays compilable.
+    const unrolled = new Set<string>();
+    let copies = 1;
+    for (const x of p.unroll > 0 ? inner.slice(-p.unroll).reverse() : []) {
+      if (copies * extentOf(x) > 64) break;
+      copies *= extentOf(x);
+      unrolled.add(x);
+    }
+    for (const x of unrolled) steps.push({ prim: 'unroll', loop: x });
     if (vectorized) steps.push({ prim: 'vectorize', loop: last });
     if (this.target.kind === 'c' && p.parallel && this.target.threads > 1) {
       const outer = p.order.find((x, i) => extentOf(x) > 1 && !unrolled.has(x) && !(vectorized && i === p.order.length - 1));
