@@ -11,9 +11,10 @@ import { emitCommand } from './commands/emit.js';
 import { recordsCommand } from './commands/records.js';
 import { compareCommand } from './commands/compare.js';
 import { buildCommand } from './commands/build.js';
+import { reportCommand } from './commands/report.js';
 import { reportAndExit } from './errors.js';
 
-const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, devicesCommand];
+const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, reportCommand, devicesCommand];
 
 // `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

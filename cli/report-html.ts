@@ -1,0 +1,76 @@
+import * as vega from 'vega';
+import { compile, TopLevelSpec } from 'vega-lite';
+import { TuningRecord } from '../tuner/records.js';
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Renders a Vega-Lite spec to an SVG string, in Node, without a browser. */
+async function toSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  return view.toSVG();
+}
+
+interface Group { workload: string; device: string; records: TuningRecord[] }
+
+/**
+ * A self-contained HTML report of a records file: per workload and device, the best-so-far curve
+ * of each strategy (in trial order) and a scatter of every candidate; and a table of the best
+ * schedules. Plots are drawn by Vega-Lite into inline SVG: the file needs nothing else to open.
+ */
+export async function reportHtml(records: readonly TuningRecord[], title: string): Promise<string> {
+  const groups = new Map<string, Group>();
+  for (const r of records) {
+    const k = `${r.workload.key}|${r.target.fingerprint.key}`;
+    if (!groups.has(k)) groups.set(k, { workload: r.workload.key, device: r.target.fingerprint.key, records: [] });
+    groups.get(k)!.records.push(r);
+  }
+  const sections: string[] = [];
+  const bestRows: string[] = [];
+  for (const g of groups.values()) {
+    const curve: { trial: number; gflops: number; run: string }[] = [];
+    const byRun = new Map<string, TuningRecord[]>();
+    for (const r of g.records) {
+      const run = `${r.strategy} (seed ${r.seed})`;
+      byRun.set(run, [...(byRun.get(run) ?? []), r]);
+    }
+    for (const [run, rs] of byRun) {
+      let best = 0;
+      for (const r of [...rs].sort((a, b) => a.trial - b.trial)) {
+        if (r.outcome.status === 'ok') best = Math.max(best, r.outcome.gflops ?? 0);
+        curve.push({ trial: r.trial + 1, gflops: best, run });
+      }
+    }
+    const points = g.records.map((r) => ({ trial: r.trial + 1, gflops: r.outcome.status === 'ok' ? r.outcome.gflops ?? 0 : 0, status: r.outcome.status, strategy: r.strategy }));
+    const curveSvg = await toSvg({
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 560, height: 260, title: 'best GFLOP/s so far',
+      data: { values: curve }, mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
+      encoding: { x: { field: 'trial', type: 'quantitative' }, y: { field: 'gflops', type: 'quantitative', title: 'GFLOP/s' }, color: { field: 'run', type: 'nominal', title: 'strategy' } },
+    });
+    const scatterSvg = await toSvg({
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json', width: 560, height: 260, title: 'every candidate (failed ones at 0)',
+      data: { values: points }, mark: { type: 'point', filled: true, opacity: 0.7 },
+      encoding: { x: { field: 'trial', type: 'quantitative' }, y: { field: 'gflops', type: 'quantitative', title: 'GFLOP/s' }, color: { field: 'status', type: 'nominal' }, shape: { field: 'strategy', type: 'nominal' } },
+    });
+    const ok = g.records.filter((r) => r.outcome.status === 'ok').sort((a, b) => a.trial - b.trial);
+    const best = [...ok].sort((a, b) => (b.outcome.gflops ?? 0) - (a.outcome.gflops ?? 0))[0];
+    const first = ok[0];
+    if (best && first) {
+      bestRows.push(`<tr><td>${esc(g.workload)}</td><td>${esc(g.device)}</td><td>${esc(best.id)}</td><td>${esc(best.strategy)}</td><td class="n">${best.outcome.gflops!.toFixed(2)}</td><td class="n">${(best.outcome.gflops! / first.outcome.gflops!).toFixed(2)}x</td><td class="n">${g.records.length}</td><td class="n">${g.records.length - ok.length}</td></tr>`);
+    }
+    sections.push(`<section><h2>${esc(g.workload)}</h2><p class="dev">${esc(g.device)} · ${g.records.length} candidates</p><div class="plots"><figure class="plot">${curveSvg}</figure><figure class="plot">${scatterSvg}</figure></div></section>`);
+  }
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; } td, th { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+.plots { display: flex; flex-wrap: wrap; gap: 1rem; } figure { margin: 0; } .dev { color: #666; margin-top: -0.5rem; }
+</style></head><body>
+<h1>${esc(title)}</h1>
+<h2>Best schedules</h2>
+<table><thead><tr><th>workload</th><th>device</th><th>record</th><th>strategy</th><th>GFLOP/s</th><th>speedup over the first candidate</th><th>candidates</th><th>failed</th></tr></thead>
+<tbody>${bestRows.join('\n')}</tbody></table>
+${sections.join('\n')}
+</body></html>
+`;
+}
