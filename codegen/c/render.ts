@@ -1,10 +1,11 @@
-import { Expr, add, forEachExpr, int, mul, substitute, usesVar, variable } from '../../ir/expr.js';
+import { Expr, add, forEachExpr, int, substitute, usesVar, variable } from '../../ir/expr.js';
 import { Interval, bounds } from '../../ir/interval.js';
 import { BufferDecl, ForStmt, Stmt, mapStmtExprs } from '../../ir/loop.js';
 import { affineIn } from '../../scheduler/affine.js';
 import { Lowered } from '../lower.js';
 import { simplifyExpr } from '../simplify.js';
 import { Names } from './names.js';
+import { rowMajorOffset } from '../layout.js';
 
 export interface CParam {
   readonly name: string;
@@ -110,16 +111,7 @@ export function renderC(lowered: Lowered, functionName = 'kernel', opts: CRender
     return `${tileRow(b, idx, ranges)}_c${f.constant / w}`;
   };
 
-  /** Row-major offset, outer dimensions first: `n * 2048 + k * 256 + oh * 16 + ow`. */
-  const flatOffset = (b: BufferDecl, idx: readonly Expr[], ranges: Map<string, Interval>): Expr => {
-    let off: Expr | undefined;
-    b.shape.forEach((_, d) => {
-      const stride = b.shape.slice(d + 1).reduce((x, y) => x * y, 1);
-      const term = stride === 1 ? idx[d]! : mul(idx[d]!, int(stride));
-      off = off ? add(off, term) : term;
-    });
-    return simplifyExpr(off ?? int(0), ranges);
-  };
+  const flatOffset = (b: BufferDecl, idx: readonly Expr[], ranges: Map<string, Interval>): Expr => rowMajorOffset(b.shape, idx, ranges);
 
   // --- scalar expressions, parenthesised only where C's precedence needs it ---
   const expr = (e: Expr, ranges: Map<string, Interval>, lane?: { v: string; n: number }, outer = 0): string => {

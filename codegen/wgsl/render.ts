@@ -1,9 +1,9 @@
-import { Expr, add, int, mul } from '../../ir/expr.js';
+import { Expr } from '../../ir/expr.js';
 import { Interval, bounds } from '../../ir/interval.js';
 import { BufferDecl, GpuAxis, Stmt, isGpuAxis, walkStmt } from '../../ir/loop.js';
 import { Lowered } from '../lower.js';
-import { simplifyExpr } from '../simplify.js';
 import { Names } from '../c/names.js';
+import { rowMajorOffset } from '../layout.js';
 
 export interface WgslBinding {
   readonly binding: number;
@@ -79,15 +79,7 @@ export function renderWgsl(lowered: Lowered): WgslKernel {
     });
     const threads = wg[0] * wg[1] * wg[2];
 
-    const flat = (b: BufferDecl, idx: readonly Expr[], r: Map<string, Interval>): Expr => {
-      let off: Expr | undefined;
-      b.shape.forEach((_, d) => {
-        const stride = b.shape.slice(d + 1).reduce((x, y) => x * y, 1);
-        const term = stride === 1 ? idx[d]! : mul(idx[d]!, int(stride));
-        off = off ? add(off, term) : term;
-      });
-      return simplifyExpr(off ?? int(0), r);
-    };
+    const flat = (b: BufferDecl, idx: readonly Expr[], r: Map<string, Interval>): Expr => rowMajorOffset(b.shape, idx, r);
     const expr = (e: Expr, r: Map<string, Interval>): string => {
       switch (e.kind) {
         case 'const': return e.dtype === 'f32' || e.dtype === 'f16' ? floatLit(e.value) : `${e.value}i`;
