@@ -14,17 +14,20 @@ export interface Footprint {
   readonly extent: readonly number[];
   /** For each access, its index into the box. */
   readonly local: readonly (readonly Expr[])[];
+  /** Dimensions kept whole because an index is not affine in the inner loops. */
+  readonly whole: readonly boolean[];
 }
 
 export function footprint(accesses: readonly (readonly Expr[])[], inner: readonly ForStmt[], shape: readonly number[]): Footprint {
   const vars = new Set(inner.map((l) => l.var));
   const ext = new Map(inner.map((l) => [l.var, l.extent]));
-  const origin: Expr[] = [], extent: number[] = [];
+  const origin: Expr[] = [], extent: number[] = [], whole: boolean[] = [];
   const local: Expr[][] = accesses.map(() => []);
   shape.forEach((dim, d) => {
     const forms = accesses.map((a) => affineIn(a[d]!, vars));
     const rest = forms[0]?.rest;
     const same = forms.every((f) => f && canonical(f.rest) === canonical(rest));
+    whole.push(!same);
     if (!same) {
       origin.push(int(0));
       extent.push(dim);
@@ -46,5 +49,5 @@ export function footprint(accesses: readonly (readonly Expr[])[], inner: readonl
       local[i]!.push(e ? plus(e, int(k)) : int(k));
     });
   });
-  return { origin, extent, local };
+  return { origin, extent, local, whole };
 }

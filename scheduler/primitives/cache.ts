@@ -133,7 +133,12 @@ export function cacheRead(p: Program, buffer: string, scope: Scope, atName: stri
   const name = freshName(p, `${buffer}.${scope === 'local' ? 'local' : 'shared'}`);
   const local = bufferDecl(name, fp.extent, decl.dtype, scope, 'temp');
   const byIndex = new Map(accesses.map((a, i) => [canonical(a.indices), fp.local[i]!] as const));
-  const body = mapStmtExprs(site.loop.body, (e) =>
+  // The copy zero-fills positions outside the input, so a padding guard whose only job was to
+  // keep this load in bounds, around a product that has the load as a factor, is now redundant:
+  // dropping it lets the compute vectorize. (A guard with another fallback, like max-pooling's
+  // lowest value, stays.)
+  const unguarded = mapStmtExprs(site.loop.body, (e) => mapExpr(e, (x) => (x.kind === 'select' && paddingGuardOf(x, buffer, decl.shape, fp.whole) ? x.then : x)));
+  const body = mapStmtExprs(unguarded, (e) =>
     mapExpr(e, (x) => (x.kind === 'load' && x.buffer === buffer ? load(name, byIndex.get(canonical(x.indices))!) : x)));
   const ranges = loopRanges([...site.enclosing, site.loop]);
   const copy = boxNest(name, fp.extent, scope, (t) => {
@@ -199,6 +204,31 @@ function guardedStore(body: Stmt, target: Extract<Stmt, { kind: 'store' }>, shap
   };
   walk(body, false);
   return found;
+}
+
+/** Factors of a product tree. */
+function factors(e: Expr): Expr[] {
+  return e.kind === 'binary' && e.op === 'mul' ? [...factors(e.a), ...factors(e.b)] : [e];
+}
+
+/**
+ * True for `select(bounds of buffer[idx], ... * buffer[idx] * ..., 0)`: every conjunct of the
+ * condition is `idx_d >= 0` or `idx_d < shape_d` for the indices of a load of `buffer` that is a
+ * factor of the selected value, and the fallback is zero.
+ */
+function paddingGuardOf(x: Extract<Expr, { kind: 'select' }>, buffer: string, shape: readonly number[], whole: readonly boolean[]): boolean {
+  if (x.else.kind !== 'const' || x.else.value !== 0) return false;
+  const loads = factors(x.then).filter((f): f is Extract<Expr, { kind: 'load' }> => f.kind === 'load' && f.buffer === buffer);
+  const conjuncts = (c: Expr): Expr[] => (c.kind === 'logic' && c.op === 'and' ? [...conjuncts(c.a), ...conjuncts(c.b)] : [c]);
+  return loads.some((ld) => {
+    const idx = ld.indices.map((i) => canonical(i));
+    return conjuncts(x.cond).every((c) => {
+      if (c.kind !== 'cmp' || c.b.kind !== 'const') return false;
+      const d = idx.indexOf(canonical(c.a));
+      // Only a boxed dimension holds the padding positions; a dimension kept whole does not.
+      return d >= 0 && !whole[d] && ((c.op === 'ge' && c.b.value <= 0) || (c.op === 'lt' && c.b.value >= shape[d]!));
+    });
+  });
 }
 
 /** Top-level statements of the program. */

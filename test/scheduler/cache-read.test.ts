@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { checkSchedule, assertIllegal, lowered, nest } from './helpers.js';
 import { applyTrace } from '../../scheduler/apply.js';
 import { expertGpuGemm } from '../../scheduler/expert.js';
+import { trace } from '../../scheduler/trace.js';
 
 describe('primitive: cacheRead', () => {
-  it('packs the tile an inner nest reads, zero-filling the padding of a convolution', () => {
+  it('packs the tile an inner nest reads, zero-filling the padding, so the padding guard goes away', () => {
     checkSchedule(lowered('conv1d', { n: 1, c: 2, w: 6, k: 2, kw: 3, pad: 1 }), [
       { prim: 'split', loop: 'ow', factors: [3], tail: 'requireDivisible' },
       { prim: 'cacheRead', buffer: 'X', scope: 'local', at: 'ow.0' },
@@ -23,7 +24,14 @@ for n in 0..1:
       for ow.1 in 0..3:
         for rc in 0..2:  // reduce
           for rw in 0..3:  // reduce
-            Y[n, k, ow.0 * 3 + ow.1] += select(ow.0 * 3 + ow.1 + rw - 1 >= 0 && ow.0 * 3 + ow.1 + rw - 1 < 6, X.local[0, rc, ow.1 + rw] * W[k, rc, rw], 0.0)`);
+            Y[n, k, ow.0 * 3 + ow.1] += X.local[0, rc, ow.1 + rw] * W[k, rc, rw]`);
+  });
+
+  it('keeps a padding guard whose fallback is not zero (max pooling) or whose dimension is cached whole', () => {
+    const pool = applyTrace(lowered('max_pool2d', { n: 1, c: 2, h: 6, w: 6, kh: 3, kw: 3, stride: 1, pad: 1 }), trace([{ prim: 'cacheRead', buffer: 'X', scope: 'local', at: 'oh' }]));
+    assert.match(nest(pool), /max= select\(/);
+    const t = applyTrace(lowered('conv1d_transpose', { n: 1, c: 2, w: 6, k: 2, kw: 3, stride: 2, pad: 1 }), trace([{ prim: 'cacheRead', buffer: 'X', scope: 'local', at: 'ow' }]));
+    assert.match(nest(t), /\+= select\(/, 'the transposed gather index is not affine: X is cached whole, the guard stays');
   });
 
   it('stages workgroup tiles with a cooperative copy and barriers, covering every thread of the workgroup', () => {
