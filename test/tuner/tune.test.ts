@@ -121,6 +121,22 @@ describe('tuner: loopsmith tune on the C target', function () {
     assert.ok(k.resumed >= Math.min(12, whole.length - 1));
   });
 
+  it('Ctrl-C stops after the candidate in flight, keeps every record and prints the best so far', async () => {
+    const records = join(tmp(), 'r.jsonl');
+    const child = spawn(process.execPath, args(records, 500), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && !(existsSync(records) && readFileSync(records, 'utf8').split('\n').length > 4)) await new Promise((res) => setTimeout(res, 200));
+    child.kill('SIGINT');
+    const code = await new Promise((res) => child.once('exit', (c) => res(c)));
+    assert.equal(code, 130);
+    assert.match(out, /stopped by interrupted/);
+    assert.match(out, /best: [\d.]+ GFLOP\/s/);
+    const lines = readFileSync(records, 'utf8').trim().split('\n');
+    assert.ok(lines.every((l) => validateRecord(JSON.parse(l))));
+  });
+
   it('bad input gets one line and exit 2', () => {
     for (const [extra, pattern] of [[['--strategy', 'genetic'], /unknown strategy 'genetic'; strategies: random, sa, q, flex/], [['--trials', '0'], /--trials must be an integer of at least 1/]] as const) {
       const r = spawnSync(process.execPath, [...args(join(tmp(), 'r.jsonl'), 5), ...extra], { encoding: 'utf8' });
