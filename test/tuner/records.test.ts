@@ -1,83 +1,244 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RecordsDb, TuningRecord, recordId, validateRecord } from '../../tuner/records.js';
+import { InputError } from '../../ir/errors.js';
+import { DEFAULT_RECORDS_PATH, RecordsDb, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-records-'));
+const WORKLOAD = 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32';
 
 function rec(trial: number, over: Partial<TuningRecord> = {}, gflops = 10 + trial, status = 'ok'): TuningRecord {
+  const timestamp = new Date(trial * 1000).toISOString();
   return {
-    format: 1, id: recordId('w', 'cpu:a', String(trial)),
-    workload: { key: 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32', op: 'gemm', params: { m: 8, n: 8, k: 8 }, dtype: 'f32' },
+    format: 1, id: recordId(WORKLOAD, 'cpu:a', `h${trial}`, String(trial), timestamp),
+    workload: { key: WORKLOAD, op: 'gemm', params: { m: 8, n: 8, k: 8 }, dtype: 'f32' },
     target: { kind: 'c', fingerprint: { key: 'cpu:a', isa: 'avx512', compiler: 'gcc' } },
     trace: { version: 1, steps: [] }, traceHash: `h${trial}`,
-    outcome: { status, median: 1 / gflops, gflops }, strategy: 'flex', seed: 1, trial, timestamp: new Date(0).toISOString(), loopsmith: 'test',
+    outcome: { status, median: 1 / gflops, gflops }, strategy: 'flex', seed: 1, trial, timestamp, loopsmith: 'test',
     ...over,
   };
 }
 
+/** Lines of the file: whole ones, and the torn tail if the file does not end with '\n'. */
+function lines(path: string): { whole: string[]; torn: string | undefined } {
+  const parts = readFileSync(path, 'utf8').split('\n');
+  const tail = parts.pop()!;
+  return { whole: parts, torn: tail === '' ? undefined : tail };
+}
+
 describe('tuner: records database', () => {
-  it('appends and loads records, creating the directory', () => {
+  it('has a stable 12-hex id, a default path and the package version', () => {
+    assert.match(recordId('a', 'b'), /^[0-9a-f]{12}$/);
+    assert.equal(recordId('a', 'b'), recordId('a', 'b'));
+    assert.notEqual(recordId('a', 'b'), recordId('ab'));
+    assert.equal(DEFAULT_RECORDS_PATH, '.loopsmith/records.jsonl');
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    assert.equal(loopsmithVersion(), pkg.version);
+  });
+
+  it('validates the structure of a record', () => {
+    assert.ok(validateRecord(rec(0)));
+    assert.ok(validateRecord(JSON.parse(JSON.stringify(rec(0)))));
+    const broken: unknown[] = [
+      null, [], 'x', { ...rec(0), format: 2 }, { ...rec(0), id: 7 },
+      { ...rec(0), workload: { key: 'k', op: 'gemm', dtype: 'f32' } },
+      { ...rec(0), target: { kind: 'cuda', fingerprint: { key: 'x' } } },
+      { ...rec(0), target: { kind: 'c', fingerprint: {} } },
+      { ...rec(0), outcome: { gflops: 3 } }, { ...rec(0), outcome: { status: 'ok', gflops: '3' } },
+      { ...rec(0), trial: 1.5 }, { ...rec(0), loopsmith: undefined },
+    ];
+    for (const b of broken) assert.equal(validateRecord(b), false, JSON.stringify(b));
+  });
+
+  it('appends and loads records, creating the parent directories', () => {
     const path = join(tmp(), 'deep', 'dir', 'r.jsonl');
     const db = new RecordsDb(path);
-    assert.deepEqual(db.load().records, []);
+    assert.equal(db.path, path);
     db.append(rec(0));
     db.append(rec(1));
+    assert.deepEqual(db.load().records.map((r) => r.trial), [0, 1], 'append before load does not double-count');
     const again = new RecordsDb(path).load();
-    assert.equal(again.records.length, 2);
+    assert.deepEqual(again.records, [rec(0), rec(1)]);
     assert.deepEqual(again.warnings, []);
-    assert.ok(again.records.every(validateRecord));
+    assert.deepEqual(lines(path).whole.map((l) => JSON.parse(l)), [rec(0), rec(1)]);
+    assert.equal(lines(path).torn, undefined);
+  });
+
+  it('caches the loaded records and adds appends to the cache', () => {
+    const path = join(tmp(), 'r.jsonl');
+    const db = new RecordsDb(path);
+    db.append(rec(0));
+    assert.equal(db.load().records.length, 1);
+    appendFileSync(path, JSON.stringify(rec(5)) + '\n'); // another writer: not seen by this instance's cache
+    db.append(rec(1));
+    assert.deepEqual(db.forWorkload(WORKLOAD, 'cpu:a').map((r) => r.trial), [0, 1]);
+    assert.deepEqual(new RecordsDb(path).load().records.map((r) => r.trial), [0, 5, 1]);
   });
 
   it('never picks a failed or wrong kernel as best, however fast it claims to be', () => {
     const db = new RecordsDb(join(tmp(), 'r.jsonl'));
+    assert.equal(db.best(WORKLOAD, 'cpu:a'), undefined);
     db.append(rec(0, {}, 5));
     db.append(rec(1, {}, 1e9, 'wrong_answer'));
     db.append(rec(2, {}, 7));
-    assert.equal(db.best(rec(0).workload.key, 'cpu:a')!.trial, 2);
+    db.append(rec(3, {}, 1e12, 'compile_error'));
+    db.append(rec(4, {}, 6));
+    db.append(rec(5, { target: { kind: 'c', fingerprint: { key: 'cpu:b' } } }, 100));
+    assert.equal(db.best(WORKLOAD, 'cpu:a')!.trial, 2);
+    assert.equal(db.best(WORKLOAD, 'cpu:b')!.trial, 5);
+    assert.equal(db.best('other', 'cpu:a'), undefined);
+    assert.deepEqual(db.forWorkload(WORKLOAD, 'cpu:a').map((r) => r.trial), [0, 1, 2, 3, 4]);
   });
 
-  it('skips a torn last line with a warning, and the next append loses nothing', () => {
+  it('only wrong answers: no best at all', () => {
+    const db = new RecordsDb(join(tmp(), 'r.jsonl'));
+    db.append(rec(0, {}, 1e9, 'wrong_answer'));
+    db.append(rec(1, {}, 1e9, 'timeout'));
+    assert.equal(db.best(WORKLOAD, 'cpu:a'), undefined);
+    assert.equal(db.bestWithFallback(WORKLOAD, { kind: 'c', key: 'cpu:a' }, () => true), undefined);
+  });
+
+  it('skips a torn last line (cut half-way) with a warning, and the next append loses nothing', () => {
     const path = join(tmp(), 'r.jsonl');
     const db = new RecordsDb(path);
     db.append(rec(0));
     db.append(rec(1));
     const whole = JSON.stringify(rec(2));
-    appendFileSync(path, whole.slice(0, whole.length / 2));
+    appendFileSync(path, whole.slice(0, Math.floor(whole.length / 2)));
     const loaded = new RecordsDb(path).load();
-    assert.equal(loaded.records.length, 2);
-    assert.match(loaded.warnings[0]!, /last line is torn/);
+    assert.deepEqual(loaded.records.map((r) => r.trial), [0, 1]);
+    assert.equal(loaded.warnings.length, 1);
+    assert.match(loaded.warnings[0]!, /last line is torn \(line 3/);
     const db2 = new RecordsDb(path);
     db2.append(rec(3));
+    const { whole: ls, torn } = lines(path);
+    assert.equal(torn, undefined);
+    assert.equal(ls.length, 4);
+    assert.ok(validateRecord(JSON.parse(ls[3]!)), 'the new record starts on its own line');
     const after = new RecordsDb(path).load();
     assert.deepEqual(after.records.map((r) => r.trial), [0, 1, 3]);
     assert.equal(after.warnings.length, 1, 'the torn line stays skipped');
+    assert.match(after.warnings[0]!, /line 3 is not JSON/);
   });
 
-  it('skips a malformed line in the middle, naming it', () => {
+  it('skips a complete record with no line end as torn; once ended by the next append it counts', () => {
     const path = join(tmp(), 'r.jsonl');
-    writeFileSync(path, `${JSON.stringify(rec(0))}\n{"format": 1, "nonsense": true}\nnot json\n${JSON.stringify(rec(3))}\n`);
+    const db = new RecordsDb(path);
+    db.append(rec(0));
+    appendFileSync(path, JSON.stringify(rec(1)));
+    const loaded = new RecordsDb(path).load();
+    assert.deepEqual(loaded.records.map((r) => r.trial), [0]);
+    assert.match(loaded.warnings.join(' '), /last line is torn/);
+    new RecordsDb(path).append(rec(2));
+    const after = new RecordsDb(path).load();
+    assert.deepEqual(after.records.map((r) => r.trial), [0, 1, 2]);
+    assert.deepEqual(after.warnings, []);
+  });
+
+  it('skips malformed lines in the middle, naming each line', () => {
+    const path = join(tmp(), 'r.jsonl');
+    writeFileSync(path, `${JSON.stringify(rec(0))}\n{"format": 1, "nonsense": true}\nnot json\n\n${JSON.stringify(rec(3))}\n`);
     const loaded = new RecordsDb(path).load();
     assert.deepEqual(loaded.records.map((r) => r.trial), [0, 3]);
-    assert.match(loaded.warnings.join(' '), /line 2 is not a tuning record/);
-    assert.match(loaded.warnings.join(' '), /line 3 is not JSON/);
+    assert.equal(loaded.warnings.length, 2);
+    assert.match(loaded.warnings[0]!, /line 2 is not a tuning record/);
+    assert.match(loaded.warnings[1]!, /line 3 is not JSON/);
   });
 
   it('falls back to a compatible device when this one has no records, and says so', () => {
     const db = new RecordsDb(join(tmp(), 'r.jsonl'));
-    db.append(rec(0, { target: { kind: 'c', fingerprint: { key: 'cpu:other', isa: 'avx512', compiler: 'gcc' } } }));
-    const key = rec(0).workload.key;
-    const hit = db.bestWithFallback(key, { kind: 'c', key: 'cpu:mine' }, (f) => f.isa === 'avx512');
+    const mine = { kind: 'c', key: 'cpu:mine' };
+    db.append(rec(0, { target: { kind: 'c', fingerprint: { key: 'cpu:other', isa: 'avx512', compiler: 'gcc' } } }, 5));
+    db.append(rec(1, { target: { kind: 'c', fingerprint: { key: 'cpu:third', isa: 'avx512', compiler: 'gcc' } } }, 9));
+    db.append(rec(2, { target: { kind: 'c', fingerprint: { key: 'cpu:arm', isa: 'neon', compiler: 'gcc' } } }, 50));
+    db.append(rec(3, { target: { kind: 'webgpu', fingerprint: { key: 'gpu:x', isa: 'avx512' } } }, 500));
+    db.append(rec(4, { target: { kind: 'c', fingerprint: { key: 'cpu:fast', isa: 'avx512', compiler: 'gcc' } } }, 1e9, 'wrong_answer'));
+    const hit = db.bestWithFallback(WORKLOAD, mine, (f) => f.isa === 'avx512');
     assert.equal(hit!.match, 'compatible');
-    assert.equal(db.bestWithFallback(key, { kind: 'c', key: 'cpu:mine' }, (f) => f.isa === 'neon'), undefined);
-    db.append(rec(1, { target: { kind: 'c', fingerprint: { key: 'cpu:mine', isa: 'avx512', compiler: 'gcc' } } }));
-    assert.equal(db.bestWithFallback(key, { kind: 'c', key: 'cpu:mine' }, () => true)!.match, 'exact');
+    assert.equal(hit!.record.trial, 1, 'best compatible ok record of the same kind');
+    assert.equal(db.bestWithFallback(WORKLOAD, mine, (f) => f.isa === 'riscv'), undefined);
+    assert.equal(db.bestWithFallback('other-workload', mine, () => true), undefined);
+    db.append(rec(5, { target: { kind: 'c', fingerprint: { key: 'cpu:mine', isa: 'avx512', compiler: 'gcc' } } }, 1));
+    const exact = db.bestWithFallback(WORKLOAD, mine, () => true)!;
+    assert.equal(exact.match, 'exact');
+    assert.equal(exact.record.trial, 5, 'an exact match wins even when slower');
   });
 
-  it('a missing file is an empty database', () => {
-    const path = join(tmp(), 'none.jsonl');
-    assert.deepEqual(new RecordsDb(path).load().records, []);
+  it('a missing file is an empty database and is not created by reading', () => {
+    const path = join(tmp(), 'none', 'none.jsonl');
+    const db = new RecordsDb(path);
+    assert.deepEqual(db.load(), { records: [], warnings: [] });
+    assert.equal(db.best(WORKLOAD, 'cpu:a'), undefined);
     assert.ok(!existsSync(path));
+  });
+
+  it('a file that exists but cannot be read is bad input, in one line', () => {
+    const path = join(tmp(), 'adir.jsonl');
+    mkdirSync(path);
+    assert.throws(() => new RecordsDb(path).load(), (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.match(e.message, /cannot read the records file .*adir\.jsonl: EISDIR/);
+      assert.ok(!e.message.includes('\n'));
+      return true;
+    });
+  });
+
+  it('survives SIGKILL mid-append, repeatedly: only the last line may be torn, no trial is lost', async function () {
+    this.timeout(120_000);
+    const path = join(tmp(), 'killed', 'r.jsonl');
+    const moduleUrl = new URL('../../tuner/records.js', import.meta.url).href;
+    const template = JSON.stringify(rec(0));
+    const script = `
+      import { RecordsDb, recordId } from ${JSON.stringify(moduleUrl)};
+      const db = new RecordsDb(process.env.RECORDS_PATH);
+      let trial = db.load().records.length;
+      const base = JSON.parse(${JSON.stringify(template)});
+      let first = true;
+      for (;;) {
+        const timestamp = new Date().toISOString();
+        db.append({ ...base, trial, traceHash: 'h' + trial, timestamp, id: recordId(base.workload.key, 'cpu:a', 'h' + trial, String(trial), timestamp) });
+        trial++;
+        if (first) { first = false; process.stdout.write('ready\\n'); }
+      }`;
+    let expected = 0;
+    for (let round = 0; round < 3; round++) {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        env: { ...process.env, RECORDS_PATH: path }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
+      await new Promise<void>((res, rej) => {
+        child.stdout!.once('data', () => res());
+        void exited.then(({ code }) => rej(new Error(`child exited early (${code}): ${err}`)));
+      });
+      await new Promise((res) => setTimeout(res, 300));
+      child.kill('SIGKILL');
+      const { signal } = await exited;
+      assert.equal(signal, 'SIGKILL', err);
+
+      // Every whole line is a valid record; only the tail may be torn.
+      const { whole } = lines(path);
+      for (const [i, l] of whole.entries()) {
+        if (l === '') continue; // never written by append; tolerated by load
+        assert.ok(validateRecord(JSON.parse(l)), `round ${round}: line ${i + 1} is a record`);
+      }
+      const loaded = new RecordsDb(path).load();
+      assert.ok(loaded.warnings.every((w) => /torn|line \d+ is not JSON/.test(w)), loaded.warnings.join('; '));
+      assert.ok(loaded.records.length > expected, `round ${round} wrote records (${loaded.records.length} > ${expected})`);
+      assert.deepEqual(loaded.records.map((r) => r.trial), loaded.records.map((_, i) => i), 'trials are consecutive from 0');
+
+      // A new append after the kill works and is read back whole.
+      const db = new RecordsDb(path);
+      const next = db.load().records.length;
+      db.append(rec(next));
+      const after = new RecordsDb(path).load();
+      assert.equal(after.records.length, next + 1);
+      assert.deepEqual(after.records.at(-1), rec(next));
+      assert.equal(lines(path).torn, undefined, 'the file ends with a whole line again');
+      expected = next + 1;
+    }
   });
 });
