@@ -39,7 +39,7 @@ export class CpuEvaluator implements Evaluator {
   }
 
   get spaceTarget(): SpaceTarget {
-    return { kind: 'c', lanes: Math.max(1, this.target.cpu.f32Lanes), threads: this.target.opts.threads, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 };
+    return { kind: 'c', style: 'cpu', lanes: Math.max(1, this.target.cpu.f32Lanes), threads: this.target.opts.threads, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 };
   }
 
   compatible(other: Record<string, unknown>): boolean {
@@ -87,7 +87,7 @@ export class GpuEvaluator implements Evaluator {
   get spaceTarget(): SpaceTarget {
     const l = this.target.caps.limits;
     return {
-      kind: 'webgpu', lanes: 1, threads: 1, maxInvocations: l.maxComputeInvocationsPerWorkgroup,
+      kind: 'webgpu', style: 'gpu', lanes: 1, threads: 1, maxInvocations: l.maxComputeInvocationsPerWorkgroup,
       maxWorkgroupDim: [l.maxComputeWorkgroupSizeX, l.maxComputeWorkgroupSizeY, l.maxComputeWorkgroupSizeZ], maxWorkgroupBytes: l.maxComputeWorkgroupStorageSize,
     };
   }

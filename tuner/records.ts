@@ -12,7 +12,7 @@ export interface TuningRecord {
   /** First 12 hex digits of sha256 over (workload key, fingerprint key, trace hash, trial, timestamp). */
   id: string;
   workload: { key: string; op: string; params: Record<string, number>; dtype: string };
-  target: { kind: 'c' | 'webgpu'; fingerprint: Record<string, unknown> & { key: string } };
+  target: { kind: string; fingerprint: Record<string, unknown> & { key: string } };
   /** The schedule trace (versioned JSON from scheduler/trace.ts), stored as given. */
   trace: unknown;
   traceHash: string;
@@ -57,7 +57,7 @@ export function validateRecord(x: unknown): x is TuningRecord {
   if (!isObj(w) || typeof w.key !== 'string' || typeof w.op !== 'string' || typeof w.dtype !== 'string') return false;
   if (!isObj(w.params) || !Object.values(w.params).every(isNum)) return false;
   const t = x.target;
-  if (!isObj(t) || (t.kind !== 'c' && t.kind !== 'webgpu') || !isObj(t.fingerprint) || typeof t.fingerprint.key !== 'string') return false;
+  if (!isObj(t) || typeof t.kind !== 'string' || t.kind === '' || !isObj(t.fingerprint) || typeof t.fingerprint.key !== 'string') return false;
   if (!('trace' in x)) return false;
   const o = x.outcome;
   if (!isObj(o) || typeof o.status !== 'string') return false;

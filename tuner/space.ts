@@ -9,11 +9,15 @@ import { perfectChain } from '../scheduler/locate.js';
 import { Step, Trace, trace } from '../scheduler/trace.js';
 import { divisors, orderedFactorizations, smallestPrime } from './factors.js';
 
-export type TargetKind = 'c' | 'webgpu';
+/** A target's registry name ('c', 'webgpu', ...): open, so a new target needs no change here. */
+export type TargetKind = string;
+/** Which rule set builds the space: CPU-style (threads, vectors, register tiles) or GPU-style (binding, workgroups). */
+export type SpaceStyle = 'cpu' | 'gpu';
 
 /** What the space needs to know about the target: read from its capabilities. */
 export interface SpaceTarget {
   readonly kind: TargetKind;
+  readonly style: SpaceStyle;
   /** CPU: f32 lanes of a vector register; register tiles prefer multiples of it. */
   readonly lanes: number;
   /** CPU: threads the kernel may use (a parallel loop only pays with more than one). */
@@ -72,7 +76,7 @@ export class ScheduleSpace {
   readonly bound: readonly string[];
   private readonly rest: readonly string[];
 
-  constructor(readonly program: Program, readonly target: SpaceTarget, readonly registerBudget = target.kind === 'c' ? 512 : 64) {
+  constructor(readonly program: Program, readonly target: SpaceTarget, readonly registerBudget = target.style === 'cpu' ? 512 : 64) {
     const tops = program.body.kind === 'seq' ? program.body.body : [program.body];
     const main = tops.find((t) => collectLoops(t).some((l) => l.axis === 'reduce')) ?? tops[0]!;
     if (main.kind !== 'for') throw new LoopsmithError(`${program.name}: no loop nest to schedule`);
@@ -86,20 +90,20 @@ export class ScheduleSpace {
     this.inputs = program.buffers.filter((b) => b.role === 'input' && read.has(b.name)).map((b) => b.name);
     this.output = program.buffers.find((b) => b.role === 'output')!.name;
     const spatial = this.axes.filter((a) => a.axis === 'spatial');
-    this.bound = target.kind === 'webgpu' ? spatial.filter((a) => a.extent > 1).slice(-3).reverse().map((a) => a.name) : [];
+    this.bound = target.style === 'gpu' ? spatial.filter((a) => a.extent > 1).slice(-3).reverse().map((a) => a.name) : [];
     // GPU order: [unbound spatial..., workgroup loops, thread loops, then a free part]: only the
     // free part is searched, since binding fixes the rest.
-    this.rest = target.kind === 'webgpu' ? [...this.axes.filter((a) => a.axis === 'reduce').flatMap((a) => [lvl(a.name, 0), lvl(a.name, 1)]), ...spatial.map((a) => lvl(a.name, 2))] : [];
+    this.rest = target.style === 'gpu' ? [...this.axes.filter((a) => a.axis === 'reduce').flatMap((a) => [lvl(a.name, 0), lvl(a.name, 1)]), ...spatial.map((a) => lvl(a.name, 2))] : [];
     this.actions = this.buildActions();
   }
 
   private buildActions(): Action[] {
     const out: Action[] = [];
     for (const a of this.axes) for (let f = 0; f < a.levels; f++) for (let t = 0; t < a.levels; t++) if (f !== t) out.push({ kind: 'move', axis: a.name, from: f, to: t });
-    const swaps = this.target.kind === 'c' ? this.axes.reduce((n, a) => n + a.levels, 0) - 1 : this.rest.length - 1;
+    const swaps = this.target.style === 'cpu' ? this.axes.reduce((n, a) => n + a.levels, 0) - 1 : this.rest.length - 1;
     for (let i = 0; i < swaps; i++) out.push({ kind: 'swap', at: i });
     out.push({ kind: 'unroll', delta: 1 }, { kind: 'unroll', delta: -1 });
-    if (this.target.kind === 'c') out.push({ kind: 'toggle', what: 'vectorize' }, { kind: 'toggle', what: 'parallel' });
+    if (this.target.style === 'cpu') out.push({ kind: 'toggle', what: 'vectorize' }, { kind: 'toggle', what: 'parallel' });
     out.push({ kind: 'toggle', what: 'cacheWrite' });
     for (const i of this.inputs) out.push({ kind: 'toggle', what: `cacheRead:${i}` });
     return out;
@@ -116,17 +120,17 @@ export class ScheduleSpace {
   size(): number {
     let n = 1;
     for (const a of this.axes) n *= orderedFactorizations(a.extent, a.levels);
-    const loops = this.target.kind === 'c' ? this.axes.reduce((s, a) => s + a.levels, 0) : this.rest.length;
+    const loops = this.target.style === 'cpu' ? this.axes.reduce((s, a) => s + a.levels, 0) : this.rest.length;
     let orders = 1;
     for (let i = 2; i <= loops; i++) orders *= i;
-    const toggles = 2 ** (this.inputs.length + 1 + (this.target.kind === 'c' ? 2 : 0)) * (MAX_UNROLL_DEPTH + 1);
+    const toggles = 2 ** (this.inputs.length + 1 + (this.target.style === 'cpu' ? 2 : 0)) * (MAX_UNROLL_DEPTH + 1);
     return n * orders * toggles;
   }
 
   /** The default order: BLAS-like on the CPU (outer, reduction blocks, middle, reduction, register). */
   defaultOrder(): string[] {
     const S = this.axes.filter((a) => a.axis === 'spatial'), R = this.axes.filter((a) => a.axis === 'reduce');
-    if (this.target.kind === 'c') {
+    if (this.target.style === 'cpu') {
       return [...S.map((a) => lvl(a.name, 0)), ...R.map((a) => lvl(a.name, 0)), ...S.map((a) => lvl(a.name, 1)), ...R.map((a) => lvl(a.name, 1)), ...S.map((a) => lvl(a.name, 2))];
     }
     return this.gpuOrder(this.rest);
@@ -151,7 +155,7 @@ export class ScheduleSpace {
         for (let l = a.levels - 1; l >= 1; l--) {
           const ds = divisors(left);
           // Register level of the innermost spatial axis: favour whole vectors on the CPU.
-          const innermost = a.name === this.axes.filter((x) => x.axis === 'spatial').at(-1)?.name && l === 2 && this.target.kind === 'c';
+          const innermost = a.name === this.axes.filter((x) => x.axis === 'spatial').at(-1)?.name && l === 2 && this.target.style === 'cpu';
           // Register level of other spatial axes: a few rows, which unrolling turns into registers.
           const register = a.axis === 'spatial' && l === 2 && !innermost;
           const pool = innermost ? ds.filter((d) => d % this.target.lanes === 0 && d <= 4 * this.target.lanes) : register ? ds.filter((d) => d >= 2 && d <= 16) : [];
@@ -164,7 +168,7 @@ export class ScheduleSpace {
       const order = this.defaultOrder();
       const p: Point = {
         factors, order, unroll: r() < 0.7 ? 1 : Math.floor(r() * (MAX_UNROLL_DEPTH + 1)),
-        vectorize: this.target.kind === 'c' ? 1 : 0, parallel: this.target.kind === 'c' && this.target.threads > 1 ? 1 : 0,
+        vectorize: this.target.style === 'cpu' ? 1 : 0, parallel: this.target.style === 'cpu' && this.target.threads > 1 ? 1 : 0,
         cacheWrite: r() < 0.7 ? 1 : 0, cacheRead: Object.fromEntries(this.inputs.map((i) => [i, r() < 0.3 ? 1 : 0])) as Record<string, 0 | 1>,
       };
       if (this.withinBudgets(p) || attempt > 50) return p;
@@ -176,7 +180,7 @@ export class ScheduleSpace {
     const S = this.axes.filter((a) => a.axis === 'spatial');
     const reg = S.reduce((n, a) => n * this.levelExtents(p, a.name)[2]!, 1);
     if (reg > this.registerBudget) return false;
-    if (this.target.kind === 'webgpu') {
+    if (this.target.style === 'gpu') {
       const threads = this.bound.map((a) => this.levelExtents(p, a)[1]!);
       if (threads.reduce((x, y) => x * y, 1) > this.target.maxInvocations) return false;
       if (threads.some((t, i) => t > this.target.maxWorkgroupDim[i]!)) return false;
@@ -197,7 +201,7 @@ export class ScheduleSpace {
         return this.withinBudgets(q) ? q : undefined;
       }
       case 'swap': {
-        if (this.target.kind === 'c') {
+        if (this.target.style === 'cpu') {
           if (a.at + 1 >= p.order.length) return undefined;
           const order = [...p.order];
           [order[a.at], order[a.at + 1]] = [order[a.at + 1]!, order[a.at]!];
@@ -245,7 +249,7 @@ export class ScheduleSpace {
     steps.push({ prim: 'reorder', loops: [...p.order] });
     const extentOf = (loop: string) => this.levelExtents(p, axisOf(loop))[levelOf(loop)]!;
     const isReduce = (loop: string) => this.axes.find((a) => a.name === axisOf(loop))!.axis === 'reduce';
-    if (this.target.kind === 'webgpu') {
+    if (this.target.style === 'gpu') {
       this.bound.forEach((a, i) => {
         steps.push({ prim: 'bind', loop: lvl(a, 0), axis: (['workgroup.x', 'workgroup.y', 'workgroup.z'] as const)[i]! });
         steps.push({ prim: 'bind', loop: lvl(a, 1), axis: (['thread.x', 'thread.y', 'thread.z'] as const)[i]! });
@@ -256,11 +260,11 @@ export class ScheduleSpace {
     const packAt = [...p.order].reverse().find((x) => isReduce(x) && levelOf(x) === 0);
     for (const i of this.inputs) {
       if (!p.cacheRead[i] || !packAt) continue;
-      steps.push({ prim: 'cacheRead', buffer: i, scope: this.target.kind === 'c' ? 'local' : 'workgroup', at: packAt });
+      steps.push({ prim: 'cacheRead', buffer: i, scope: this.target.style === 'cpu' ? 'local' : 'workgroup', at: packAt });
     }
     const last = p.order[p.order.length - 1]!;
-    const vectorized = this.target.kind === 'c' && p.vectorize && !isReduce(last) && extentOf(last) > 1 && extentOf(last) <= 64;
-    const inner = p.order.filter((x, i) => !(vectorized && i === p.order.length - 1) && extentOf(x) > 1 && !(this.target.kind === 'webgpu' && levelOf(x) < 2 && this.bound.includes(axisOf(x))));
+    const vectorized = this.target.style === 'cpu' && p.vectorize && !isReduce(last) && extentOf(last) > 1 && extentOf(last) <= 64;
+    const inner = p.order.filter((x, i) => !(vectorized && i === p.order.length - 1) && extentOf(x) > 1 && !(this.target.style === 'gpu' && levelOf(x) < 2 && this.bound.includes(axisOf(x))));
     // Unrolled copies multiply: keep the unrolled body at most 64 copies, so code stays compilable.
     const unrolled = new Set<string>();
     let copies = 1;
@@ -271,12 +275,12 @@ export class ScheduleSpace {
     }
     for (const x of unrolled) steps.push({ prim: 'unroll', loop: x });
     if (vectorized) steps.push({ prim: 'vectorize', loop: last });
-    if (this.target.kind === 'c' && p.parallel && this.target.threads > 1) {
+    if (this.target.style === 'cpu' && p.parallel && this.target.threads > 1) {
       const outer = p.order.find((x, i) => extentOf(x) > 1 && !unrolled.has(x) && !(vectorized && i === p.order.length - 1));
       if (outer && !isReduce(outer)) steps.push({ prim: 'parallel', loop: outer });
     }
     let t = trace(steps, workload);
-    if (this.target.kind === 'webgpu') {
+    if (this.target.style === 'gpu') {
       // The other nests (initialisation, epilogue) get the default one-invocation-per-element binding.
       const scheduled = applyTrace(this.program, t);
       t = trace([...steps, ...defaultGpuTrace(scheduled).steps], workload);

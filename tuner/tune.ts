@@ -97,7 +97,7 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
   let stoppedBy: TuneResult['stoppedBy'] = 'trials';
   const window = opts.earlyStopWindow ?? Math.max(30, Math.floor(opts.trials / 3));
   const minGain = opts.earlyStopImprovement ?? 0.01;
-  const batchSize = evaluator.kind === 'c' ? Math.max(2, evaluator.spaceTarget.threads, 2) : 1;
+  const batchSize = evaluator.spaceTarget.style === 'cpu' ? Math.max(2, evaluator.spaceTarget.threads, 2) : 1;
 
   // Resume: the trials an earlier run of the same search (strategy and seed) recorded count against
   // the budget, and the strategy is shown their outcomes so it continues from where that run was.

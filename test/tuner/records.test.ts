@@ -44,7 +44,7 @@ describe('tuner: records database', () => {
     const broken: unknown[] = [
       null, [], 'x', { ...rec(0), format: 2 }, { ...rec(0), id: 7 },
       { ...rec(0), workload: { key: 'k', op: 'gemm', dtype: 'f32' } },
-      { ...rec(0), target: { kind: 'cuda', fingerprint: { key: 'x' } } },
+      { ...rec(0), target: { kind: '', fingerprint: { key: 'x' } } },
       { ...rec(0), target: { kind: 'c', fingerprint: {} } },
       { ...rec(0), outcome: { gflops: 3 } }, { ...rec(0), outcome: { status: 'ok', gflops: '3' } },
       { ...rec(0), trial: 1.5 }, { ...rec(0), loopsmith: undefined },

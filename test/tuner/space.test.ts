@@ -9,8 +9,8 @@ import { divisors, orderedFactorizations, smallestPrime } from '../../tuner/fact
 import { limitViolations, wgslCandidate } from '../../targets/webgpu/target.js';
 import { GpuCapabilities } from '../../targets/webgpu/device.js';
 
-const CPU: SpaceTarget = { kind: 'c', lanes: 16, threads: 2, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 };
-const GPU: SpaceTarget = { kind: 'webgpu', lanes: 1, threads: 1, maxInvocations: 256, maxWorkgroupDim: [256, 256, 64], maxWorkgroupBytes: 16384 };
+const CPU: SpaceTarget = { kind: 'c', style: 'cpu', lanes: 16, threads: 2, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 };
+const GPU: SpaceTarget = { kind: 'webgpu', style: 'gpu', lanes: 1, threads: 1, maxInvocations: 256, maxWorkgroupDim: [256, 256, 64], maxWorkgroupBytes: 16384 };
 const CAPS = { limits: { maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256, maxComputeWorkgroupSizeZ: 64, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384, maxComputeWorkgroupsPerDimension: 65535, maxStorageBufferBindingSize: 1 << 27, maxStorageBuffersPerShaderStage: 8 } } as unknown as GpuCapabilities;
 
 describe('tuner: factor helpers', () => {
@@ -39,7 +39,7 @@ describe('tuner: schedule spaces from any computation', () => {
           total++;
           try {
             const q = applyTrace(base, t);
-            if (target.kind === 'webgpu') assert.deepEqual(limitViolations(wgslCandidate(q).kernel, CAPS), []);
+            if (target.style === 'gpu') assert.deepEqual(limitViolations(wgslCandidate(q).kernel, CAPS), []);
             assert.ok(structurallyEqual(q, applyTrace(base, parseTrace(traceToJSON(t)))));
             valid++;
           } catch (e) {

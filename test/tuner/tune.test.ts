@@ -24,7 +24,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-tune-'));
 class StubEvaluator implements Evaluator {
   readonly kind = 'c' as const;
   readonly fingerprint = { key: 'cpu:stub', isa: 'avx512', compiler: 'gcc' };
-  readonly spaceTarget = { kind: 'c' as const, lanes: 8, threads: 1, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1] as const, maxWorkgroupBytes: 0 };
+  readonly spaceTarget = { kind: 'c', style: 'cpu' as const, lanes: 8, threads: 1, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1] as const, maxWorkgroupBytes: 0 };
   measured = 0;
   compatible(): boolean { return true; }
   async measure(programs: readonly Program[]) {
