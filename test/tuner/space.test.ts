@@ -85,3 +85,42 @@ describe('tuner: schedule spaces from any computation', () => {
     }
   });
 });
+
+describe('tuner: rule sets by target style', () => {
+  const gemm = lowerWorkload(workload('gemm', { m: 64, n: 48, k: 32 }));
+
+  it('the CPU searches vectors and threads, the GPU binds instead; both stage the inputs by name', () => {
+    const kinds = (s: ScheduleSpace) => s.actions.map((a) => (a.kind === 'toggle' ? `toggle ${a.switch}` : a.kind === 'cacheRead' ? `cacheRead ${a.input}` : a.kind));
+    const cpu = kinds(new ScheduleSpace(gemm, CPU)), gpu = kinds(new ScheduleSpace(gemm, GPU));
+    assert.deepEqual(cpu.slice(-7), ['unroll', 'unroll', 'toggle vectorize', 'toggle parallel', 'cacheWrite', 'cacheRead A', 'cacheRead B']);
+    assert.ok(!gpu.some((k) => k.startsWith('toggle')));
+    assert.deepEqual(gpu.slice(-3), ['cacheWrite', 'cacheRead A', 'cacheRead B']);
+    assert.deepEqual(new ScheduleSpace(gemm, GPU).bound, ['j', 'i']);
+    assert.deepEqual(new ScheduleSpace(gemm, CPU).bound, []);
+  });
+
+  it('every action is applied by its rule; featureCount is the length of the features', () => {
+    for (const target of [CPU, GPU]) {
+      const space = new ScheduleSpace(gemm, target);
+      const r = rng(4);
+      const p = space.sample(r);
+      assert.equal(space.features(p).length, space.featureCount);
+      const moved = space.actions.filter((a) => space.apply(p, a) !== undefined).map((a) => a.kind);
+      for (const kind of ['swap', 'cacheWrite', 'cacheRead'] as const) assert.ok(moved.includes(kind), `${target.style}: ${kind} applies`);
+    }
+  });
+
+  it('contains its own points and nothing from another space', () => {
+    const space = new ScheduleSpace(gemm, CPU);
+    const other = new ScheduleSpace(lowerWorkload(workload('conv2d', OPS.find((o) => o.name === 'conv2d')!.example)), CPU);
+    const r = rng(8);
+    for (let i = 0; i < 20; i++) {
+      assert.ok(space.contains(space.sample(r)));
+      assert.ok(!space.contains(other.sample(r)));
+    }
+    const p = space.sample(r);
+    assert.ok(!space.contains({ ...p, factors: { ...p.factors, i: [5, 1] } }), 'factors that do not divide the extent');
+    assert.ok(!space.contains({ ...p, order: [...p.order.slice(1), p.order[1]!] }), 'an order that repeats a loop');
+    assert.ok(!space.contains({ ...p, cacheRead: { Z: 1 } }), 'an unknown input');
+  });
+});

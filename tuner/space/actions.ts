@@ -1,0 +1,17 @@
+/**
+ * The moves between neighbouring points. Each space has a fixed list of them (the Q-model's
+ * output layer has one unit per entry), built by its rules in rule order.
+ */
+export type Action =
+  /** Moves the smallest prime factor of level `from` of an axis to level `to`. */
+  | { readonly kind: 'move'; readonly axis: string; readonly from: number; readonly to: number }
+  /** Swaps positions `at` and `at + 1` of the searched part of the loop order. */
+  | { readonly kind: 'swap'; readonly at: number }
+  | { readonly kind: 'unroll'; readonly delta: 1 | -1 }
+  | { readonly kind: 'toggle'; readonly switch: 'vectorize' | 'parallel' }
+  /** Toggles staging the output in registers. */
+  | { readonly kind: 'cacheWrite' }
+  /** Toggles staging one input (packed on the CPU, in workgroup memory on the GPU). */
+  | { readonly kind: 'cacheRead'; readonly input: string };
+
+export type ActionKind = Action['kind'];

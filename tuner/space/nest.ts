@@ -1,0 +1,82 @@
+import { ForStmt, collectLoops, walkStmt } from '../../ir/loop.js';
+import { forEachExpr } from '../../ir/expr.js';
+import { Program } from '../../ir/program.js';
+import { LoopsmithError } from '../../ir/errors.js';
+import { perfectChain } from '../../scheduler/locate.js';
+import { splitNames } from '../../scheduler/primitives/split.js';
+
+export interface Axis {
+  readonly name: string;
+  readonly extent: number;
+  readonly axis: 'spatial' | 'reduce';
+  /** Spatial axes get 3 levels (CPU: outer/cache/register, GPU: workgroup/thread/register), reductions 2. */
+  readonly levels: number;
+}
+
+/** A loop of the tiled main nest: the axis it was split from and its level (0 is outermost). */
+export interface TiledLoop {
+  readonly name: string;
+  readonly axis: Axis;
+  readonly level: number;
+}
+
+/**
+ * The perfect nest that computes the output (the update nest of a reduction): its loops are the
+ * axes of the space. The names of the tiled loops are the ones `split` gives, kept in a map from
+ * name to (axis, level) so that no rule ever has to read a loop name.
+ */
+export class MainNest {
+  readonly axes: readonly Axis[];
+  readonly spatial: readonly Axis[];
+  readonly reduce: readonly Axis[];
+  /** Inputs the main nest reads: the candidates for staging (an epilogue's bias is not). */
+  readonly inputs: readonly string[];
+  readonly output: string;
+  private readonly names: ReadonlyMap<string, readonly string[]>;
+  private readonly tiled: ReadonlyMap<string, TiledLoop>;
+
+  constructor(program: Program) {
+    const tops = program.body.kind === 'seq' ? program.body.body : [program.body];
+    const main = tops.find((t) => collectLoops(t).some((l) => l.axis === 'reduce')) ?? tops[0]!;
+    if (main.kind !== 'for') throw new LoopsmithError(`${program.name}: no loop nest to schedule`);
+    const chain: ForStmt[] = perfectChain(main);
+    this.axes = chain.map((l) => ({ name: l.var, extent: l.extent, axis: l.axis, levels: l.axis === 'spatial' ? 3 : 2 }));
+    this.spatial = this.axes.filter((a) => a.axis === 'spatial');
+    this.reduce = this.axes.filter((a) => a.axis === 'reduce');
+    const read = new Set<string>();
+    walkStmt(main, (x) => {
+      if (x.kind === 'store') forEachExpr(x.value, (e) => { if (e.kind === 'load') read.add(e.buffer); });
+    });
+    this.inputs = program.buffers.filter((b) => b.role === 'input' && read.has(b.name)).map((b) => b.name);
+    this.output = program.buffers.find((b) => b.role === 'output')!.name;
+    this.names = new Map(this.axes.map((a) => [a.name, splitNames(a.name, a.levels)]));
+    this.tiled = new Map(this.axes.flatMap((a) => this.names.get(a.name)!.map((name, level) => [name, { name, axis: a, level }] as const)));
+  }
+
+  axis(name: string): Axis {
+    const a = this.axes.find((x) => x.name === name);
+    if (!a) throw new LoopsmithError(`no axis '${name}' in the main nest`);
+    return a;
+  }
+
+  /** The loop that level `level` of an axis becomes. */
+  loop(axis: string, level: number): string {
+    return this.names.get(axis)![level]!;
+  }
+
+  /** All loops of the tiled nest, axis by axis. */
+  loops(): string[] {
+    return [...this.tiled.keys()];
+  }
+
+  has(loop: string): boolean {
+    return this.tiled.has(loop);
+  }
+
+  /** What a loop of the tiled nest is; only names this nest generated are known. */
+  tiledLoop(loop: string): TiledLoop {
+    const t = this.tiled.get(loop);
+    if (!t) throw new LoopsmithError(`'${loop}' is not a loop of the tiled main nest`);
+    return t;
+  }
+}

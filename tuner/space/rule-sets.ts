@@ -1,0 +1,50 @@
+import { MainNest } from './nest.js';
+import { SpaceRule } from './rule.js';
+import { SpaceStyle, SpaceTarget } from './target.js';
+import { parallelVectorizeUnroll } from './rules/annotate.js';
+import { bindToGrid, gridAxes, gridLayout } from './rules/bind.js';
+import { cacheRead, cacheWrite } from './rules/cache.js';
+import { blasLayout, loopOrder } from './rules/order.js';
+import { multiLevelTiling } from './rules/tiling.js';
+
+export interface RuleSet {
+  readonly rules: readonly SpaceRule[];
+  /** The spatial axes bound to the GPU grid (x, y, z); none for a CPU. */
+  readonly bound: readonly string[];
+}
+
+/**
+ * The rules of each style, in order. Changing the order or the actions of a rule changes the
+ * action list (and so the meaning of saved Q-models) and the traces of stored points: the
+ * space-compat test pins both.
+ */
+const RULE_SETS: Record<SpaceStyle, (nest: MainNest, target: SpaceTarget) => RuleSet> = {
+  cpu: (nest, target) => ({
+    bound: [],
+    rules: [
+      multiLevelTiling(nest, { registerBudget: 512, vectorLanes: target.lanes }),
+      loopOrder(blasLayout(nest)),
+      parallelVectorizeUnroll({ vectorize: true, parallel: true, threads: target.threads }),
+      cacheWrite(nest),
+      cacheRead(nest, 'local'),
+    ],
+  }),
+  gpu: (nest, target) => {
+    const bound = gridAxes(nest);
+    return {
+      bound,
+      rules: [
+        multiLevelTiling(nest, { registerBudget: 64 }),
+        loopOrder(gridLayout(nest, bound)),
+        bindToGrid(nest, bound, target),
+        parallelVectorizeUnroll({ vectorize: false, parallel: false, threads: 1 }),
+        cacheWrite(nest),
+        cacheRead(nest, 'workgroup'),
+      ],
+    };
+  },
+};
+
+export function ruleSet(nest: MainNest, target: SpaceTarget): RuleSet {
+  return RULE_SETS[target.style](nest, target);
+}
