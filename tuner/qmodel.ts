@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { rng } from '../ir/random.js';
 
@@ -8,6 +8,11 @@ export interface QNetworkJSON {
   actions: number;
   hidden: number;
   weights: number[][];
+}
+
+/** [outputs, inputs + bias] of each layer. */
+function layerShapes(inputs: number, actions: number, hidden: number): [number, number][] {
+  return [[hidden, inputs + 1], [hidden, hidden + 1], [actions, hidden + 1]];
 }
 
 /**
@@ -23,7 +28,7 @@ export class QNetwork {
   readonly shapes: [number, number][];
 
   constructor(readonly inputs: number, readonly actions: number, readonly hidden = 32, seed = 1) {
-    this.shapes = [[hidden, inputs + 1], [hidden, hidden + 1], [actions, hidden + 1]];
+    this.shapes = layerShapes(inputs, actions, hidden);
     const r = rng(seed);
     this.w = this.shapes.map(([o, i]) => Float64Array.from({ length: o * i }, () => (r() * 2 - 1) * Math.sqrt(3 / i)));
     this.m = this.shapes.map(([o, i]) => new Float64Array(o * i));
@@ -188,16 +193,46 @@ export class QLearner {
     writeFileSync(path, JSON.stringify(this.network.toJSON()));
   }
 
-  static loadNetwork(path: string, inputs: number, actions: number): QNetwork | undefined {
+  /** The network saved at `path` if it fits a space of this size; a file that does not is named in a warning. */
+  static loadNetwork(path: string, inputs: number, actions: number): LoadedNetwork {
+    let text: string;
     try {
-      if (!existsSync(path)) return undefined;
-      const j = JSON.parse(readFileSync(path, 'utf8')) as QNetworkJSON;
-      if (j.format !== 1 || j.inputs !== inputs || j.actions !== actions || !Array.isArray(j.weights)) return undefined;
-      return QNetwork.fromJSON(j);
-    } catch {
-      return undefined;
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { status: 'absent' };
+      return rejected(path, `cannot be read (${code ?? (e as Error).message.split('\n')[0]})`);
     }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return rejected(path, 'is not JSON (corrupted)');
+    }
+    const parsed = parseNetwork(raw, inputs, actions);
+    return typeof parsed === 'string' ? rejected(path, parsed) : { status: 'loaded', network: QNetwork.fromJSON(parsed) };
   }
+}
+
+export type LoadedNetwork =
+  | { readonly status: 'absent' }
+  | { readonly status: 'loaded'; readonly network: QNetwork }
+  /** The file exists but cannot be used: the search starts from a fresh model and says why. */
+  | { readonly status: 'rejected'; readonly warning: string };
+
+const rejected = (path: string, problem: string): LoadedNetwork => ({ status: 'rejected', warning: `Q-model ${path} ${problem}; starting from a fresh model` });
+
+/** A saved network checked against the space it is for: sizes, layer shapes, finite weights. */
+function parseNetwork(raw: unknown, inputs: number, actions: number): QNetworkJSON | string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'is not a Q-model';
+  const { format, inputs: i, actions: a, hidden, weights } = raw as Record<string, unknown>;
+  if (format !== 1) return `has format ${JSON.stringify(format) ?? 'none'}, not 1`;
+  if (i !== inputs || a !== actions) return `was trained for ${JSON.stringify(i)} features and ${JSON.stringify(a)} moves; this space has ${inputs} and ${actions}`;
+  if (typeof hidden !== 'number' || !Number.isInteger(hidden) || hidden < 1) return 'has no valid hidden layer size';
+  const sizes = layerShapes(inputs, actions, hidden).map(([o, n]) => o * n);
+  const isLayer = (w: unknown, k: number): w is number[] => Array.isArray(w) && w.length === sizes[k] && w.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!Array.isArray(weights) || weights.length !== sizes.length || !weights.every(isLayer)) return 'has weights that do not match its layer sizes (or are not finite)';
+  return { format: 1, inputs, actions, hidden, weights };
 }
 
 /** Maps x to (-1, 1) with `scale` at about 0.76. */

@@ -1,36 +1,24 @@
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { InputError } from '../ir/errors.js';
+import { TuningRecord, parseRecord } from './record.js';
 
-export const RECORD_FORMAT = 1;
+export { type TuningRecord, recordId, validateRecord } from './record.js';
+
+/** The records of a file, and what was skipped on the way. */
+export interface LoadedRecords {
+  readonly records: TuningRecord[];
+  /** One line per kind of problem (torn last line, invalid lines with their count). */
+  readonly warnings: string[];
+  /** Lines that were not valid records (the torn last line included). */
+  readonly invalid: number;
+}
+
+/** Invalid lines named in the warning; the rest are only counted. */
+const NAMED_INVALID = 3;
+
 /** Relative to the current directory: tuning results belong to the project that uses them. */
 export const DEFAULT_RECORDS_PATH = '.loopsmith/records.jsonl';
-
-export interface TuningRecord {
-  format: 1;
-  /** First 12 hex digits of sha256 over (workload key, fingerprint key, trace hash, trial, timestamp). */
-  id: string;
-  workload: { key: string; op: string; params: Record<string, number>; dtype: string };
-  target: { kind: string; fingerprint: Record<string, unknown> & { key: string } };
-  /** The schedule trace (versioned JSON from scheduler/trace.ts), stored as given. */
-  trace: unknown;
-  traceHash: string;
-  /** The search's own description of the point (its decisions), for warm starts. */
-  point?: unknown;
-  outcome: { status: string; message?: string; times?: number[]; median?: number; spread?: number; gflops?: number };
-  strategy: string;
-  seed: number;
-  trial: number;
-  /** ISO 8601. */
-  timestamp: string;
-  /** Version of the loopsmith package that wrote the record. */
-  loopsmith: string;
-}
-
-export function recordId(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 12);
-}
 
 let version: string | undefined;
 /** The version in loopsmith's package.json (this module lives at dist/tuner/records.js), or 'unknown'. */
@@ -46,45 +34,25 @@ export function loopsmithVersion(): string {
   return version;
 }
 
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-const optNum = (x: unknown): boolean => x === undefined || isNum(x);
-
-/** Structural check of the fields every record must have, with their types. */
-export function validateRecord(x: unknown): x is TuningRecord {
-  if (!isObj(x) || x.format !== RECORD_FORMAT || typeof x.id !== 'string' || typeof x.traceHash !== 'string') return false;
-  const w = x.workload;
-  if (!isObj(w) || typeof w.key !== 'string' || typeof w.op !== 'string' || typeof w.dtype !== 'string') return false;
-  if (!isObj(w.params) || !Object.values(w.params).every(isNum)) return false;
-  const t = x.target;
-  if (!isObj(t) || typeof t.kind !== 'string' || t.kind === '' || !isObj(t.fingerprint) || typeof t.fingerprint.key !== 'string') return false;
-  if (!('trace' in x)) return false;
-  const o = x.outcome;
-  if (!isObj(o) || typeof o.status !== 'string') return false;
-  if (o.message !== undefined && typeof o.message !== 'string') return false;
-  if (o.times !== undefined && !(Array.isArray(o.times) && o.times.every(isNum))) return false;
-  if (!optNum(o.median) || !optNum(o.spread) || !optNum(o.gflops)) return false;
-  return typeof x.strategy === 'string' && isNum(x.seed) && Number.isInteger(x.trial)
-    && typeof x.timestamp === 'string' && typeof x.loopsmith === 'string';
-}
-
 /**
  * The append-only JSON-lines records file. Each record is one write of a whole line followed by an
  * fsync, so a killed process leaves at most one torn last line; reading skips it with a warning,
- * and the next append starts on a fresh line, so no earlier record is ever lost.
+ * and the next append starts on a fresh line, so no earlier record is ever lost. Records come out
+ * parsed and checked (record.ts): a line that is not a valid record is skipped and counted, so it
+ * can never become best.
  */
-export class RecordsDb {
-  private cache?: { records: TuningRecord[]; warnings: string[] };
+export class RecordStore {
+  private cache?: LoadedRecords;
 
   constructor(readonly path: string) {}
 
-  /** All records, in file order (read once, then cached; appends through this instance are added). */
-  load(): { records: TuningRecord[]; warnings: string[] } {
+  /** All valid records, in file order (read once, then cached; appends through this instance are added). */
+  load(): LoadedRecords {
     if (!this.cache) this.cache = this.read();
     return this.cache;
   }
 
-  private read(): { records: TuningRecord[]; warnings: string[] } {
+  private read(): LoadedRecords {
     const records: TuningRecord[] = [];
     const warnings: string[] = [];
     let text: string;
@@ -92,29 +60,34 @@ export class RecordsDb {
       text = readFileSync(this.path, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { records, warnings };
+      if (code === 'ENOENT') return { records, warnings, invalid: 0 };
       const why = code ?? String((e as Error).message).split('\n')[0];
       throw new InputError(`cannot read the records file ${this.path}: ${why}`);
     }
     const lines = text.split('\n');
     // After a final '\n' split leaves an empty string; anything else is a line that was never finished.
     const torn = lines.pop()!;
+    const bad: string[] = [];
     lines.forEach((line, i) => {
       if (line.trim() === '') return;
       let parsed: unknown;
       try {
         parsed = JSON.parse(line);
       } catch {
-        warnings.push(`${this.path}: line ${i + 1} is not JSON; skipped`);
+        bad.push(`line ${i + 1} is not JSON`);
         return;
       }
-      if (validateRecord(parsed)) records.push(parsed);
-      else warnings.push(`${this.path}: line ${i + 1} is not a tuning record; skipped`);
+      const r = parseRecord(parsed);
+      if (typeof r === 'string') bad.push(`line ${i + 1} is not a tuning record (${r})`);
+      else records.push(r);
     });
-    if (torn.trim() !== '') {
-      warnings.push(`${this.path}: the last line is torn (line ${lines.length + 1} has no line end: a run was killed while writing it); skipped`);
+    if (bad.length) {
+      const more = bad.length > NAMED_INVALID ? `; and ${bad.length - NAMED_INVALID} more` : '';
+      warnings.push(`${this.path}: skipped ${bad.length} invalid line${bad.length > 1 ? 's' : ''}: ${bad.slice(0, NAMED_INVALID).join('; ')}${more}`);
     }
-    return { records, warnings };
+    const tornLine = torn.trim() !== '';
+    if (tornLine) warnings.push(`${this.path}: the last line is torn (line ${lines.length + 1} has no line end: a run was killed while writing it); skipped`);
+    return { records, warnings, invalid: bad.length + (tornLine ? 1 : 0) };
   }
 
   /** Appends one record durably: a single write of the whole line, then fsync. */
