@@ -18,7 +18,7 @@ import { median } from 'simple-statistics';
 import { Workload, workload } from '../ir/ops/index.js';
 import { CpuTarget } from '../targets/c/target.js';
 import { CpuEvaluator } from '../tuner/evaluate.js';
-import { RecordsDb } from '../tuner/records.js';
+import { RecordStore } from '../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../tuner/strategies.js';
 import { tune } from '../tuner/tune.js';
 import { table } from '../cli/format.js';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       for (let seed = 1; seed <= argv.seeds; seed++) {
         const dir = mkdtempSync(join(tmpdir(), 'loopsmith-search-'));
         const t0 = performance.now();
-        const r = await tune(w, evaluatorFor(), { strategy: s, trials: argv.trials, seed, records: new RecordsDb(join(dir, 'r.jsonl')), version: 'bench', remeasure: 0, earlyStopWindow: 1e9 });
+        const r = await tune(w, evaluatorFor(), { strategy: s, trials: argv.trials, seed, records: new RecordStore(join(dir, 'r.jsonl')), version: 'bench', remeasure: 0, earlyStopWindow: 1e9 });
         const c = [...r.curve];
         while (c.length < argv.trials) c.push(c[c.length - 1] ?? 0);
         curves.set(s, [...(curves.get(s) ?? []), c]);

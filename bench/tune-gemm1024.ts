@@ -14,7 +14,7 @@ import { applyTrace } from '../scheduler/apply.js';
 import { traceToTypeScript } from '../scheduler/trace.js';
 import { CpuTarget, ReferenceSpec } from '../targets/c/target.js';
 import { CpuEvaluator } from '../tuner/evaluate.js';
-import { RecordsDb } from '../tuner/records.js';
+import { RecordStore } from '../tuner/records.js';
 import { tune } from '../tuner/tune.js';
 import { openblas } from './openblas.js';
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const target = new CpuTarget({ threads: 1, minSeconds: 0.2, runTimeoutMs: 120_000 });
   const t0 = performance.now();
   const r = await tune(w, new CpuEvaluator(target), {
-    strategy: 'flex', trials: argv.trials, timeBudgetSeconds: argv.minutes * 60, seed: 1, records: new RecordsDb(argv.records), version: 'bench',
+    strategy: 'flex', trials: argv.trials, timeBudgetSeconds: argv.minutes * 60, seed: 1, records: new RecordStore(argv.records), version: 'bench',
     earlyStopWindow: 1e9,
     onProgress: (p) => { if (p.trial % 10 === 0) process.stderr.write(`trial ${p.trial}: best ${p.bestGflops?.toFixed(1)} GFLOP/s after ${p.elapsedSeconds.toFixed(0)} s\n`); },
   });

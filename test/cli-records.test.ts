@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RecordsDb, TuningRecord, recordId } from '../tuner/records.js';
+import { RecordStore, TuningRecord, recordId } from '../tuner/records.js';
+import { MeasureStatus } from '../targets/measurement.js';
 import { assertBadInput, cli } from './cli.test.js';
 
-function rec(id: string, gflops: number, status = 'ok', device = 'cpu:a'): TuningRecord {
+function rec(id: string, gflops: number, status: MeasureStatus = 'ok', device = 'cpu:a'): TuningRecord {
   return {
     format: 1, id: recordId(id), workload: { key: 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32', op: 'gemm', params: { m: 8, n: 8, k: 8 }, dtype: 'f32' },
     target: { kind: 'c', fingerprint: { key: device } }, trace: { version: 1, steps: [] }, traceHash: id,
@@ -17,11 +18,11 @@ describe('cli: records', function () {
   this.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'loopsmith-records-cli-'));
   const mine = join(dir, 'mine.jsonl'), theirs = join(dir, 'theirs.jsonl');
-  const a = new RecordsDb(mine);
+  const a = new RecordStore(mine);
   a.append(rec('x', 5));
   a.append(rec('y', 9));
   a.append(rec('z', 1e6, 'wrong_answer'));
-  const b = new RecordsDb(theirs);
+  const b = new RecordStore(theirs);
   b.append(rec('y', 9));
   b.append(rec('w', 12, 'ok', 'cpu:b'));
 
@@ -34,16 +35,18 @@ describe('cli: records', function () {
     const r = cli('records', 'merge', theirs, '--records', mine);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /merged 1 new records/);
-    assert.equal(new RecordsDb(mine).load().records.length, 4);
+    assert.equal(new RecordStore(mine).load().records.length, 4);
   });
 
   it('export writes the best records only; prune drops failed ones and keeps a backup', () => {
     const out = join(dir, 'best.jsonl');
     assert.equal(cli('records', 'export', '--records', mine, '--out', out).code, 0);
     assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 2);
+    const before = readFileSync(mine);
     const r = cli('records', 'prune', '--records', mine);
     assert.match(r.stdout, /kept 3 of 4 records/);
-    assert.equal(new RecordsDb(`${mine}.bak`).load().records.length, 4);
+    assert.equal(new RecordStore(`${mine}.bak`).load().records.length, 4);
+    assert.ok(readFileSync(`${mine}.bak`).equals(before), 'the backup is the old file byte for byte');
   });
 
   it('an unknown action is one line and exit 2', () => {

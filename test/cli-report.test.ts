@@ -4,10 +4,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { RecordsDb, TuningRecord, recordId } from '../tuner/records.js';
+import { RecordStore, TuningRecord, recordId } from '../tuner/records.js';
+import { MeasureStatus } from '../targets/measurement.js';
 import { cli } from './cli.test.js';
 
-function rec(trial: number, strategy: string, gflops: number, status = 'ok'): TuningRecord {
+function rec(trial: number, strategy: string, gflops: number, status: MeasureStatus = 'ok'): TuningRecord {
   return {
     format: 1, id: recordId(strategy, String(trial)), workload: { key: 'gemm(k=64,m=64,n=64,transA=0,transB=0):f32', op: 'gemm', params: { m: 64, n: 64, k: 64 }, dtype: 'f32' },
     target: { kind: 'c', fingerprint: { key: 'cpu:test' } }, trace: { version: 1, steps: [] }, traceHash: `${strategy}${trial}`,
@@ -20,7 +21,7 @@ describe('cli: report', function () {
 
   it('writes a self-contained HTML report whose plots render in headless Chromium', () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopsmith-report-'));
-    const db = new RecordsDb(join(dir, 'r.jsonl'));
+    const db = new RecordStore(join(dir, 'r.jsonl'));
     for (let t = 0; t < 40; t++) {
       db.append(rec(t, 'random', 10 + (t % 7) * 3));
       db.append(rec(t, 'flex', 10 + t, t % 9 === 0 ? 'wrong_answer' : 'ok'));

@@ -7,7 +7,7 @@ import { LANGUAGES, Language } from '../../codegen/artifacts.js';
 import { CpuTarget } from '../../targets/c/target.js';
 import { WebGpuTarget } from '../../targets/webgpu/target.js';
 import { CpuEvaluator, GpuEvaluator } from '../../tuner/evaluate.js';
-import { DEFAULT_RECORDS_PATH, RecordsDb } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { tune } from '../../tuner/tune.js';
 import { emitArtifacts } from './emit.js';
 import { packageVersion } from './tune.js';
@@ -76,7 +76,7 @@ export function buildCommand(y: Argv): Argv {
       const { manifest } = readManifest(String(argv.manifest));
       const trials = Number(argv.trials);
       if (!Number.isInteger(trials) || trials < 1) throw new InputError(`--trials must be an integer of at least 1, got '${String(argv.trials)}'`);
-      const db = new RecordsDb(manifest.records);
+      const db = new RecordStore(manifest.records);
       const report: { name: string; files: string[]; stale: string[]; origin: string }[] = [];
       for (const k of manifest.kernels) {
         const w = workload(k.op, k.params);

@@ -10,7 +10,7 @@ import { CpuTarget } from '../../targets/c/target.js';
 import { dispose } from '../../targets/c/build.js';
 import { WebGpuTarget } from '../../targets/webgpu/target.js';
 import { Measurement } from '../../targets/measurement.js';
-import { DEFAULT_RECORDS_PATH, RecordsDb } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { loadSchedule } from '../schedule-file.js';
 import { workloadFromArgv } from '../params.js';
 import { table } from '../format.js';
@@ -38,7 +38,7 @@ export function compareCommand(y: Argv): Argv {
       if (!Number.isInteger(rounds) || rounds < 3) throw new InputError(`--rounds must be an integer of at least 3, got '${String(argv.rounds)}'`);
       const w = workloadFromArgv(argv, ['schedules', 'target', 'rounds', 'threads', 'records']);
       const base = lowerWorkload(w);
-      const db = new RecordsDb(String(argv.records));
+      const db = new RecordStore(String(argv.records));
       const cpu = target === 'c' ? new CpuTarget({ threads: Number(argv.threads), minSeconds: 0.02, warmup: 1 }) : undefined;
       const gpu = target === 'webgpu' ? new WebGpuTarget({ minSeconds: 0.02, warmup: 1 }) : undefined;
       const cleanup: (() => Promise<void>)[] = [];
@@ -50,13 +50,13 @@ export function compareCommand(y: Argv): Argv {
           if (spec === 'best') {
             const b = db.best(w.key, fp);
             if (!b) throw new InputError(`no tuning record for ${w.key} on this device in ${db.path}; run \`loopsmith tune\` first or name a trace file`);
-            return b.trace as Trace;
+            return b.trace;
           }
           if (existsSync(spec)) return loadSchedule(spec);
           const r = db.load().records.find((x) => x.id === spec);
           if (!r) throw new InputError(`schedule '${spec}' is not a file, a record id in ${db.path}, naive, default or best`);
           if (r.workload.key !== w.key) throw new InputError(`record ${spec} is for ${r.workload.key}, not ${w.key}`);
-          return r.trace as Trace;
+          return r.trace;
         };
         const specs = (argv.schedules as string[]).map(String);
         const programs = specs.map((s) => applyTrace(base, resolve(s), { workload: w.key }));

@@ -10,7 +10,7 @@ import { Artifacts, LANGUAGES, Language, artifacts } from '../../codegen/artifac
 import { CpuTarget } from '../../targets/c/target.js';
 import { WebGpuTarget } from '../../targets/webgpu/target.js';
 import { CpuEvaluator, GpuEvaluator } from '../../tuner/evaluate.js';
-import { DEFAULT_RECORDS_PATH, RecordsDb } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { traceHash } from '../../tuner/space.js';
 import { loadSchedule } from '../schedule-file.js';
 import { workloadFromArgv } from '../params.js';
@@ -35,14 +35,14 @@ export async function emitArtifacts(req: EmitRequest): Promise<{ files: Artifact
     t = loadSchedule(req.schedule);
     origin = `schedule file ${req.schedule}`;
   } else {
-    const db = new RecordsDb(req.records);
+    const db = new RecordStore(req.records);
     for (const warning of db.load().warnings) req.warn(warning);
     const kind = req.lang === 'c' ? 'c' : 'webgpu';
     const evaluator = kind === 'c' ? new CpuEvaluator(new CpuTarget()) : await (async () => { const g = new WebGpuTarget(); await g.open(); return new GpuEvaluator(g); })();
     try {
       const hit = db.bestWithFallback(w.key, { kind, key: evaluator.fingerprint.key }, (f) => evaluator.compatible(f));
       if (hit) {
-        t = hit.record.trace as Trace;
+        t = hit.record.trace;
         origin = `record ${hit.record.id}, ${hit.record.outcome.gflops?.toFixed(2)} GFLOP/s${hit.match === 'compatible' ? ' on a compatible device' : ''}`;
         if (hit.match === 'compatible') req.warn(`no record for this device (${evaluator.fingerprint.key}); using record ${hit.record.id} from a compatible ${kind} device (${String(hit.record.target.fingerprint.key)})`);
       } else if (req.fallback) {

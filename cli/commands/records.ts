@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { InputError } from '../../ir/errors.js';
-import { DEFAULT_RECORDS_PATH, RecordsDb, TuningRecord } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore, TuningRecord } from '../../tuner/records.js';
 import { table } from '../format.js';
 
 const ACTIONS = ['list', 'best', 'export', 'merge', 'prune'] as const;
@@ -36,7 +36,7 @@ export function recordsCommand(y: Argv): Argv {
     (argv) => {
       const action = String(argv.action);
       if (!(ACTIONS as readonly string[]).includes(action)) throw new InputError(`unknown records action '${action}'; actions: ${ACTIONS.join(', ')}`);
-      const db = new RecordsDb(String(argv.records));
+      const db = new RecordStore(String(argv.records));
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
@@ -65,7 +65,7 @@ export function recordsCommand(y: Argv): Argv {
           const have = new Set(records.map((r) => r.id));
           let added = 0;
           for (const f of files) {
-            const other = new RecordsDb(f).load();
+            const other = new RecordStore(f).load();
             for (const w of other.warnings) process.stderr.write(`warning: ${w}\n`);
             for (const r of other.records) {
               if (have.has(r.id)) continue;
@@ -79,7 +79,9 @@ export function recordsCommand(y: Argv): Argv {
         }
         case 'prune': {
           const keep = records.filter((r) => r.outcome.status === 'ok');
-          writeFileSync(`${db.path}.bak`, records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : ''));
+          // The backup is the file byte for byte, so lines this version could not read are not lost.
+          if (existsSync(db.path)) copyFileSync(db.path, `${db.path}.bak`);
+          else writeFileSync(`${db.path}.bak`, '');
           writeFileSync(db.path, keep.map((r) => JSON.stringify(r)).join('\n') + (keep.length ? '\n' : ''));
           process.stdout.write(`kept ${keep.length} of ${records.length} records (dropped ${records.length - keep.length} failed); previous file saved as ${db.path}.bak\n`);
           return;

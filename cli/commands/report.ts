@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { DEFAULT_RECORDS_PATH, RecordsDb } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { reportHtml } from '../report-html.js';
 
 export function reportCommand(y: Argv): Argv {
@@ -13,7 +13,7 @@ export function reportCommand(y: Argv): Argv {
       .option('workload', { type: 'string', describe: 'only this workload key' })
       .example('$0 report --out report.html', 'open report.html in a browser'),
     async (argv) => {
-      const db = new RecordsDb(String(argv.records));
+      const db = new RecordStore(String(argv.records));
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;

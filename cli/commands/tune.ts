@@ -4,7 +4,7 @@ import { InputError } from '../../ir/errors.js';
 import { CpuTarget } from '../../targets/c/target.js';
 import { WebGpuTarget } from '../../targets/webgpu/target.js';
 import { CpuEvaluator, Evaluator, GpuEvaluator } from '../../tuner/evaluate.js';
-import { DEFAULT_RECORDS_PATH, RecordsDb } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../../tuner/strategies.js';
 import { Progress, tune } from '../../tuner/tune.js';
 import { traceToTypeScript } from '../../scheduler/trace.js';
@@ -67,7 +67,7 @@ export function tuneCommand(y: Argv): Argv {
       if (timeBudget !== undefined && !(timeBudget > 0)) throw new InputError(`--time-budget must be a positive number of seconds, got '${String(argv['time-budget'])}'`);
       const minTime = Number(argv['min-time']);
       if (!(minTime > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(argv['min-time'])}'`);
-      const db = new RecordsDb(String(argv.records));
+      const db = new RecordStore(String(argv.records));
       let evaluator: Evaluator;
       if (target === 'c') {
         evaluator = new CpuEvaluator(new CpuTarget({ cc: String(argv.cc), threads: int('threads', 1), minSeconds: minTime }));

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rng } from '../../ir/random.js';
-import { QLearner, QNetwork } from '../../tuner/qmodel.js';
+import { QLearner, QNetwork, QNetworkJSON } from '../../tuner/qmodel.js';
 
 describe('tuner: Q-learning value model', () => {
   it('is deterministic for a seed', () => {
@@ -47,15 +47,41 @@ describe('tuner: Q-learning value model', () => {
     for (let i = 0; i < 200; i++) assert.ok([1, 4].includes(q.act([0, 0, 0], [1, 4])));
   });
 
-  it('saves and loads its network; a mismatched or corrupt file is ignored', () => {
+  it('saves and loads its network', () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopsmith-q-'));
     const q = new QLearner({ inputs: 3, actions: 4, seed: 5 });
     q.save(join(dir, 'm.json'));
-    const n = QLearner.loadNetwork(join(dir, 'm.json'), 3, 4)!;
-    assert.deepEqual([...n.predict([0.5, 0, -0.5])], [...q.network.predict([0.5, 0, -0.5])]);
-    assert.equal(QLearner.loadNetwork(join(dir, 'm.json'), 3, 5), undefined);
-    writeFileSync(join(dir, 'bad.json'), '{nope');
-    assert.equal(QLearner.loadNetwork(join(dir, 'bad.json'), 3, 4), undefined);
-    assert.equal(QLearner.loadNetwork(join(dir, 'missing.json'), 3, 4), undefined);
+    const n = QLearner.loadNetwork(join(dir, 'm.json'), 3, 4);
+    assert.equal(n.status, 'loaded');
+    assert.deepEqual([...(n.status === 'loaded' ? n.network : q.network).predict([0.5, 0, -0.5])], [...q.network.predict([0.5, 0, -0.5])]);
+    assert.deepEqual(QLearner.loadNetwork(join(dir, 'missing.json'), 3, 4), { status: 'absent' }, 'no model yet is not a problem');
+  });
+
+  it('a mismatched or corrupted model is rejected with one warning naming the file and the problem', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopsmith-q-'));
+    const path = join(dir, 'm.json');
+    new QLearner({ inputs: 3, actions: 4, seed: 5 }).save(path);
+    const good = JSON.parse(readFileSync(path, 'utf8')) as QNetworkJSON;
+    const cases: [string, unknown, RegExp][] = [
+      ['other space', undefined, /trained for 3 features and 4 moves; this space has 3 and 5/],
+      ['not JSON', '{nope', /is not JSON \(corrupted\)/],
+      ['truncated', JSON.stringify(good).slice(0, 100), /is not JSON/],
+      ['format', { ...good, format: 2 }, /has format 2, not 1/],
+      ['short layer', { ...good, weights: [good.weights[0], good.weights[1], good.weights[2]!.slice(1)] }, /weights that do not match its layer sizes/],
+      ['not finite', { ...good, weights: [good.weights[0], good.weights[1], good.weights[2]!.map(() => 'x')] }, /not finite/],
+      ['not a model', [1, 2], /is not a Q-model/],
+    ];
+    for (const [what, content, pattern] of cases) {
+      const file = content === undefined ? path : join(dir, `${what.replace(/ /g, '-')}.json`);
+      if (content !== undefined) writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+      const r = QLearner.loadNetwork(file, 3, content === undefined ? 5 : 4);
+      assert.equal(r.status, 'rejected', what);
+      const warning = r.status === 'rejected' ? r.warning : '';
+      assert.match(warning, pattern, what);
+      assert.ok(warning.includes(file) && !warning.includes('\n'), `${what}: one line naming the file`);
+    }
+    mkdirSync(join(dir, 'adir.json'));
+    const unreadable = QLearner.loadNetwork(join(dir, 'adir.json'), 3, 4);
+    assert.match(unreadable.status === 'rejected' ? unreadable.warning : '', /adir\.json cannot be read \(EISDIR\)/);
   });
 });

@@ -4,12 +4,16 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../ir/errors.js';
-import { DEFAULT_RECORDS_PATH, RecordsDb, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
+import { MEASURE_STATUSES, MeasureStatus } from '../../targets/measurement.js';
+import { lowerWorkload, workload } from '../../ir/ops/index.js';
+import { measurementOf, parseRecord } from '../../tuner/record.js';
+import { ScheduleSpace, traceHash } from '../../tuner/space.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-records-'));
 const WORKLOAD = 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32';
 
-function rec(trial: number, over: Partial<TuningRecord> = {}, gflops = 10 + trial, status = 'ok'): TuningRecord {
+function rec(trial: number, over: Partial<TuningRecord> = {}, gflops = 10 + trial, status: MeasureStatus = 'ok'): TuningRecord {
   const timestamp = new Date(trial * 1000).toISOString();
   return {
     format: 1, id: recordId(WORKLOAD, 'cpu:a', `h${trial}`, String(trial), timestamp),
@@ -20,6 +24,10 @@ function rec(trial: number, over: Partial<TuningRecord> = {}, gflops = 10 + tria
     ...over,
   };
 }
+
+const POINT = { factors: { i: [2, 4], j: [6, 2], k: [1] }, order: ['i.0', 'j.0', 'k.0', 'i.1', 'k.1', 'i.2', 'j.1', 'j.2'], unroll: 1, vectorize: 0, parallel: 1, cacheWrite: 1, cacheRead: { A: 0, B: 0 } };
+/** A record line as loopsmith 0.1.0 wrote it, before records were parsed on load. */
+const OLD_LINE = '{"format":1,"id":"0123456789ab","workload":{"key":"gemm(k=6,m=8,n=12,transA=0,transB=0):f32","op":"gemm","params":{"m":8,"n":12,"k":6,"transA":0,"transB":0},"dtype":"f32"},"target":{"kind":"c","fingerprint":{"key":"cpu:old","isa":"avx2","compiler":"gcc 12"}},"trace":{"version":1,"workload":"gemm(k=6,m=8,n=12,transA=0,transB=0):f32","steps":[{"prim":"split","loop":"i","factors":[2,4],"tail":"requireDivisible"},{"prim":"split","loop":"j","factors":[6,2],"tail":"requireDivisible"},{"prim":"split","loop":"k","factors":[1],"tail":"requireDivisible"},{"prim":"reorder","loops":["i.0","j.0","k.0","i.1","k.1","i.2","j.1","j.2"]},{"prim":"cacheWrite","buffer":"C","scope":"local","at":"k.1"},{"prim":"unroll","loop":"j.2"}]},"traceHash":"66b597f8b5260808","point":{"factors":{"i":[2,4],"j":[6,2],"k":[1]},"order":["i.0","j.0","k.0","i.1","k.1","i.2","j.1","j.2"],"unroll":1,"vectorize":0,"parallel":1,"cacheWrite":1,"cacheRead":{"A":0,"B":0}},"outcome":{"status":"ok","times":[0.001,0.0011,0.0009],"median":0.001,"spread":0.1,"gflops":0.001152},"strategy":"flex","seed":1,"trial":0,"timestamp":"2024-01-01T00:00:00.000Z","loopsmith":"0.1.0"}';
 
 /** Lines of the file: whole ones, and the torn tail if the file does not end with '\n'. */
 function lines(path: string): { whole: string[]; torn: string | undefined } {
@@ -54,12 +62,12 @@ describe('tuner: records database', () => {
 
   it('appends and loads records, creating the parent directories', () => {
     const path = join(tmp(), 'deep', 'dir', 'r.jsonl');
-    const db = new RecordsDb(path);
+    const db = new RecordStore(path);
     assert.equal(db.path, path);
     db.append(rec(0));
     db.append(rec(1));
     assert.deepEqual(db.load().records.map((r) => r.trial), [0, 1], 'append before load does not double-count');
-    const again = new RecordsDb(path).load();
+    const again = new RecordStore(path).load();
     assert.deepEqual(again.records, [rec(0), rec(1)]);
     assert.deepEqual(again.warnings, []);
     assert.deepEqual(lines(path).whole.map((l) => JSON.parse(l)), [rec(0), rec(1)]);
@@ -68,17 +76,17 @@ describe('tuner: records database', () => {
 
   it('caches the loaded records and adds appends to the cache', () => {
     const path = join(tmp(), 'r.jsonl');
-    const db = new RecordsDb(path);
+    const db = new RecordStore(path);
     db.append(rec(0));
     assert.equal(db.load().records.length, 1);
     appendFileSync(path, JSON.stringify(rec(5)) + '\n'); // another writer: not seen by this instance's cache
     db.append(rec(1));
     assert.deepEqual(db.forWorkload(WORKLOAD, 'cpu:a').map((r) => r.trial), [0, 1]);
-    assert.deepEqual(new RecordsDb(path).load().records.map((r) => r.trial), [0, 5, 1]);
+    assert.deepEqual(new RecordStore(path).load().records.map((r) => r.trial), [0, 5, 1]);
   });
 
   it('never picks a failed or wrong kernel as best, however fast it claims to be', () => {
-    const db = new RecordsDb(join(tmp(), 'r.jsonl'));
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
     assert.equal(db.best(WORKLOAD, 'cpu:a'), undefined);
     db.append(rec(0, {}, 5));
     db.append(rec(1, {}, 1e9, 'wrong_answer'));
@@ -93,31 +101,31 @@ describe('tuner: records database', () => {
   });
 
   it('only wrong answers: no best at all', () => {
-    const db = new RecordsDb(join(tmp(), 'r.jsonl'));
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
     db.append(rec(0, {}, 1e9, 'wrong_answer'));
-    db.append(rec(1, {}, 1e9, 'timeout'));
+    db.append(rec(1, {}, 1e9, 'run_timeout'));
     assert.equal(db.best(WORKLOAD, 'cpu:a'), undefined);
     assert.equal(db.bestWithFallback(WORKLOAD, { kind: 'c', key: 'cpu:a' }, () => true), undefined);
   });
 
   it('skips a torn last line (cut half-way) with a warning, and the next append loses nothing', () => {
     const path = join(tmp(), 'r.jsonl');
-    const db = new RecordsDb(path);
+    const db = new RecordStore(path);
     db.append(rec(0));
     db.append(rec(1));
     const whole = JSON.stringify(rec(2));
     appendFileSync(path, whole.slice(0, Math.floor(whole.length / 2)));
-    const loaded = new RecordsDb(path).load();
+    const loaded = new RecordStore(path).load();
     assert.deepEqual(loaded.records.map((r) => r.trial), [0, 1]);
     assert.equal(loaded.warnings.length, 1);
     assert.match(loaded.warnings[0]!, /last line is torn \(line 3/);
-    const db2 = new RecordsDb(path);
+    const db2 = new RecordStore(path);
     db2.append(rec(3));
     const { whole: ls, torn } = lines(path);
     assert.equal(torn, undefined);
     assert.equal(ls.length, 4);
     assert.ok(validateRecord(JSON.parse(ls[3]!)), 'the new record starts on its own line');
-    const after = new RecordsDb(path).load();
+    const after = new RecordStore(path).load();
     assert.deepEqual(after.records.map((r) => r.trial), [0, 1, 3]);
     assert.equal(after.warnings.length, 1, 'the torn line stays skipped');
     assert.match(after.warnings[0]!, /line 3 is not JSON/);
@@ -125,30 +133,66 @@ describe('tuner: records database', () => {
 
   it('skips a complete record with no line end as torn; once ended by the next append it counts', () => {
     const path = join(tmp(), 'r.jsonl');
-    const db = new RecordsDb(path);
+    const db = new RecordStore(path);
     db.append(rec(0));
     appendFileSync(path, JSON.stringify(rec(1)));
-    const loaded = new RecordsDb(path).load();
+    const loaded = new RecordStore(path).load();
     assert.deepEqual(loaded.records.map((r) => r.trial), [0]);
     assert.match(loaded.warnings.join(' '), /last line is torn/);
-    new RecordsDb(path).append(rec(2));
-    const after = new RecordsDb(path).load();
+    new RecordStore(path).append(rec(2));
+    const after = new RecordStore(path).load();
     assert.deepEqual(after.records.map((r) => r.trial), [0, 1, 2]);
     assert.deepEqual(after.warnings, []);
   });
 
-  it('skips malformed lines in the middle, naming each line', () => {
+  it('skips invalid lines in the middle with one warning that counts them and names the first few', () => {
     const path = join(tmp(), 'r.jsonl');
-    writeFileSync(path, `${JSON.stringify(rec(0))}\n{"format": 1, "nonsense": true}\nnot json\n\n${JSON.stringify(rec(3))}\n`);
-    const loaded = new RecordsDb(path).load();
-    assert.deepEqual(loaded.records.map((r) => r.trial), [0, 3]);
-    assert.equal(loaded.warnings.length, 2);
-    assert.match(loaded.warnings[0]!, /line 2 is not a tuning record/);
-    assert.match(loaded.warnings[1]!, /line 3 is not JSON/);
+    const bad = [
+      '{"format": 1, "nonsense": true}', 'not json', JSON.stringify({ ...rec(2), outcome: { status: 'fast', median: 1 } }),
+      JSON.stringify({ ...rec(3), trace: { version: 1, steps: [{ prim: 'spin', loop: 'i' }] } }),
+      JSON.stringify({ ...rec(4), point: { factors: { i: ['x'] } } }),
+    ];
+    writeFileSync(path, `${JSON.stringify(rec(0))}\n${bad.join('\n')}\n\n${JSON.stringify(rec(9))}\n`);
+    const loaded = new RecordStore(path).load();
+    assert.deepEqual(loaded.records.map((r) => r.trial), [0, 9]);
+    assert.equal(loaded.invalid, 5);
+    assert.equal(loaded.warnings.length, 1, loaded.warnings.join('\n'));
+    const [w] = loaded.warnings;
+    assert.match(w!, /skipped 5 invalid lines: line 2 is not a tuning record \(.*\); line 3 is not JSON; line 4 is not a tuning record \(outcome\.status "fast" is not one of ok, .*\); and 2 more$/);
+    assert.ok(!w!.includes('\n'));
+  });
+
+  it('checks what a record holds: a known status, a trace that parses for its workload, a typed point, a time for ok', () => {
+    const problems: [unknown, RegExp][] = [
+      [{ ...rec(0), outcome: { status: 'timeout' } }, /outcome\.status "timeout" is not one of/],
+      [{ ...rec(0), trace: { version: 7, steps: [] } }, /^trace: schedule version 7/],
+      [{ ...rec(0), trace: { version: 1, workload: 'gemv(k=1,m=1):f32', steps: [] } }, /its trace is for gemv/],
+      [{ ...rec(0), point: { ...POINT, vectorize: 2 } }, /point\.vectorize/],
+      [{ ...rec(0), outcome: { status: 'ok', gflops: 5 } }, /an ok outcome needs a positive median/],
+      [{ ...rec(0), outcome: { status: 'ok', median: 1, times: [1, -1] } }, /outcome\.times/],
+    ];
+    for (const [raw, pattern] of problems) assert.match(String(parseRecord(raw)), pattern);
+    for (const status of MEASURE_STATUSES) assert.equal(typeof parseRecord({ ...rec(0), outcome: { status, median: 1 } }), 'object', status);
+    const r = parseRecord({ ...rec(0), point: POINT });
+    assert.ok(typeof r === 'object' && r.point?.order[0] === 'i.0' && r.trace.steps.length === 0);
+  });
+
+  it('a format-1 record written before records were parsed loads typed, and its point gives the same trace hash', () => {
+    const path = join(tmp(), 'r.jsonl');
+    writeFileSync(path, OLD_LINE + '\n');
+    const [r] = new RecordStore(path).load().records;
+    assert.ok(r && r.point, 'loaded with its point');
+    assert.equal(r.trace.steps[0]!.prim, 'split');
+    assert.equal(measurementOf(r.outcome).stats!.median, 0.001);
+    const w = workload('gemm', { m: 8, n: 12, k: 6 });
+    const space = new ScheduleSpace(lowerWorkload(w), { kind: 'c', style: 'cpu', lanes: 16, threads: 2, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 });
+    assert.ok(space.contains(r.point));
+    assert.equal(traceHash(space.toTrace(r.point, w.key)), r.traceHash);
+    assert.deepEqual(space.toTrace(r.point, w.key), r.trace);
   });
 
   it('falls back to a compatible device when this one has no records, and says so', () => {
-    const db = new RecordsDb(join(tmp(), 'r.jsonl'));
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
     const mine = { kind: 'c', key: 'cpu:mine' };
     db.append(rec(0, { target: { kind: 'c', fingerprint: { key: 'cpu:other', isa: 'avx512', compiler: 'gcc' } } }, 5));
     db.append(rec(1, { target: { kind: 'c', fingerprint: { key: 'cpu:third', isa: 'avx512', compiler: 'gcc' } } }, 9));
@@ -168,8 +212,8 @@ describe('tuner: records database', () => {
 
   it('a missing file is an empty database and is not created by reading', () => {
     const path = join(tmp(), 'none', 'none.jsonl');
-    const db = new RecordsDb(path);
-    assert.deepEqual(db.load(), { records: [], warnings: [] });
+    const db = new RecordStore(path);
+    assert.deepEqual(db.load(), { records: [], warnings: [], invalid: 0 });
     assert.equal(db.best(WORKLOAD, 'cpu:a'), undefined);
     assert.ok(!existsSync(path));
   });
@@ -177,7 +221,7 @@ describe('tuner: records database', () => {
   it('a file that exists but cannot be read is bad input, in one line', () => {
     const path = join(tmp(), 'adir.jsonl');
     mkdirSync(path);
-    assert.throws(() => new RecordsDb(path).load(), (e: unknown) => {
+    assert.throws(() => new RecordStore(path).load(), (e: unknown) => {
       assert.ok(e instanceof InputError);
       assert.match(e.message, /cannot read the records file .*adir\.jsonl: EISDIR/);
       assert.ok(!e.message.includes('\n'));
@@ -191,8 +235,8 @@ describe('tuner: records database', () => {
     const moduleUrl = new URL('../../tuner/records.js', import.meta.url).href;
     const template = JSON.stringify(rec(0));
     const script = `
-      import { RecordsDb, recordId } from ${JSON.stringify(moduleUrl)};
-      const db = new RecordsDb(process.env.RECORDS_PATH);
+      import { RecordStore, recordId } from ${JSON.stringify(moduleUrl)};
+      const db = new RecordStore(process.env.RECORDS_PATH);
       let trial = db.load().records.length;
       const base = JSON.parse(${JSON.stringify(template)});
       let first = true;
@@ -225,16 +269,16 @@ describe('tuner: records database', () => {
         if (l === '') continue; // never written by append; tolerated by load
         assert.ok(validateRecord(JSON.parse(l)), `round ${round}: line ${i + 1} is a record`);
       }
-      const loaded = new RecordsDb(path).load();
+      const loaded = new RecordStore(path).load();
       assert.ok(loaded.warnings.every((w) => /torn|line \d+ is not JSON/.test(w)), loaded.warnings.join('; '));
       assert.ok(loaded.records.length > expected, `round ${round} wrote records (${loaded.records.length} > ${expected})`);
       assert.deepEqual(loaded.records.map((r) => r.trial), loaded.records.map((_, i) => i), 'trials are consecutive from 0');
 
       // A new append after the kill works and is read back whole.
-      const db = new RecordsDb(path);
+      const db = new RecordStore(path);
       const next = db.load().records.length;
       db.append(rec(next));
-      const after = new RecordsDb(path).load();
+      const after = new RecordStore(path).load();
       assert.equal(after.records.length, next + 1);
       assert.deepEqual(after.records.at(-1), rec(next));
       assert.equal(lines(path).torn, undefined, 'the file ends with a whole line again');

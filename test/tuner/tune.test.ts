@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { workload } from '../../ir/ops/index.js';
 import { collectLoops } from '../../ir/loop.js';
@@ -10,7 +10,7 @@ import { Program } from '../../ir/program.js';
 import { Measurement } from '../../targets/measurement.js';
 import { timingStats } from '../../targets/stats.js';
 import { Evaluator } from '../../tuner/evaluate.js';
-import { RecordsDb, validateRecord } from '../../tuner/records.js';
+import { RecordStore, validateRecord } from '../../tuner/records.js';
 import { STRATEGIES } from '../../tuner/strategies.js';
 import { tune } from '../../tuner/tune.js';
 
@@ -48,7 +48,7 @@ describe('tuner: the tuning loop', function () {
 
   for (const strategy of STRATEGIES) {
     it(`${strategy}: every measurement is recorded, a wrong kernel is never best, and a rerun resumes`, async () => {
-      const db = new RecordsDb(join(tmp(), 'r.jsonl'));
+      const db = new RecordStore(join(tmp(), 'r.jsonl'));
       const ev = new StubEvaluator();
       const r1 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: db, version: 'test', remeasure: 2, earlyStopWindow: 1000 });
       assert.equal(r1.trials, 40);
@@ -59,10 +59,10 @@ describe('tuner: the tuning loop', function () {
       assert.equal(lines.length, r1.measured);
       assert.ok(r1.curve.every((x, i) => i === 0 || x >= r1.curve[i - 1]!), 'best-so-far never decreases');
       const before = ev.measured;
-      const r2 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: new RecordsDb(db.path), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      const r2 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: new RecordStore(db.path), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
       assert.equal(ev.measured, before, 'nothing measured again');
       assert.equal(r2.resumed, 40);
-      const r3 = await tune(W, ev, { strategy, trials: 50, seed: 3, records: new RecordsDb(db.path), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      const r3 = await tune(W, ev, { strategy, trials: 50, seed: 3, records: new RecordStore(db.path), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
       assert.equal(r3.trials, 50);
       assert.ok(ev.measured - before <= 10, 'a larger budget measures only the new trials');
     });
@@ -70,13 +70,38 @@ describe('tuner: the tuning loop', function () {
 
   it('flex and sa find the best region of a known landscape', async () => {
     for (const strategy of ['flex', 'sa'] as const) {
-      const r = await tune(W, new StubEvaluator(), { strategy, trials: 120, seed: 11, records: new RecordsDb(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      const r = await tune(W, new StubEvaluator(), { strategy, trials: 120, seed: 11, records: new RecordStore(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
       assert.ok(r.best!.measurement.gflops! > 0.9 / 1e-3, `${strategy} reached ${r.best!.measurement.gflops}`);
     }
   });
 
+  it('a corrupted Q-model is reported once in the summary warnings and replaced by a fresh one', async () => {
+    const dir = tmp();
+    const model = join(dir, 'qmodels', 'gemm-c.json');
+    mkdirSync(dirname(model), { recursive: true });
+    writeFileSync(model, '{"format": 1, "inputs": 3');
+    const r = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 6, seed: 2, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: 0 });
+    assert.deepEqual(r.warnings.filter((x) => x.includes(model)).length, 1, r.warnings.join('\n'));
+    assert.match(r.warnings.find((x) => x.includes(model))!, /is not JSON \(corrupted\); starting from a fresh model/);
+    const again = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 6, seed: 2, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: 0 });
+    assert.deepEqual(again.warnings, [], 'the model saved by the first run loads');
+  });
+
+  it('an invalid record in the file is counted in one warning and never becomes best', async () => {
+    const path = join(tmp(), 'r.jsonl');
+    const first = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: 0 });
+    const rec = JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!) as Record<string, unknown>;
+    // Claims to be the fastest ever, with a status no loopsmith writes.
+    appendFileSync(path, JSON.stringify({ ...rec, id: 'forged', outcome: { status: 'fast', median: 1e-12, gflops: 1e12 } }) + '\n');
+    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: 1 });
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0]!, /skipped 1 invalid line: line 9 is not a tuning record/);
+    assert.notEqual(r.best!.recordId, 'forged');
+    assert.equal(r.best!.measurement.gflops, first.best!.measurement.gflops);
+  });
+
   it('stops early when the best stops improving', async () => {
-    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 400, seed: 1, records: new RecordsDb(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 30, earlyStopImprovement: 0.01 });
+    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 400, seed: 1, records: new RecordStore(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 30, earlyStopImprovement: 0.01 });
     assert.equal(r.stoppedBy, 'no-improvement');
     assert.ok(r.trials < 400);
   });
