@@ -82,7 +82,7 @@ export class TuningRun {
     return { q, path };
   }
 
-  /** Stored points of this space with this outcome's record, whatever strategy found them. */
+  /** Records of this workload and device that `keep` accepts and whose point belongs to this space. */
   private storedPoints(keep: (r: TuningRecord) => boolean): { record: TuningRecord; point: Point }[] {
     return [...this.prior.values()].flatMap((record) => (record.point && keep(record) && this.space.contains(record.point) ? [{ record, point: record.point }] : []));
   }
