@@ -17,7 +17,7 @@ type Registered = (typeof REGISTRY)[number];
 /** One step of a trace: the union of the registered primitives' steps. */
 export type Step = StepOf<Registered>;
 export type Primitive = Step['prim'];
-export type StepFor<P extends Primitive> = Extract<Step, { readonly prim: P }>;
+type StepFor<P extends Primitive> = Extract<Step, { readonly prim: P }>;
 /** The arguments of the builder method `s.<prim>(...)`. */
 export type BuilderArgs<P extends Primitive> = ArgsOf<Extract<Registered, { readonly prim: P }>>;
 
