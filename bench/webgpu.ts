@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   }
   const cw = workload('conv2d', { n: 1, c: 64, h: 56, w: 56, k: 64, kh: 3, kw: 3, pad: 1 });
   cases.push({ w: cw, kernels: [
-    ['loopsmith expert: register tile of 16 channels', expertGpuConv2d({ n: 1, k: 64, oh: 56, ow: 56 })],
+    ['loopsmith expert: register tile of 16 channels', expertGpuConv2d(cw.params)],
     ['naive: one invocation per output', defaultGpuTrace(lowerWorkload(cw))],
   ] });
   try {

@@ -1,10 +1,16 @@
-import { Trace, Step, trace } from './trace.js';
+import { Params, lowerWorkload, workload as lookup } from '../ir/ops/index.js';
+import { Program } from '../ir/program.js';
+import { findLoop } from './locate.js';
+import { Schedule } from './schedule.js';
+import { Trace } from './trace.js';
 
 const fit = (want: number, extent: number) => {
   let f = Math.min(want, extent);
   while (extent % f !== 0) f--;
   return f;
 };
+
+const gemm = (m: number, n: number, k: number): Program => lowerWorkload(lookup('gemm', { m, n, k }));
 
 /**
  * Hand-written GEMM schedule for CPUs, BLAS-style: a parallel loop over row blocks, a packed
@@ -14,18 +20,17 @@ const fit = (want: number, extent: number) => {
 export function expertCpuGemm(m: number, n: number, k: number, workload?: string): Trace {
   const mr = fit(8, m), nr = fit(32, n);
   const mc = fit(64, m) - (fit(64, m) % mr || 0), nc = fit(256, n), kc = fit(256, k);
-  const steps: Step[] = [
-    { prim: 'split', loop: 'i', factors: [mc / mr, mr], tail: 'requireDivisible' },
-    { prim: 'split', loop: 'j', factors: [nc / nr, nr], tail: 'requireDivisible' },
-    { prim: 'split', loop: 'k', factors: [kc], tail: 'requireDivisible' },
-    { prim: 'reorder', loops: ['i.0', 'j.0', 'k.0', 'i.1', 'j.1', 'k.1', 'i.2', 'j.2'] },
-    { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j.1' },
-    { prim: 'cacheRead', buffer: 'B', scope: 'local', at: 'k.0' },
-    { prim: 'unroll', loop: 'i.2' },
-    { prim: 'vectorize', loop: 'j.2' },
-    { prim: 'parallel', loop: 'i.0' },
-  ];
-  return trace(steps, workload);
+  return new Schedule(gemm(m, n, k), workload)
+    .split('i', [mc / mr, mr], 'requireDivisible')
+    .split('j', [nc / nr, nr], 'requireDivisible')
+    .split('k', [kc], 'requireDivisible')
+    .reorder(['i.0', 'j.0', 'k.0', 'i.1', 'j.1', 'k.1', 'i.2', 'j.2'])
+    .cacheWrite('C', 'local', 'j.1')
+    .cacheRead('B', 'local', 'k.0')
+    .unroll('i.2')
+    .vectorize('j.2')
+    .parallel('i.0')
+    .trace;
 }
 
 /**
@@ -35,22 +40,21 @@ export function expertCpuGemm(m: number, n: number, k: number, workload?: string
 export function expertGpuGemm(m: number, n: number, k: number, workload?: string): Trace {
   const ri = fit(4, m), rj = fit(4, n);
   const ti = fit(8, m / ri), tj = fit(8, n / rj), kc = fit(16, k);
-  const steps: Step[] = [
-    { prim: 'split', loop: 'i', factors: [ti, ri], tail: 'requireDivisible' },
-    { prim: 'split', loop: 'j', factors: [tj, rj], tail: 'requireDivisible' },
-    { prim: 'split', loop: 'k', factors: [kc], tail: 'requireDivisible' },
-    { prim: 'reorder', loops: ['i.0', 'j.0', 'i.1', 'j.1', 'k.0', 'k.1', 'i.2', 'j.2'] },
-    { prim: 'bind', loop: 'i.0', axis: 'workgroup.y' },
-    { prim: 'bind', loop: 'j.0', axis: 'workgroup.x' },
-    { prim: 'bind', loop: 'i.1', axis: 'thread.y' },
-    { prim: 'bind', loop: 'j.1', axis: 'thread.x' },
-    { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j.1' },
-    { prim: 'cacheRead', buffer: 'A', scope: 'workgroup', at: 'k.0' },
-    { prim: 'cacheRead', buffer: 'B', scope: 'workgroup', at: 'k.0' },
-    { prim: 'unroll', loop: 'i.2' },
-    { prim: 'unroll', loop: 'j.2' },
-  ];
-  return trace(steps, workload);
+  return new Schedule(gemm(m, n, k), workload)
+    .split('i', [ti, ri], 'requireDivisible')
+    .split('j', [tj, rj], 'requireDivisible')
+    .split('k', [kc], 'requireDivisible')
+    .reorder(['i.0', 'j.0', 'i.1', 'j.1', 'k.0', 'k.1', 'i.2', 'j.2'])
+    .bind('i.0', 'workgroup.y')
+    .bind('j.0', 'workgroup.x')
+    .bind('i.1', 'thread.y')
+    .bind('j.1', 'thread.x')
+    .cacheWrite('C', 'local', 'j.1')
+    .cacheRead('A', 'workgroup', 'k.0')
+    .cacheRead('B', 'workgroup', 'k.0')
+    .unroll('i.2')
+    .unroll('j.2')
+    .trace;
 }
 
 /**
@@ -60,38 +64,36 @@ export function expertGpuGemm(m: number, n: number, k: number, workload?: string
  */
 export function expertGpuGemmRegisters(m: number, n: number, k: number, workload?: string): Trace {
   const ri = fit(2, m), rj = fit(16, n), ti = fit(32, m / ri);
-  void k;
-  const steps: Step[] = [
-    { prim: 'split', loop: 'i', factors: [ti, ri], tail: 'requireDivisible' },
-    { prim: 'split', loop: 'j', factors: [rj], tail: 'requireDivisible' },
-    { prim: 'reorder', loops: ['i.0', 'j.0', 'i.1', 'k', 'i.2', 'j.1'] },
-    { prim: 'bind', loop: 'i.0', axis: 'workgroup.x' },
-    { prim: 'bind', loop: 'j.0', axis: 'workgroup.y' },
-    { prim: 'bind', loop: 'i.1', axis: 'thread.x' },
-    { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i.1' },
-    { prim: 'unroll', loop: 'i.2' },
-    { prim: 'unroll', loop: 'j.1' },
-  ];
-  return trace(steps, workload);
+  return new Schedule(gemm(m, n, k), workload)
+    .split('i', [ti, ri], 'requireDivisible')
+    .split('j', [rj], 'requireDivisible')
+    .reorder(['i.0', 'j.0', 'i.1', 'k', 'i.2', 'j.1'])
+    .bind('i.0', 'workgroup.x')
+    .bind('j.0', 'workgroup.y')
+    .bind('i.1', 'thread.x')
+    .cacheWrite('C', 'local', 'i.1')
+    .unroll('i.2')
+    .unroll('j.1')
+    .trace;
 }
 
 /**
  * conv2d (NCHW) for GPUs, in the same spirit: one output pixel per invocation along the fused
  * spatial axis, a register tile of 16 output channels, so every weight load is uniform.
  */
-export function expertGpuConv2d(out: { n: number; k: number; oh: number; ow: number }, workload?: string): Trace {
-  const pixels = out.oh * out.ow;
-  const t = fit(64, pixels), rk = fit(16, out.k);
-  const steps: Step[] = [
-    { prim: 'fuse', outer: 'oh', inner: 'ow' },
-    { prim: 'split', loop: 'oh.ow.fused', factors: [t], tail: 'requireDivisible' },
-    { prim: 'split', loop: 'k', factors: [rk], tail: 'requireDivisible' },
-    { prim: 'reorder', loops: ['oh.ow.fused.0', 'k.0', 'oh.ow.fused.1', 'rc', 'rh', 'rw', 'k.1'] },
-    { prim: 'bind', loop: 'oh.ow.fused.0', axis: 'workgroup.x' },
-    { prim: 'bind', loop: 'k.0', axis: 'workgroup.y' },
-    { prim: 'bind', loop: 'oh.ow.fused.1', axis: 'thread.x' },
-    { prim: 'cacheWrite', buffer: 'Y', scope: 'local', at: 'oh.ow.fused.1' },
-    { prim: 'unroll', loop: 'k.1' },
-  ];
-  return trace(steps, workload);
+export function expertGpuConv2d(params: Params, workload?: string): Trace {
+  const s = new Schedule(lowerWorkload(lookup('conv2d', params)), workload);
+  const extent = (loop: string) => findLoop(s.program, loop, 'expertGpuConv2d').loop.extent;
+  const t = fit(64, extent('oh') * extent('ow')), rk = fit(16, extent('k'));
+  return s
+    .fuse('oh', 'ow')
+    .split('oh.ow.fused', [t], 'requireDivisible')
+    .split('k', [rk], 'requireDivisible')
+    .reorder(['oh.ow.fused.0', 'k.0', 'oh.ow.fused.1', 'rc', 'rh', 'rw', 'k.1'])
+    .bind('oh.ow.fused.0', 'workgroup.x')
+    .bind('k.0', 'workgroup.y')
+    .bind('oh.ow.fused.1', 'thread.x')
+    .cacheWrite('Y', 'local', 'oh.ow.fused.1')
+    .unroll('k.1')
+    .trace;
 }

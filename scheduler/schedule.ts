@@ -1,15 +1,22 @@
-import { GpuAxis, MemScope } from '../ir/loop.js';
 import { Program } from '../ir/program.js';
 import { applyStep } from './apply.js';
 import { DEFAULT_CONTEXT, ScheduleContext } from './context.js';
-import { Step, TailStrategy, Trace, trace } from './trace.js';
+import { BuilderArgs, Primitive, REGISTRY } from './primitives/index.js';
+import { Step, Trace, trace } from './trace.js';
+
+/** One method per registered primitive, `s.split(loop, factors, tail)`, with that primitive's arguments. */
+type Builders = { readonly [P in Primitive]: (...args: BuilderArgs<P>) => Schedule };
 
 /**
  * A schedule being written by hand: each call applies its primitive at once (so errors point at
  * the call that caused them) and records it, so the result is always a replayable trace.
+ * `traceToTypeScript` prints a trace as calls on this builder.
  */
+// The primitive methods are installed from the registry below, so a new primitive needs no method
+// here; merging this interface into the class gives them their types.
+export interface Schedule extends Builders {}
 export class Schedule {
-  private steps: Step[] = [];
+  private readonly steps: Step[] = [];
   constructor(private current: Program, private readonly workloadKey?: string, private readonly ctx: ScheduleContext = DEFAULT_CONTEXT) {}
 
   get program(): Program {
@@ -25,15 +32,13 @@ export class Schedule {
     this.steps.push(s);
     return this;
   }
+}
 
-  split(loop: string, factors: number[], tail: TailStrategy = 'guard') { return this.apply({ prim: 'split', loop, factors, tail }); }
-  tile(loops: string[], factors: number[], tail: TailStrategy = 'guard') { return this.apply({ prim: 'tile', loops, factors, tail }); }
-  reorder(loops: string[]) { return this.apply({ prim: 'reorder', loops }); }
-  fuse(outer: string, inner: string) { return this.apply({ prim: 'fuse', outer, inner }); }
-  vectorize(loop: string) { return this.apply({ prim: 'vectorize', loop }); }
-  unroll(loop: string, factor?: number) { return this.apply(factor === undefined ? { prim: 'unroll', loop } : { prim: 'unroll', loop, factor }); }
-  parallel(loop: string) { return this.apply({ prim: 'parallel', loop }); }
-  bind(loop: string, axis: GpuAxis) { return this.apply({ prim: 'bind', loop, axis }); }
-  cacheRead(buffer: string, scope: Exclude<MemScope, 'global'>, at: string) { return this.apply({ prim: 'cacheRead', buffer, scope, at }); }
-  cacheWrite(buffer: string, scope: Exclude<MemScope, 'global'>, at: string) { return this.apply({ prim: 'cacheWrite', buffer, scope, at }); }
+for (const def of REGISTRY) {
+  const step = def.step as (...args: readonly unknown[]) => Step;
+  Object.defineProperty(Schedule.prototype, def.prim, {
+    value(this: Schedule, ...args: readonly unknown[]) {
+      return this.apply(step(...args));
+    },
+  });
 }

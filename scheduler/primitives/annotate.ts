@@ -1,9 +1,10 @@
 import { usesVar } from '../../ir/expr.js';
-import { ForStmt, GpuAxis, LoopKind, Stmt, collectLoops, walkStmt, withLoop } from '../../ir/loop.js';
+import { ForStmt, GPU_AXES, GpuAxis, LoopKind, Stmt, collectLoops, walkStmt, withLoop } from '../../ir/loop.js';
 import { Program, withBody } from '../../ir/program.js';
 import { ScheduleContext } from '../context.js';
 import { ScheduleError } from '../errors.js';
 import { LoopSite, findLoop, hasLoopInside, replaceLoop } from '../locate.js';
+import { PrimitiveDef } from '../primitive.js';
 import { split } from './split.js';
 
 function setKind(p: Program, site: LoopSite, kind: LoopKind): Program {
@@ -140,3 +141,65 @@ export function bind(p: Program, name: string, axis: GpuAxis): Program {
   if (wg && axis.startsWith('workgroup')) throw new ScheduleError(prim, [name], `workgroup buffer ${wg.name} encloses ${name}`, 'bind workgroup axes outside workgroup caches');
   return setKind(p, site, axis);
 }
+
+// --- trace steps ---
+
+export interface VectorizeStep {
+  readonly prim: 'vectorize';
+  readonly loop: string;
+}
+
+export const VECTORIZE: PrimitiveDef<VectorizeStep, [loop: string]> = {
+  prim: 'vectorize',
+  fields: ['loop'],
+  parse: (f) => ({ prim: 'vectorize', loop: f.loop('loop') }),
+  step: (loop) => ({ prim: 'vectorize', loop }),
+  args: (s) => [s.loop],
+  apply: (p, s, ctx) => vectorize(p, s.loop, ctx),
+};
+
+/** Without `factor` a full unroll; the trace then has no `factor` field at all. */
+export interface UnrollStep {
+  readonly prim: 'unroll';
+  readonly loop: string;
+  readonly factor?: number;
+}
+
+export const UNROLL: PrimitiveDef<UnrollStep, [loop: string, factor?: number]> = {
+  prim: 'unroll',
+  fields: ['loop', 'factor'],
+  parse: (f) => (f.has('factor') ? { prim: 'unroll', loop: f.loop('loop'), factor: f.posInt('factor') } : { prim: 'unroll', loop: f.loop('loop') }),
+  step: (loop, factor) => (factor === undefined ? { prim: 'unroll', loop } : { prim: 'unroll', loop, factor }),
+  args: (s) => (s.factor === undefined ? [s.loop] : [s.loop, s.factor]),
+  apply: (p, s, ctx) => unroll(p, s.loop, ctx, s.factor),
+  decision: { field: 'factor', get: (s) => (s.factor === undefined ? undefined : [s.factor]), set: (s, v) => ({ ...s, factor: v[0]! }) },
+};
+
+export interface ParallelStep {
+  readonly prim: 'parallel';
+  readonly loop: string;
+}
+
+export const PARALLEL: PrimitiveDef<ParallelStep, [loop: string]> = {
+  prim: 'parallel',
+  fields: ['loop'],
+  parse: (f) => ({ prim: 'parallel', loop: f.loop('loop') }),
+  step: (loop) => ({ prim: 'parallel', loop }),
+  args: (s) => [s.loop],
+  apply: (p, s) => parallel(p, s.loop),
+};
+
+export interface BindStep {
+  readonly prim: 'bind';
+  readonly loop: string;
+  readonly axis: GpuAxis;
+}
+
+export const BIND: PrimitiveDef<BindStep, [loop: string, axis: GpuAxis]> = {
+  prim: 'bind',
+  fields: ['loop', 'axis'],
+  parse: (f) => ({ prim: 'bind', loop: f.loop('loop'), axis: f.oneOf('axis', GPU_AXES) }),
+  step: (loop, axis) => ({ prim: 'bind', loop, axis }),
+  args: (s) => [s.loop, s.axis],
+  apply: (p, s) => bind(p, s.loop, s.axis),
+};

@@ -12,6 +12,7 @@ import { ScheduleError } from '../errors.js';
 import { affineIn } from '../affine.js';
 import { Footprint, footprint } from '../footprint.js';
 import { LoopSite, findLoop, freshName, replaceLoop } from '../locate.js';
+import { PrimitiveDef } from '../primitive.js';
 
 type Scope = Exclude<MemScope, 'global'>;
 
@@ -347,3 +348,28 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   return withBody(p, next);
 }
 
+// --- trace steps ---
+
+const SCOPES: readonly Scope[] = ['local', 'workgroup'];
+
+export interface CacheStep<P extends 'cacheRead' | 'cacheWrite'> {
+  readonly prim: P;
+  readonly buffer: string;
+  readonly scope: Scope;
+  readonly at: string;
+}
+
+/** Both caches take the same fields and differ only in what they do. */
+function cacheDef<P extends 'cacheRead' | 'cacheWrite'>(prim: P, run: typeof cacheRead): PrimitiveDef<CacheStep<P>, [buffer: string, scope: Scope, at: string]> {
+  return {
+    prim,
+    fields: ['buffer', 'scope', 'at'],
+    parse: (f) => ({ prim, buffer: f.buffer('buffer'), scope: f.oneOf('scope', SCOPES, 'local or workgroup'), at: f.loop('at') }),
+    step: (buffer, scope, at) => ({ prim, buffer, scope, at }),
+    args: (s) => [s.buffer, s.scope, s.at],
+    apply: (p, s, ctx) => run(p, s.buffer, s.scope, s.at, ctx),
+  };
+}
+
+export const CACHE_READ = cacheDef('cacheRead', cacheRead);
+export const CACHE_WRITE = cacheDef('cacheWrite', cacheWrite);

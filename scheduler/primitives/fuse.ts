@@ -3,6 +3,7 @@ import { forLoop, mapStmtExprs } from '../../ir/loop.js';
 import { Program, withBody } from '../../ir/program.js';
 import { ScheduleError } from '../errors.js';
 import { findLoop, replaceLoop } from '../locate.js';
+import { PrimitiveDef } from '../primitive.js';
 
 export function fusedName(outer: string, inner: string): string {
   return `${outer}.${inner}.fused`;
@@ -29,3 +30,18 @@ export function fuse(p: Program, outerName: string, innerName: string): Program 
   const body = mapStmtExprs(inner.body, (e) => substitute(e, bindings));
   return withBody(p, replaceLoop(p.body, outerName, () => forLoop(name, outer.extent * inner.extent, body, outer.axis)));
 }
+
+export interface FuseStep {
+  readonly prim: 'fuse';
+  readonly outer: string;
+  readonly inner: string;
+}
+
+export const FUSE: PrimitiveDef<FuseStep, [outer: string, inner: string]> = {
+  prim: 'fuse',
+  fields: ['outer', 'inner'],
+  parse: (f) => ({ prim: 'fuse', outer: f.loop('outer'), inner: f.loop('inner') }),
+  step: (outer, inner) => ({ prim: 'fuse', outer, inner }),
+  args: (s) => [s.outer, s.inner],
+  apply: (p, s) => fuse(p, s.outer, s.inner),
+};

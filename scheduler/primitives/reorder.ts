@@ -4,6 +4,7 @@ import { Program, withBody } from '../../ir/program.js';
 import { canonical } from '../../ir/hash.js';
 import { ScheduleError } from '../errors.js';
 import { LoopSite, findLoop, perfectChain, replaceLoop } from '../locate.js';
+import { PrimitiveDef } from '../primitive.js';
 
 /**
  * A store that reads its own buffer at other indices carries a dependence between iterations:
@@ -50,3 +51,17 @@ export function reorder(p: Program, names: readonly string[]): Program {
   const nest = order.reduceRight<Stmt>((b, l) => forLoop(l.var, l.extent, b, l.axis, l.loopKind), innerBody);
   return withBody(p, replaceLoop(p.body, outer.loop.var, () => nest));
 }
+
+export interface ReorderStep {
+  readonly prim: 'reorder';
+  readonly loops: readonly string[];
+}
+
+export const REORDER: PrimitiveDef<ReorderStep, [loops: readonly string[]]> = {
+  prim: 'reorder',
+  fields: ['loops'],
+  parse: (f) => ({ prim: 'reorder', loops: f.loops('loops') }),
+  step: (loops) => ({ prim: 'reorder', loops }),
+  args: (s) => [s.loops],
+  apply: (p, s) => reorder(p, s.loops),
+};

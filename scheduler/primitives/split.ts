@@ -3,7 +3,7 @@ import { BufferDecl, Stmt, forLoop, ifThen, mapStmt, mapStmtExprs, store } from 
 import { Program, allBuffers, withBody } from '../../ir/program.js';
 import { ScheduleError } from '../errors.js';
 import { findLoop, freshName, replaceLoop } from '../locate.js';
-import { TailStrategy } from '../trace.js';
+import { PrimitiveDef } from '../primitive.js';
 
 const product = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
@@ -102,3 +102,25 @@ export function divisorsUpTo(n: number, limit: number): number[] {
   return out;
 }
 
+// --- trace step ---
+
+/** What a split does with the iterations past the extent when its factors do not divide it. */
+export type TailStrategy = 'guard' | 'requireDivisible' | 'pad';
+export const TAIL_STRATEGIES: readonly TailStrategy[] = ['guard', 'requireDivisible', 'pad'];
+
+export interface SplitStep {
+  readonly prim: 'split';
+  readonly loop: string;
+  readonly factors: readonly number[];
+  readonly tail: TailStrategy;
+}
+
+export const SPLIT: PrimitiveDef<SplitStep, [loop: string, factors: readonly number[], tail?: TailStrategy]> = {
+  prim: 'split',
+  fields: ['loop', 'factors', 'tail'],
+  parse: (f) => ({ prim: 'split', loop: f.loop('loop'), factors: f.ints('factors'), tail: f.oneOf('tail', TAIL_STRATEGIES) }),
+  step: (loop, factors, tail = 'guard') => ({ prim: 'split', loop, factors, tail }),
+  args: (s) => [s.loop, s.factors, s.tail],
+  apply: (p, s) => split(p, s.loop, s.factors, s.tail),
+  decision: { field: 'factors', get: (s) => s.factors, set: (s, v) => ({ ...s, factors: [...v] }) },
+};

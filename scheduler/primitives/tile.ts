@@ -1,8 +1,8 @@
 import { Program } from '../../ir/program.js';
 import { ScheduleError } from '../errors.js';
-import { TailStrategy } from '../trace.js';
+import { PrimitiveDef } from '../primitive.js';
 import { reorder } from './reorder.js';
-import { split } from './split.js';
+import { TAIL_STRATEGIES, TailStrategy, split } from './split.js';
 
 /** Splits 2 or 3 nested loops by one factor each and orders all outer parts before all inner parts. */
 export function tile(p: Program, loops: readonly string[], factors: readonly number[], tail: TailStrategy): Program {
@@ -12,3 +12,20 @@ export function tile(p: Program, loops: readonly string[], factors: readonly num
   const split2 = loops.reduce((q, l, i) => split(q, l, [factors[i]!], tail), p);
   return reorder(split2, [...loops.map((l) => `${l}.0`), ...loops.map((l) => `${l}.1`)]);
 }
+
+export interface TileStep {
+  readonly prim: 'tile';
+  readonly loops: readonly string[];
+  readonly factors: readonly number[];
+  readonly tail: TailStrategy;
+}
+
+export const TILE: PrimitiveDef<TileStep, [loops: readonly string[], factors: readonly number[], tail?: TailStrategy]> = {
+  prim: 'tile',
+  fields: ['loops', 'factors', 'tail'],
+  parse: (f) => ({ prim: 'tile', loops: f.loops('loops'), factors: f.ints('factors'), tail: f.oneOf('tail', TAIL_STRATEGIES) }),
+  step: (loops, factors, tail = 'guard') => ({ prim: 'tile', loops, factors, tail }),
+  args: (s) => [s.loops, s.factors, s.tail],
+  apply: (p, s) => tile(p, s.loops, s.factors, s.tail),
+  decision: { field: 'factors', get: (s) => s.factors, set: (s, v) => ({ ...s, factors: [...v] }) },
+};

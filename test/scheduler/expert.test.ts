@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { applyTrace } from '../../scheduler/apply.js';
+import { expertGpuConv2d } from '../../scheduler/expert.js';
 import { FIXTURE_DIR, expertFixtures } from '../../scheduler/fixtures/write.js';
 import { parseTrace, traceToJSON } from '../../scheduler/trace.js';
 import { collectLoops } from '../../ir/loop.js';
@@ -25,4 +26,19 @@ describe('expert GEMM schedules (fixtures)', () => {
       assertSameResults(p, applyTrace(p, parseTrace(readFileSync(`${FIXTURE_DIR}gemm-${kind}-64.json`, 'utf8'))));
     });
   }
+
+  it('the GPU conv2d schedule binds pixels and channels and computes what the unscheduled conv2d computes', () => {
+    const params = { n: 1, c: 4, h: 8, w: 8, k: 32, kh: 3, kw: 3, pad: 1 };
+    const p = lowered('conv2d', params);
+    const t = expertGpuConv2d(params);
+    assert.deepEqual(t.steps.slice(0, 3), [
+      { prim: 'fuse', outer: 'oh', inner: 'ow' },
+      { prim: 'split', loop: 'oh.ow.fused', factors: [64], tail: 'requireDivisible' },
+      { prim: 'split', loop: 'k', factors: [16], tail: 'requireDivisible' },
+    ]);
+    const scheduled = applyTrace(p, t);
+    const kinds = new Set(collectLoops(scheduled.body).map((l) => l.loopKind));
+    for (const k of ['workgroup.x', 'workgroup.y', 'thread.x', 'unrolled']) assert.ok(kinds.has(k as never), `has a ${k} loop`);
+    assertSameResults(p, scheduled);
+  });
 });

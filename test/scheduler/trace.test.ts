@@ -15,6 +15,23 @@ describe('traces', () => {
     assert.deepEqual(parseTrace(JSON.stringify(t.steps)).steps, t.steps, 'a bare list of steps is accepted');
   });
 
+  it('read a trace written before and write it back byte for byte, every primitive included', () => {
+    const text = JSON.stringify({ version: 1, workload: 'gemm(k=16,m=16,n=16,transA=0,transB=0):f32', steps: [
+      { prim: 'split', loop: 'i', factors: [2, 4], tail: 'requireDivisible' },
+      { prim: 'tile', loops: ['j', 'k'], factors: [4, 4], tail: 'guard' },
+      { prim: 'reorder', loops: ['k.0', 'j.0'] },
+      { prim: 'fuse', outer: 'i.0', inner: 'i.1' },
+      { prim: 'vectorize', loop: 'j.1' },
+      { prim: 'unroll', loop: 'i.2' },
+      { prim: 'unroll', loop: 'k.1', factor: 2 },
+      { prim: 'parallel', loop: 'i.0.i.1.fused' },
+      { prim: 'bind', loop: 'i.init', axis: 'thread.x' },
+      { prim: 'cacheRead', buffer: 'A', scope: 'local', at: 'k.0' },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'workgroup', at: 'j.0' },
+    ] }, null, 2);
+    assert.equal(traceToJSON(parseTrace(text)), text);
+  });
+
   it('print as TypeScript calls', () => {
     const ts = traceToTypeScript(t);
     assert.match(ts, /^\/\/ schedule for gemm/);
