@@ -4,12 +4,9 @@ import type { Argv } from 'yargs';
 import { InputError } from '../../ir/errors.js';
 import { Workload, lowerWorkload } from '../../ir/ops/index.js';
 import { applyTrace } from '../../scheduler/apply.js';
-import { defaultGpuTrace } from '../../scheduler/default-schedules.js';
 import { Trace, trace } from '../../scheduler/trace.js';
 import { Artifacts, LANGUAGES, Language, artifacts } from '../../codegen/artifacts.js';
-import { CpuTarget } from '../../targets/c/target.js';
-import { WebGpuTarget } from '../../targets/webgpu/target.js';
-import { CpuEvaluator, GpuEvaluator } from '../../tuner/evaluate.js';
+import { createTarget, targetForLanguage } from '../../targets/registry.js';
 import { DEFAULT_RECORDS_PATH, RecordsDb } from '../../tuner/records.js';
 import { traceHash } from '../../tuner/space.js';
 import { loadSchedule } from '../schedule-file.js';
@@ -29,6 +26,7 @@ export interface EmitRequest {
 export async function emitArtifacts(req: EmitRequest): Promise<{ files: Artifacts; origin: string }> {
   const w = req.workload;
   const base = lowerWorkload(w);
+  const target = createTarget(targetForLanguage(req.lang).name);
   let t: Trace;
   let origin: string;
   if (req.schedule) {
@@ -37,27 +35,28 @@ export async function emitArtifacts(req: EmitRequest): Promise<{ files: Artifact
   } else {
     const db = new RecordsDb(req.records);
     for (const warning of db.load().warnings) req.warn(warning);
-    const kind = req.lang === 'c' ? 'c' : 'webgpu';
-    const evaluator = kind === 'c' ? new CpuEvaluator(new CpuTarget()) : await (async () => { const g = new WebGpuTarget(); await g.open(); return new GpuEvaluator(g); })();
     try {
-      const hit = db.bestWithFallback(w.key, { kind, key: evaluator.fingerprint.key }, (f) => evaluator.compatible(f));
+      await target.open();
+      const { key } = target.fingerprint;
+      const hit = db.bestWithFallback(w.key, { kind: target.name, key }, (f) => target.compatible(f));
       if (hit) {
         t = hit.record.trace as Trace;
         origin = `record ${hit.record.id}, ${hit.record.outcome.gflops?.toFixed(2)} GFLOP/s${hit.match === 'compatible' ? ' on a compatible device' : ''}`;
-        if (hit.match === 'compatible') req.warn(`no record for this device (${evaluator.fingerprint.key}); using record ${hit.record.id} from a compatible ${kind} device (${String(hit.record.target.fingerprint.key)})`);
+        if (hit.match === 'compatible') req.warn(`no record for this device (${key}); using record ${hit.record.id} from a compatible ${target.name} device (${String(hit.record.target.fingerprint.key)})`);
       } else if (req.fallback) {
-        t = kind === 'webgpu' ? defaultGpuTrace(base, 64, w.key) : trace([], w.key);
+        t = target.defaultTrace?.(base, w.key) ?? trace([], w.key);
         origin = 'default schedule (no record)';
         req.warn(`no tuning record for ${w.key} on this device in ${db.path}; emitting the default schedule`);
       } else {
-        throw new InputError(`no tuning record for ${w.key} on this device (${evaluator.fingerprint.key}) in ${db.path}; run \`loopsmith tune\` first, pass --schedule, or --fallback for the default schedule`);
+        throw new InputError(`no tuning record for ${w.key} on this device (${key}) in ${db.path}; run \`loopsmith tune\` first, pass --schedule, or --fallback for the default schedule`);
       }
     } finally {
-      await evaluator.close();
+      await target.close();
     }
   }
   const p = applyTrace(base, t, { workload: w.key });
-  const lanes = req.lang === 'c' ? Math.max(1, new CpuTarget().cpu.f32Lanes) : 1;
+  // C vector types are sized to the CPU's lanes; the other languages do not use them.
+  const lanes = req.lang === 'c' ? target.spaceTarget.lanes : 1;
   return { files: artifacts(req.lang, p, { name: req.name, workload: w.key, traceHash: traceHash(t), origin, lanes }), origin };
 }
 
