@@ -2,6 +2,7 @@
  * The targets loopsmith knows, by name. A new target is a definition and one `registerTarget`
  * line: here for the built-in ones, or in a plugin module named in LOOPSMITH_PLUGINS.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../ir/errors.js';
@@ -72,12 +73,12 @@ export async function openTarget(name: string, req: TargetRequest = {}): Promise
 }
 
 /**
- * Loads the plugin modules named in `LOOPSMITH_PLUGINS` (comma-separated paths or package names);
- * each registers its targets when imported.
+ * Loads the plugin modules named in `LOOPSMITH_PLUGINS` (comma-separated files, or package names
+ * where no such file exists); each registers its targets when imported.
  */
 export async function loadPlugins(list = process.env.LOOPSMITH_PLUGINS ?? ''): Promise<void> {
   for (const entry of list.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const spec = /^[./]/.test(entry) ? pathToFileURL(resolve(entry)).href : entry;
+    const spec = existsSync(entry) ? pathToFileURL(resolve(entry)).href : entry;
     try {
       await import(spec);
     } catch (e) {
