@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { operatorCommand } from '../operator-command.js';
 import { median, permutationTest, quantile } from 'simple-statistics';
 import { InputError } from '../../ir/errors.js';
 import { lowerWorkload } from '../../ir/ops/index.js';
@@ -14,20 +15,17 @@ import { table } from '../format.js';
 import { targetArgNames, targetFromArgv, withTargetOptions } from '../target-args.js';
 
 export function compareCommand(y: Argv): Argv {
-  return y.command(
-    'compare <op>',
-    'Measure several schedules of one workload in the same run, interleaved, and say which differences are real',
-    (a) => withTargetOptions(a
-      .positional('op', { type: 'string', describe: 'operator name (see `loopsmith ops`)' })
+  return operatorCommand(y, 'compare', {
+    describe: 'Measure several schedules of one workload in the same run, interleaved, and say which differences are real',
+    json: 'machine-readable output',
+    options: (a) => withTargetOptions(a
       .option('schedules', { type: 'string', array: true, default: ['naive', 'best'], describe: 'each a trace file, a record id, `naive`, `default` or `best`; the first is the baseline' })
       .option('rounds', { type: 'string', default: '7', describe: 'interleaved rounds: each round times every schedule once' })
-      .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file for `best` and record ids' })
-      .option('json', { type: 'boolean', describe: 'machine-readable output' })
-      .option('dtype', { type: 'string', default: 'f32', describe: 'element type' }))
+      .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file for `best` and record ids' }))
       .example('$0 compare gemm --m 512 --n 512 --k 512 --schedules naive best', 'the tuned kernel against the naive loop nest')
       .example('$0 compare gemm --m 256 --n 256 --k 256 --schedules scheduler/fixtures/gemm-cpu-256.json best', 'a hand-written schedule against the tuned one')
       .epilogue('Each round measures every schedule once (round-robin), so drift in the machine hits all alike. "significant" is a two-sided permutation test on the per-round medians against the baseline, p < 0.05.'),
-    async (argv) => {
+    handler: async (argv) => {
       const name = String(argv.target);
       const rounds = Number(argv.rounds);
       if (!Number.isInteger(rounds) || rounds < 3) throw new InputError(`--rounds must be an integer of at least 3, got '${String(argv.rounds)}'`);
@@ -108,5 +106,5 @@ export function compareCommand(y: Argv): Argv {
         await target.close();
       }
     },
-  );
+  });
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
+import { operatorCommand } from '../operator-command.js';
 import { InputError } from '../../ir/errors.js';
 import { Workload, lowerWorkload } from '../../ir/ops/index.js';
 import { applyTrace } from '../../scheduler/apply.js';
@@ -61,22 +62,19 @@ export async function emitArtifacts(req: EmitRequest): Promise<{ files: Artifact
 }
 
 export function emitCommand(y: Argv): Argv {
-  return y.command(
-    'emit <op>',
-    'Write the kernel for this device as C (.c/.h), WGSL (.wgsl + manifest) or a typed TypeScript module',
-    (a) => a
-      .positional('op', { type: 'string', describe: 'operator name (see `loopsmith ops`)' })
+  return operatorCommand(y, 'emit', {
+    describe: 'Write the kernel for this device as C (.c/.h), WGSL (.wgsl + manifest) or a typed TypeScript module',
+    json: 'list the written files as JSON',
+    options: (a) => a
       .option('lang', { type: 'string', default: 'c', describe: `output language: ${LANGUAGES.join(', ')} (c runs on the CPU, wgsl and ts on WebGPU)` })
       .option('out', { type: 'string', default: '.', describe: 'directory to write into' })
       .option('name', { type: 'string', describe: 'kernel and file name (default: the op name)' })
       .option('schedule', { type: 'string', describe: 'a schedule trace to use instead of the best record' })
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file to take the best schedule from' })
       .option('fallback', { type: 'boolean', default: false, describe: 'with no record for this device, emit the default schedule (with a warning)' })
-      .option('json', { type: 'boolean', describe: 'list the written files as JSON' })
-      .option('dtype', { type: 'string', default: 'f32', describe: 'element type' })
       .example('$0 emit gemm --m 512 --n 512 --k 512 --lang c --out src/kernels', 'the tuned GEMM as gemm.c and gemm.h')
       .example('$0 emit gemm --m 512 --n 512 --k 512 --lang ts --fallback', 'a TypeScript module with the WGSL and a dispatch() helper'),
-    async (argv) => {
+    handler: async (argv) => {
       const lang = String(argv.lang);
       if (!(LANGUAGES as readonly string[]).includes(lang)) throw new InputError(`unknown language '${lang}'; languages: ${LANGUAGES.join(', ')}`);
       const w = workloadFromArgv(argv, ['lang', 'out', 'name', 'schedule', 'records', 'fallback']);
@@ -94,5 +92,5 @@ export function emitCommand(y: Argv): Argv {
       if (argv.json) process.stdout.write(JSON.stringify({ workload: w.key, lang, origin, files: written }, null, 2) + '\n');
       else process.stdout.write(`${w.key} (${origin}):\n${written.map((f) => `  wrote ${f}`).join('\n')}\n`);
     },
-  );
+  });
 }

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { operatorCommand } from '../operator-command.js';
 import { InputError } from '../../ir/errors.js';
 import { lowerWorkload } from '../../ir/ops/index.js';
 import { applyTrace } from '../../scheduler/apply.js';
@@ -10,23 +11,20 @@ import { formatMeasurement } from '../format.js';
 import { targetArgNames, targetFromArgv, withTargetOptions } from '../target-args.js';
 
 export function runCommand(y: Argv): Argv {
-  return y.command(
-    'run <op>',
-    'Compile an operator (optionally scheduled), check it against the reference and time it',
-    (a) => withTargetOptions(a
-      .positional('op', { type: 'string', describe: 'operator name (see `loopsmith ops`)' })
+  return operatorCommand(y, 'run', {
+    describe: 'Compile an operator (optionally scheduled), check it against the reference and time it',
+    json: 'machine-readable output',
+    options: (a) => withTargetOptions(a
       .option('schedule', { type: 'string', describe: 'a schedule trace (JSON); without it the CPU runs the loop nest as lowered and the GPU one invocation per output' })
       .option('emit', { type: 'boolean', describe: 'print the generated kernel source (C or WGSL) instead of running it' })
       .option('seed', { type: 'string', default: '1', describe: 'seed for the input data' })
-      .option('min-time', { type: 'string', default: '0.3', describe: 'seconds of timed runs, at least 3 runs' })
-      .option('json', { type: 'boolean', describe: 'machine-readable output' })
-      .option('dtype', { type: 'string', default: 'f32', describe: 'element type' }))
+      .option('min-time', { type: 'string', default: '0.3', describe: 'seconds of timed runs, at least 3 runs' }))
       .example('$0 run gemm --m 512 --n 512 --k 512', 'the naive loop nest, checked and timed')
       .example('$0 run gemm --m 1024 --n 1024 --k 1024 --schedule scheduler/fixtures/gemm-cpu-1024.json --threads 2', 'the expert schedule on two threads')
       .example('$0 run conv2d --n 1 --c 8 --h 16 --w 16 --k 8 --kh 3 --kw 3 --pad 1 --emit', 'print the C source')
       .example('$0 run gemm --m 1024 --n 1024 --k 1024 --target webgpu --schedule scheduler/fixtures/gemm-gpu-registers-1024.json', 'on the WebGPU device')
       .epilogue('Exit codes: 0 when the kernel is correct, 1 when it is not (code generation or compile error, crash, timeout, wrong answer), 2 for bad input.'),
-    async (argv) => {
+    handler: async (argv) => {
       const name = String(argv.target);
       const w = workloadFromArgv(argv, [...targetArgNames(), 'emit', 'seed', 'min-time']);
       const minTime = Number(argv['min-time']);
@@ -56,5 +54,5 @@ export function runCommand(y: Argv): Argv {
         await target.close();
       }
     },
-  );
+  });
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { operatorCommand } from '../operator-command.js';
 import { InputError } from '../../ir/errors.js';
 import { integerOption } from '../../targets/target.js';
 import { TargetEvaluator } from '../../tuner/evaluate.js';
@@ -25,19 +26,16 @@ function progressLine(p: Progress): string {
 }
 
 export function tuneCommand(y: Argv): Argv {
-  return y.command(
-    'tune <op>',
-    'Search the schedule space of an operator on a target and keep every measurement in the records',
-    (a) => withTargetOptions(a
-      .positional('op', { type: 'string', describe: 'operator name (see `loopsmith ops`)' })
+  return operatorCommand(y, 'tune', {
+    describe: 'Search the schedule space of an operator on a target and keep every measurement in the records',
+    json: 'machine-readable result on stdout (progress still on stderr)',
+    options: (a) => withTargetOptions(a
       .option('trials', { type: 'string', default: '100', describe: 'candidates to try' })
       .option('time-budget', { type: 'string', describe: 'stop after this many seconds' })
       .option('strategy', { type: 'string', default: 'flex', describe: `search strategy: ${STRATEGIES.join(', ')}` })
       .option('seed', { type: 'string', default: '1', describe: 'search seed (input data always uses seed 1)' })
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file (JSON lines, append-only)' })
-      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' })
-      .option('json', { type: 'boolean', describe: 'machine-readable result on stdout (progress still on stderr)' })
-      .option('dtype', { type: 'string', default: 'f32', describe: 'element type' }))
+      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' }))
       .example('$0 tune gemm --m 512 --n 512 --k 512 --target c --trials 100', 'tune; run it again to resume')
       .example('$0 tune conv2d --n 1 --c 64 --h 56 --w 56 --k 64 --kh 3 --kw 3 --pad 1 --strategy sa --trials 200', 'another strategy')
       .epilogue([
@@ -46,7 +44,7 @@ export function tuneCommand(y: Argv): Argv {
         'without measuring known points again, and a killed run loses nothing it measured. Ctrl-C stops cleanly and prints the best so far.',
         'Exit codes: 0 a verified kernel was found, 1 none was (every candidate failed), 2 bad input, 130 interrupted.',
       ].join('\n')),
-    async (argv) => {
+    handler: async (argv) => {
       const target = String(argv.target);
       const strategy = String(argv.strategy);
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
@@ -108,5 +106,5 @@ export function tuneCommand(y: Argv): Argv {
         await evaluator.close();
       }
     },
-  );
+  });
 }
