@@ -10,7 +10,9 @@ import { hideBin } from 'yargs/helpers';
 import { lowerWorkload, workload } from '../ir/ops/index.js';
 import { applyTrace } from '../scheduler/apply.js';
 import { expertCpuGemm } from '../scheduler/expert.js';
-import { CpuTarget, ReferenceSpec } from '../targets/c/target.js';
+import { Pipeline } from '../targets/pipeline.js';
+import { openTarget } from '../targets/registry.js';
+import { ReferenceSpec } from '../targets/target.js';
 import { TimingStats } from '../targets/stats.js';
 import { openblas } from './openblas.js';
 import { table } from '../cli/format.js';
@@ -33,26 +35,26 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const log = (s: string) => { if (!argv.json) process.stderr.write(s + '\n'); };
   for (const threads of [1, 2]) {
-    const target = new CpuTarget({ threads, minSeconds: argv['min-time'], runTimeoutMs: 600_000 });
+    const target = new Pipeline(await openTarget('c', { settings: { minSeconds: argv['min-time'], runTimeoutMs: 600_000 }, options: { threads } }));
     log(`[${threads} thread${threads > 1 ? 's' : ''}] expert schedule...`);
-    const m = await target.measure(target.candidate(expert), ref);
+    const m = await target.measureProgram(expert, ref);
     rows.push({ kernel: 'loopsmith expert schedule', threads, status: m.status, ...(m.stats ? { stats: m.stats, gflops: m.gflops! } : {}), ...(m.message ? { note: m.message } : {}) });
     log(`[${threads} thread${threads > 1 ? 's' : ''}] OpenBLAS...`);
     rows.push(await openblas(n, threads, target, ref, argv['min-time']));
     if (threads === 1 && !argv['skip-naive']) {
       log('[1 thread] naive loop nest...');
-      const naive = new CpuTarget({ threads: 1, minSeconds: 0.1, maxRepeats: 3, warmup: 0, runTimeoutMs: 600_000 });
-      const mn = await naive.measure(naive.candidate(base), ref);
+      const naive = new Pipeline(await openTarget('c', { settings: { minSeconds: 0.1, maxRepeats: 3, warmup: 0, runTimeoutMs: 600_000 } }));
+      const mn = await naive.measureProgram(base, ref);
       rows.push({ kernel: 'naive loop nest (as lowered)', threads: 1, status: mn.status, ...(mn.stats ? { stats: mn.stats, gflops: mn.gflops! } : {}) });
     }
   }
   const blas = (t: number) => rows.find((r) => r.kernel.startsWith('OpenBLAS') && r.threads === t && r.status === 'ok')?.gflops;
-  const cpu = new CpuTarget();
+  const cpu = await openTarget('c');
   if (argv.json) {
     process.stdout.write(JSON.stringify({ workload: w.key, fingerprint: cpu.fingerprint, rows: rows.map((r) => ({ ...r, ratioToOpenBLAS: r.gflops && blas(r.threads) ? r.gflops / blas(r.threads)! : null })) }, null, 2) + '\n');
     return;
   }
-  process.stdout.write(`\nSGEMM ${n}x${n}x${n} on ${cpu.cpu.model} (${cpu.cpu.isa}), ${cpu.compiler.versionLine}, ${cpu.cflags.join(' ')}\n\n`);
+  process.stdout.write(`\nSGEMM ${n}x${n}x${n} on ${cpu.summary.join('; ')}\n\n`);
   process.stdout.write(table(['kernel', 'threads', 'status', 'median ms', 'GFLOP/s', 'spread', 'x OpenBLAS'], rows.map((r) => [
     r.kernel, String(r.threads), r.status,
     r.stats ? (r.stats.median * 1e3).toFixed(2) : '-', r.gflops ? r.gflops.toFixed(1) : '-',

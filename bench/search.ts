@@ -16,8 +16,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { median } from 'simple-statistics';
 import { Workload, workload } from '../ir/ops/index.js';
-import { CpuTarget } from '../targets/c/target.js';
-import { CpuEvaluator } from '../tuner/evaluate.js';
+import { openTarget } from '../targets/registry.js';
+import { TargetEvaluator } from '../tuner/evaluate.js';
 import { RecordStore } from '../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../tuner/strategies.js';
 import { tune } from '../tuner/tune.js';
@@ -50,8 +50,8 @@ async function main(): Promise<void> {
     .strict().help().parseAsync();
   const strategies = argv.strategies.split(',') as StrategyName[];
   mkdirSync(argv.out, { recursive: true });
-  const target = new CpuTarget({ threads: 1, minSeconds: argv['min-time'] });
-  const evaluatorFor = () => new CpuEvaluator(target);
+  const target = await openTarget('c', { settings: { minSeconds: argv['min-time'] }, options: { threads: 1 } });
+  const evaluatorFor = () => new TargetEvaluator(target);
   for (const name of argv.workloads.split(',')) {
     const w = WORKLOADS[name]!();
     const curves = new Map<StrategyName, number[][]>();

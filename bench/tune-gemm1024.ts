@@ -12,8 +12,10 @@ import { hideBin } from 'yargs/helpers';
 import { lowerWorkload, workload } from '../ir/ops/index.js';
 import { applyTrace } from '../scheduler/apply.js';
 import { traceToTypeScript } from '../scheduler/trace.js';
-import { CpuTarget, ReferenceSpec } from '../targets/c/target.js';
-import { CpuEvaluator } from '../tuner/evaluate.js';
+import { Pipeline } from '../targets/pipeline.js';
+import { openTarget } from '../targets/registry.js';
+import { ReferenceSpec } from '../targets/target.js';
+import { TargetEvaluator } from '../tuner/evaluate.js';
 import { RecordStore } from '../tuner/records.js';
 import { tune } from '../tuner/tune.js';
 import { openblas } from './openblas.js';
@@ -26,9 +28,9 @@ async function main(): Promise<void> {
     .strict().help().parseAsync();
   const w = workload('gemm', { m: 1024, n: 1024, k: 1024 });
   const base = lowerWorkload(w);
-  const target = new CpuTarget({ threads: 1, minSeconds: 0.2, runTimeoutMs: 120_000 });
+  const target = await openTarget('c', { settings: { minSeconds: 0.2, runTimeoutMs: 120_000 }, options: { threads: 1 } });
   const t0 = performance.now();
-  const r = await tune(w, new CpuEvaluator(target), {
+  const r = await tune(w, new TargetEvaluator(target), {
     strategy: 'flex', trials: argv.trials, timeBudgetSeconds: argv.minutes * 60, seed: 1, records: new RecordStore(argv.records), version: 'bench',
     earlyStopWindow: 1e9,
     onProgress: (p) => { if (p.trial % 10 === 0) process.stderr.write(`trial ${p.trial}: best ${p.bestGflops?.toFixed(1)} GFLOP/s after ${p.elapsedSeconds.toFixed(0)} s\n`); },
@@ -36,8 +38,8 @@ async function main(): Promise<void> {
   const minutes = (performance.now() - t0) / 60000;
   if (!r.best) throw new Error('no verified kernel found');
   const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
-  const final = new CpuTarget({ threads: 1, minSeconds: 1 });
-  const mine = await final.measure(final.candidate(applyTrace(base, r.best.trace)), ref);
+  const final = new Pipeline(await openTarget('c', { settings: { minSeconds: 1 }, options: { threads: 1 } }));
+  const mine = await final.measureProgram(applyTrace(base, r.best.trace), ref);
   const blas = await openblas(1024, 1, final, ref, 1);
   process.stdout.write(`\nflex, ${r.trials} trials (${r.measured} measured) in ${minutes.toFixed(1)} min, stopped by ${r.stoppedBy}\n`);
   process.stdout.write(`tuned kernel: ${mine.gflops?.toFixed(1)} GFLOP/s (spread ${((mine.stats?.spread ?? 0) * 100).toFixed(1)} %)\n`);

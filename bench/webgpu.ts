@@ -15,13 +15,14 @@ import { applyTrace } from '../scheduler/apply.js';
 import { defaultGpuTrace } from '../scheduler/default-schedules.js';
 import { expertGpuConv2d, expertGpuGemm, expertGpuGemmRegisters } from '../scheduler/expert.js';
 import { Trace } from '../scheduler/trace.js';
-import { WebGpuTarget } from '../targets/webgpu/target.js';
-import { ReferenceSpec } from '../targets/c/target.js';
-import { compareOutputs } from '../targets/c/verify.js';
+import { Pipeline } from '../targets/pipeline.js';
+import { openTarget } from '../targets/registry.js';
+import { Candidate, ReferenceSpec } from '../targets/target.js';
+import { compareOutputs } from '../targets/verify.js';
 import { TimingStats, timingStats } from '../targets/stats.js';
 import { table } from '../cli/format.js';
 
-interface Row { workload: string; kernel: string; status: string; stats?: TimingStats; gflops?: number; note?: string }
+interface Row { workload: string; kernel: string; status: string; stats?: TimingStats; gflops?: number; note?: string; clock?: string }
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 
@@ -37,8 +38,8 @@ async function loadTf(): Promise<Tf> {
 }
 
 /** TF.js on the same inputs: verified against our reference, timed by its own kernel timer (GPU timestamps). */
-async function tfjsRow(tf: Tf, w: Workload, ref: ReferenceSpec, target: WebGpuTarget, minSeconds: number): Promise<Row> {
-  const inputs = randomInputs(ref.unscheduled, target.opts.seed);
+async function tfjsRow<C extends Candidate, B>(tf: Tf, w: Workload, ref: ReferenceSpec, gpu: Pipeline<C, B>, minSeconds: number): Promise<Row> {
+  const inputs = randomInputs(ref.unscheduled, gpu.target.settings.seed);
   const p = w.params;
   let run: () => import('@tensorflow/tfjs-core').Tensor;
   let toNchw: (t: import('@tensorflow/tfjs-core').Tensor) => import('@tensorflow/tfjs-core').Tensor = (t) => t;
@@ -56,7 +57,7 @@ async function tfjsRow(tf: Tf, w: Workload, ref: ReferenceSpec, target: WebGpuTa
   const got = new Float32Array(await toNchw(out).data() as Float32Array);
   out.dispose();
   const outName = ref.unscheduled.buffers.find((b) => b.role === 'output')!.name;
-  const cmp = compareOutputs({ [outName]: got }, await target.reference(ref), w.op.name === 'gemm' ? p.k! : p.c! * p.kh! * p.kw!);
+  const cmp = compareOutputs({ [outName]: got }, await gpu.reference(ref), w.op.name === 'gemm' ? p.k! : p.c! * p.kh! * p.kw!);
   const times: number[] = [];
   let total = 0;
   for (let i = 0; i < 3; i++) (await tf.time(() => { run().dispose(); }));
@@ -77,8 +78,8 @@ async function main(): Promise<void> {
     .option('json', { type: 'boolean', default: false })
     .strict().help().parseAsync();
   const log = (s: string) => { if (!argv.json) process.stderr.write(s + '\n'); };
-  const target = new WebGpuTarget({ minSeconds: argv['min-time'], runTimeoutMs: 600_000 });
-  const caps = await target.open();
+  const target = await openTarget('webgpu', { settings: { minSeconds: argv['min-time'], runTimeoutMs: 600_000 } });
+  const gpu = new Pipeline(target);
   const tf = await loadTf();
   const rows: Row[] = [];
   const cases: { w: Workload; kernels: [string, Trace][] }[] = [];
@@ -101,11 +102,11 @@ async function main(): Promise<void> {
       const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
       for (const [name, t] of kernels) {
         log(`${w.key}: ${name}...`);
-        const m = await target.measure(target.candidate(applyTrace(base, t)), ref);
-        rows.push({ workload: w.key, kernel: name, status: m.status, ...(m.stats ? { stats: m.stats, gflops: m.gflops! } : {}), ...(m.message ? { note: m.message } : {}) });
+        const m = await gpu.measureProgram(applyTrace(base, t), ref);
+        rows.push({ workload: w.key, kernel: name, status: m.status, ...(m.stats ? { stats: m.stats, gflops: m.gflops! } : {}), ...(m.message ? { note: m.message } : {}), ...(m.clock ? { clock: m.clock } : {}) });
       }
       log(`${w.key}: TensorFlow.js...`);
-      rows.push(await tfjsRow(tf, w, ref, target, argv['min-time']));
+      rows.push(await tfjsRow(tf, w, ref, gpu, argv['min-time']));
     }
   } finally {
     await target.close();
@@ -114,7 +115,8 @@ async function main(): Promise<void> {
   if (argv.json) {
     process.stdout.write(JSON.stringify({ device: target.fingerprint, rows: rows.map((r) => ({ ...r, ratioToTfjs: r.gflops && tfjs(r.workload) ? r.gflops / tfjs(r.workload)! : null })) }, null, 2) + '\n');
   } else {
-    process.stdout.write(`\nWebGPU device: ${caps.description} (${caps.vendor}/${caps.architecture}), Dawn (npm webgpu ${caps.dawnVersion}), times from ${caps.hasTimestamps ? 'GPU timestamps' : 'the host clock'}\n\n`);
+    const clock = rows.find((r) => r.clock)?.clock;
+    process.stdout.write(`\nWebGPU device: ${target.summary[0]}, times from ${clock === 'gpu-timestamps' ? 'GPU timestamps' : 'the host clock'}\n\n`);
     const short = (k: string) => k.replace(/\(.*\)/, (m) => m.replace(/,transA=0,transB=0|,dilation=1|,groups=1|,stride=1/g, ''));
     process.stdout.write(table(['workload', 'kernel', 'status', 'median ms', 'GFLOP/s', 'spread', 'x TF.js'], rows.map((r) => [
       short(r.workload), r.kernel, r.status, r.stats ? (r.stats.median * 1e3).toFixed(2) : '-', r.gflops ? r.gflops.toFixed(2) : '-',

@@ -13,6 +13,7 @@ import { compareCommand } from './commands/compare.js';
 import { buildCommand } from './commands/build.js';
 import { reportCommand } from './commands/report.js';
 import { reportAndExit } from './errors.js';
+import { loadPlugins } from '../targets/registry.js';
 
 const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, reportCommand, devicesCommand];
 
@@ -23,6 +24,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 async function main(): Promise<void> {
+  // Before the commands are declared: a plugin's targets bring their own options.
+  await loadPlugins();
   let y = yargs(hideBin(process.argv))
     .scriptName('loopsmith')
     .usage('$0 <command> [options]\n\nDeclare tensor operators, schedule their loop nests, and generate kernels.')
@@ -33,7 +36,7 @@ async function main(): Promise<void> {
     .fail((msg, err) => {
       throw err ?? new InputError(msg.split('\n').filter(Boolean).join('; '));
     })
-    .epilogue('Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error.');
+    .epilogue('Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error.\nLOOPSMITH_PLUGINS=a.js,b.js loads modules that register more targets (registerTarget in targets/registry.js).');
   for (const c of commands) y = c(y);
   await y.help().version().parseAsync();
 }

@@ -27,6 +27,14 @@ function isBoxLoop(v: string, name: string): boolean {
   return v.startsWith(`${name}.i.`) || v.startsWith(`${name}.w.`);
 }
 
+function containsLoop(loop: Stmt): boolean {
+  let found = false;
+  walkStmt(loop, (x) => {
+    if (x !== loop && x.kind === 'for') found = true;
+  });
+  return found;
+}
+
 /**
  * Register promotion, part one (before unroll expansion): a small local tile whose accesses in the
  * compute are constant in every dimension but the last once unrolled loops are expanded, gets its
@@ -46,9 +54,18 @@ export function planRegisterTiles(p: Program): { program: Program; tiles: Set<st
     if (size > REGISTER_BUDGET || !VECTOR_WIDTHS.includes(last)) continue;
     // Loop variables that index the tile: every one but the last dimension's must be unrolled or a box loop.
     const unrolledOrBox = new Set<string>();
+    const lastDim = b.shape.length - 1;
+    let reshaped = false;
     walkStmt(body, (s) => {
-      if (s.kind === 'for' && (s.loopKind === 'unrolled' || isBoxLoop(s.var, b.name))) unrolledOrBox.add(s.var);
+      if (s.kind !== 'for') return;
+      if (s.loopKind === 'unrolled' || isBoxLoop(s.var, b.name)) unrolledOrBox.add(s.var);
+      if (!isBoxLoop(s.var, b.name)) return;
+      // Box loops the schedule split again (`C.local.w.1.0`) or reordered (the last dimension's no
+      // longer innermost) cannot become one vector per row: the tile stays in memory.
+      const dim = s.var.slice(b.name.length + 3);
+      if (!/^\d+$/.test(dim) || (Number(dim) === lastDim && containsLoop(s))) reshaped = true;
     });
+    if (reshaped) continue;
     const ok = accessesOf(body, b.name).every((idx) => idx.slice(0, -1).every((e) => {
       let fine = true;
       forEachExpr(e, (x) => {
@@ -58,7 +75,6 @@ export function planRegisterTiles(p: Program): { program: Program; tiles: Set<st
     }));
     if (!ok) continue;
     tiles.add(b.name);
-    const lastDim = b.shape.length - 1;
     body = mapStmt(body, (s) => {
       if (s.kind !== 'for' || !(s.var.startsWith(`${b.name}.i.`) || s.var.startsWith(`${b.name}.w.`)) || s.loopKind !== 'serial') return s;
       const d = Number(s.var.slice(s.var.lastIndexOf('.') + 1));

@@ -103,7 +103,8 @@ export function defaultCFlags(cpu: CpuCapabilities, compiler: CompilerInfo): str
   return flags;
 }
 
-export interface CpuFingerprint {
+/** A type alias, not an interface: only a type literal is assignable to a `Fingerprint` record. */
+export type CpuFingerprint = {
   readonly model: string;
   readonly isa: string;
   readonly flags: readonly string[];
@@ -111,7 +112,7 @@ export interface CpuFingerprint {
   readonly compilerVersion: string;
   readonly cflags: readonly string[];
   readonly key: string;
-}
+};
 
 /**
  * Identity of the (CPU, compiler, flags) triple a measurement was taken on. `key` is

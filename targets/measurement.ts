@@ -1,9 +1,12 @@
 import { TimingStats } from './stats.js';
 
-/** How a candidate's measurement ended. Only `ok` carries a time that may count. */
-/** `rejected`: the candidate breaks a device limit and was never compiled. */
-export type MeasureStatus = 'ok' | 'rejected' | 'compile_error' | 'compile_timeout' | 'crash' | 'run_timeout' | 'wrong_answer';
-export const MEASURE_STATUSES: readonly MeasureStatus[] = ['ok', 'rejected', 'compile_error', 'compile_timeout', 'crash', 'run_timeout', 'wrong_answer'];
+/**
+ * How a candidate's measurement ended. Only `ok` carries a time that may count. `rejected`: the
+ * candidate breaks a device limit and was never compiled. `codegen_error`: the code generator threw
+ * on a legal schedule, a loopsmith bug that must never pass for the candidate's own compile error.
+ */
+export type MeasureStatus = 'ok' | 'rejected' | 'codegen_error' | 'compile_error' | 'compile_timeout' | 'crash' | 'run_timeout' | 'wrong_answer';
+export const MEASURE_STATUSES: readonly MeasureStatus[] = ['ok', 'rejected', 'codegen_error', 'compile_error', 'compile_timeout', 'crash', 'run_timeout', 'wrong_answer'];
 
 export interface Measurement {
   readonly status: MeasureStatus;

@@ -5,6 +5,8 @@ import { OPS, lowerWorkload, workload } from '../ir/ops/index.js';
 import { Program } from '../ir/program.js';
 import { applyTrace } from '../scheduler/apply.js';
 import { PRIMITIVES, Primitive, parseTrace, trace, traceToJSON } from '../scheduler/trace.js';
+import { Pipeline } from '../targets/pipeline.js';
+import { createTarget, targetNames } from '../targets/registry.js';
 import { TraceGenerationBug, randomLegalTrace } from './random-trace.js';
 
 /**
@@ -12,7 +14,8 @@ import { TraceGenerationBug, randomLegalTrace } from './random-trace.js';
  * example, random legal traces are applied and the scheduled program must compute the same outputs
  * as the unscheduled one on the same random inputs (the reference executor runs every loop
  * serially, so annotations do not matter, only the transformations). Each trace must also replay
- * from its JSON onto a freshly lowered program and give the same IR.
+ * from its JSON onto a freshly lowered program and give the same IR, and every target's code
+ * generator must render it (a codegen_error fails the test).
  *
  * A failure prints the op, the seed and the trace JSON. Replay with
  *   randomLegalTrace(lowerWorkload(workload(op, example)), seed, MAX_STEPS)
@@ -44,6 +47,7 @@ function firstMismatch(p: Program, got: Buffers, want: Buffers): string | undefi
 }
 
 describe('property: random legal schedules preserve semantics', function () {
+  const renderers = targetNames().map((name) => ({ name, pipeline: new Pipeline(createTarget(name)) }));
   const totals = {
     traces: 0,
     failed: 0,
@@ -79,6 +83,11 @@ describe('property: random legal schedules preserve semantics', function () {
 
           const replayed = applyTrace(lowerWorkload(w), parseTrace(json), { workload: w.key });
           if (!structurallyEqual(replayed, gen.program)) failures.push(`replay from JSON gives a different program\n${where(json)}`);
+
+          for (const r of renderers) {
+            const rendered = r.pipeline.render(gen.program);
+            if (!rendered.ok) failures.push(`${r.name}: ${rendered.measurement.status}: ${rendered.measurement.message}\n${where(json)}`);
+          }
         } catch (e) {
           if (e instanceof TraceGenerationBug) {
             const cause = e.cause instanceof Error ? `${e.cause.name}: ${e.cause.message}` : String(e.cause);

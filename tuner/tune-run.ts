@@ -6,7 +6,7 @@ import { LoopsmithError } from '../ir/errors.js';
 import { applyTrace } from '../scheduler/apply.js';
 import { Trace } from '../scheduler/trace.js';
 import { Measurement } from '../targets/measurement.js';
-import { ReferenceSpec } from '../targets/c/target.js';
+import { ReferenceSpec } from '../targets/target.js';
 import { Evaluator } from './evaluate.js';
 import { QLearner } from './qmodel.js';
 import { TuningRecord, measurementOf, outcomeOf, recordId } from './record.js';

@@ -4,9 +4,8 @@ import type { Argv } from 'yargs';
 import { InputError } from '../../ir/errors.js';
 import { workload } from '../../ir/ops/index.js';
 import { LANGUAGES, Language } from '../../codegen/artifacts.js';
-import { CpuTarget } from '../../targets/c/target.js';
-import { WebGpuTarget } from '../../targets/webgpu/target.js';
-import { CpuEvaluator, GpuEvaluator } from '../../tuner/evaluate.js';
+import { openTarget, targetDefinition, targetNames } from '../../targets/registry.js';
+import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { tune } from '../../tuner/tune.js';
 import { emitArtifacts } from './emit.js';
@@ -16,7 +15,7 @@ interface KernelSpec {
   name: string;
   op: string;
   params: Record<string, number>;
-  target: 'c' | 'webgpu';
+  target: string;
   language: Language;
   out: string;
   schedule?: string;
@@ -44,10 +43,12 @@ function readManifest(path: string): { manifest: Manifest; dir: string } {
     for (const f of ['name', 'op', 'out']) if (typeof k[f] !== 'string' || !k[f]) throw new InputError(`${where}: "${f}" must be a non-empty string`);
     if (typeof k.params !== 'object' || k.params === null) throw new InputError(`${where}: "params" must be an object of operator parameters`);
     const target = k.target ?? 'c';
-    if (target !== 'c' && target !== 'webgpu') throw new InputError(`${where}: "target" must be c or webgpu`);
-    const language = k.language ?? (target === 'c' ? 'c' : 'wgsl');
+    if (typeof target !== 'string' || !targetNames().includes(target)) throw new InputError(`${where}: "target" must be one of ${targetNames().join(', ')}`);
+    const writes = targetDefinition(target).languages;
+    if (!writes.length) throw new InputError(`${where}: target ${target} has no kernel language to write; targets that do: ${targetNames().filter((n) => targetDefinition(n).languages.length).join(', ')}`);
+    const language = k.language ?? writes[0];
     if (!(LANGUAGES as readonly unknown[]).includes(language)) throw new InputError(`${where}: "language" must be one of ${LANGUAGES.join(', ')}`);
-    if ((language === 'c') !== (target === 'c')) throw new InputError(`${where}: language ${String(language)} does not run on target ${target} (c is for the c target, wgsl and ts for webgpu)`);
+    if (!writes.includes(language as Language)) throw new InputError(`${where}: language ${String(language)} does not run on target ${target} (${target} writes ${writes.join(', ')})`);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k.name as string)) throw new InputError(`${where}: "name" must be an identifier (letters, digits, _)`);
     return {
       name: k.name as string, op: k.op as string, params: k.params as Record<string, number>, target, language: language as Language,
@@ -81,7 +82,7 @@ export function buildCommand(y: Argv): Argv {
       for (const k of manifest.kernels) {
         const w = workload(k.op, k.params);
         if (!k.schedule && argv['tune-missing']) {
-          const evaluator = k.target === 'c' ? new CpuEvaluator(new CpuTarget({ minSeconds: 0.1 })) : await (async () => { const g = new WebGpuTarget({ minSeconds: 0.1 }); await g.open(); return new GpuEvaluator(g); })();
+          const evaluator = new TargetEvaluator(await openTarget(k.target, { settings: { minSeconds: 0.1 } }));
           try {
             if (!db.best(w.key, evaluator.fingerprint.key)) {
               process.stderr.write(`tuning ${k.name} (${w.key}) on ${k.target}, ${trials} trials...\n`);

@@ -1,52 +1,46 @@
 import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { operatorCommand } from '../operator-command.js';
 import { median, permutationTest, quantile } from 'simple-statistics';
 import { InputError } from '../../ir/errors.js';
 import { lowerWorkload } from '../../ir/ops/index.js';
 import { applyTrace } from '../../scheduler/apply.js';
-import { defaultGpuTrace } from '../../scheduler/default-schedules.js';
 import { Trace, trace } from '../../scheduler/trace.js';
-import { CpuTarget } from '../../targets/c/target.js';
-import { dispose } from '../../targets/c/build.js';
-import { WebGpuTarget } from '../../targets/webgpu/target.js';
 import { Measurement } from '../../targets/measurement.js';
+import { Pipeline } from '../../targets/pipeline.js';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { loadSchedule } from '../schedule-file.js';
 import { workloadFromArgv } from '../params.js';
 import { table } from '../format.js';
+import { targetArgNames, targetFromArgv, withTargetOptions } from '../target-args.js';
 
 export function compareCommand(y: Argv): Argv {
-  return y.command(
-    'compare <op>',
-    'Measure several schedules of one workload in the same run, interleaved, and say which differences are real',
-    (a) => a
-      .positional('op', { type: 'string', describe: 'operator name (see `loopsmith ops`)' })
+  return operatorCommand(y, 'compare', {
+    describe: 'Measure several schedules of one workload in the same run, interleaved, and say which differences are real',
+    json: 'machine-readable output',
+    options: (a) => withTargetOptions(a
       .option('schedules', { type: 'string', array: true, default: ['naive', 'best'], describe: 'each a trace file, a record id, `naive`, `default` or `best`; the first is the baseline' })
-      .option('target', { type: 'string', default: 'c', describe: 'c or webgpu' })
       .option('rounds', { type: 'string', default: '7', describe: 'interleaved rounds: each round times every schedule once' })
-      .option('threads', { type: 'string', default: '1', describe: 'C target: OpenMP threads' })
-      .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file for `best` and record ids' })
-      .option('json', { type: 'boolean', describe: 'machine-readable output' })
-      .option('dtype', { type: 'string', default: 'f32', describe: 'element type' })
+      .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file for `best` and record ids' }))
       .example('$0 compare gemm --m 512 --n 512 --k 512 --schedules naive best', 'the tuned kernel against the naive loop nest')
       .example('$0 compare gemm --m 256 --n 256 --k 256 --schedules scheduler/fixtures/gemm-cpu-256.json best', 'a hand-written schedule against the tuned one')
       .epilogue('Each round measures every schedule once (round-robin), so drift in the machine hits all alike. "significant" is a two-sided permutation test on the per-round medians against the baseline, p < 0.05.'),
-    async (argv) => {
-      const target = String(argv.target);
-      if (target !== 'c' && target !== 'webgpu') throw new InputError(`unknown target '${target}'; targets: c, webgpu`);
+    handler: async (argv) => {
+      const name = String(argv.target);
       const rounds = Number(argv.rounds);
       if (!Number.isInteger(rounds) || rounds < 3) throw new InputError(`--rounds must be an integer of at least 3, got '${String(argv.rounds)}'`);
-      const w = workloadFromArgv(argv, ['schedules', 'target', 'rounds', 'threads', 'records']);
+      const w = workloadFromArgv(argv, [...targetArgNames(), 'schedules', 'rounds', 'records']);
       const base = lowerWorkload(w);
       const db = new RecordStore(String(argv.records));
-      const cpu = target === 'c' ? new CpuTarget({ threads: Number(argv.threads), minSeconds: 0.02, warmup: 1 }) : undefined;
-      const gpu = target === 'webgpu' ? new WebGpuTarget({ minSeconds: 0.02, warmup: 1 }) : undefined;
+      const target = targetFromArgv(argv, { minSeconds: 0.02, warmup: 1 });
+      const pipeline = new Pipeline(target);
       const cleanup: (() => Promise<void>)[] = [];
       try {
-        const fp = cpu ? cpu.fingerprint.key : (await gpu!.open(), gpu!.fingerprint.key);
+        await target.open();
+        const fp = target.fingerprint.key;
         const resolve = (spec: string): Trace => {
           if (spec === 'naive') return trace([], w.key);
-          if (spec === 'default') return target === 'webgpu' ? defaultGpuTrace(base, 64, w.key) : trace([], w.key);
+          if (spec === 'default') return target.defaultTrace?.(base, w.key) ?? trace([], w.key);
           if (spec === 'best') {
             const b = db.best(w.key, fp);
             if (!b) throw new InputError(`no tuning record for ${w.key} on this device in ${db.path}; run \`loopsmith tune\` first or name a trace file`);
@@ -63,11 +57,17 @@ export function compareCommand(y: Argv): Argv {
         const ref = { key: w.key, unscheduled: base, flops: w.flops };
         const perRound: number[][] = specs.map(() => []);
         const status: (Measurement | undefined)[] = specs.map(() => undefined);
-        // Compiled once; every round runs the same binaries.
-        const cands = cpu ? programs.map((p) => cpu.candidate(p)) : [];
-        const bins = cpu ? await cpu.compileAll(cands) : [];
-        cleanup.push(() => Promise.all(bins.map(dispose)).then(() => undefined));
-        const measureOnce = async (i: number): Promise<Measurement> => (cpu ? cpu.measure(cands[i]!, ref, bins[i]) : gpu!.measure(gpu!.candidate(programs[i]!), ref));
+        // Built once; every round runs the same kernels.
+        const rendered = programs.map((p) => pipeline.render(p));
+        const cands = rendered.flatMap((r) => (r.ok ? [r.candidate] : []));
+        const built = await pipeline.build(cands);
+        cleanup.push(() => pipeline.release(built));
+        const measureOnce = (i: number): Promise<Measurement> => {
+          const r = rendered[i]!;
+          if (!r.ok) return Promise.resolve(r.measurement);
+          const k = cands.indexOf(r.candidate);
+          return pipeline.measure(r.candidate, built[k]!, ref);
+        };
         for (let r = 0; r < rounds; r++) {
           if (!argv.json) process.stderr.write(`\rround ${r + 1}/${rounds}`);
           for (let i = 0; i < specs.length; i++) {
@@ -90,10 +90,10 @@ export function compareCommand(y: Argv): Argv {
           };
         });
         if (argv.json) {
-          process.stdout.write(JSON.stringify({ workload: w.key, target, device: fp, rounds, rows }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ workload: w.key, target: name, device: fp, rounds, rows }, null, 2) + '\n');
           return;
         }
-        process.stdout.write(`${w.key} on ${target} (${fp}), ${rounds} interleaved rounds\n\n`);
+        process.stdout.write(`${w.key} on ${name} (${fp}), ${rounds} interleaved rounds\n\n`);
         process.stdout.write(table(['schedule', 'status', 'median ms', 'spread', 'GFLOP/s', 'speedup', 'vs first'], rows.map((r) => [
           r.schedule, r.status, 'median' in r && r.median ? (r.median * 1e3).toFixed(3) : '-', 'spread' in r && r.spread !== undefined ? `${(r.spread * 100).toFixed(1)}%` : '-',
           'gflops' in r && r.gflops ? r.gflops.toFixed(2) : '-', 'speedup' in r && r.speedup ? `${r.speedup.toFixed(2)}x` : '-',
@@ -103,8 +103,8 @@ export function compareCommand(y: Argv): Argv {
         if (rows.some((r) => r.status !== 'ok')) process.exitCode = 1;
       } finally {
         for (const c of cleanup) await c();
-        await gpu?.close();
+        await target.close();
       }
     },
-  );
+  });
 }

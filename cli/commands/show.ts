@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { operatorCommand } from '../operator-command.js';
 import { lowerWorkload } from '../../ir/ops/index.js';
 import { printProgram } from '../../ir/print.js';
 import { structuralHash } from '../../ir/hash.js';
@@ -9,19 +10,16 @@ import { applyTrace } from '../../scheduler/apply.js';
 import { traceToTypeScript } from '../../scheduler/trace.js';
 
 export function showCommand(y: Argv): Argv {
-  return y.command(
-    'show <op>',
-    'Print an operator\'s workload key, FLOP count and lowered loop nest',
-    (a) => a
-      .positional('op', { type: 'string', describe: 'operator name (see `loopsmith ops`)' })
-      .option('json', { type: 'boolean', describe: 'machine-readable output: key, flops, hash, loop nest text' })
-      .option('dtype', { type: 'string', default: 'f32', describe: 'element type' })
+  return operatorCommand(y, 'show', {
+    describe: 'Print an operator\'s workload key, FLOP count and lowered loop nest',
+    json: 'machine-readable output: key, flops, hash, loop nest text',
+    options: (a) => a
       .option('schedule', { type: 'string', describe: 'a schedule trace (JSON) to apply before printing' })
       .example('$0 show conv2d --n 1 --c 64 --h 56 --w 56 --k 64 --kh 3 --kw 3 --pad 1', 'a ResNet-18 layer')
       .example('$0 show gemm --m 64 --n 64 --k 64', 'a small matrix multiply')
       .example('$0 show gemm --m 64 --n 64 --k 64 --schedule scheduler/fixtures/gemm-cpu-64.json', 'the loop nest after a schedule')
       .epilogue('Operator parameters are given as --<name> <integer>; `loopsmith ops` lists them with their defaults.'),
-    (argv) => {
+    handler: (argv) => {
       const w = workloadFromArgv(argv);
       const t = argv.schedule ? loadSchedule(argv.schedule) : undefined;
       const p = t ? applyTrace(lowerWorkload(w), t, { workload: w.key }) : lowerWorkload(w);
@@ -33,5 +31,5 @@ export function showCommand(y: Argv): Argv {
       const sched = t ? `\nschedule (${t.steps.length} steps):\n${traceToTypeScript(t).split('\n').map((l) => `  ${l}`).join('\n')}\n` : '';
       process.stdout.write(`workload  ${w.key}\nflops     ${w.flops} (${formatFlops(w.flops)})\nir hash   ${structuralHash(p)}\n${sched}\n${text}\n`);
     },
-  );
+  });
 }

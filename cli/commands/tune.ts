@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { operatorCommand } from '../operator-command.js';
 import { InputError } from '../../ir/errors.js';
-import { CpuTarget } from '../../targets/c/target.js';
-import { WebGpuTarget } from '../../targets/webgpu/target.js';
-import { CpuEvaluator, Evaluator, GpuEvaluator } from '../../tuner/evaluate.js';
+import { integerOption } from '../../targets/target.js';
+import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../../tuner/strategies.js';
 import { Progress, tune } from '../../tuner/tune.js';
 import { traceToTypeScript } from '../../scheduler/trace.js';
 import { workloadFromArgv } from '../params.js';
 import { formatSeconds } from '../format.js';
+import { targetArgNames, targetFromArgv, withTargetOptions } from '../target-args.js';
 
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -25,22 +26,16 @@ function progressLine(p: Progress): string {
 }
 
 export function tuneCommand(y: Argv): Argv {
-  return y.command(
-    'tune <op>',
-    'Search the schedule space of an operator on a target and keep every measurement in the records',
-    (a) => a
-      .positional('op', { type: 'string', describe: 'operator name (see `loopsmith ops`)' })
-      .option('target', { type: 'string', default: 'c', describe: 'c or webgpu' })
+  return operatorCommand(y, 'tune', {
+    describe: 'Search the schedule space of an operator on a target and keep every measurement in the records',
+    json: 'machine-readable result on stdout (progress still on stderr)',
+    options: (a) => withTargetOptions(a
       .option('trials', { type: 'string', default: '100', describe: 'candidates to try' })
       .option('time-budget', { type: 'string', describe: 'stop after this many seconds' })
       .option('strategy', { type: 'string', default: 'flex', describe: `search strategy: ${STRATEGIES.join(', ')}` })
       .option('seed', { type: 'string', default: '1', describe: 'search seed (input data always uses seed 1)' })
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file (JSON lines, append-only)' })
-      .option('threads', { type: 'string', default: '1', describe: 'C target: OpenMP threads' })
-      .option('cc', { type: 'string', default: 'cc', describe: 'C target: compiler' })
-      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' })
-      .option('json', { type: 'boolean', describe: 'machine-readable result on stdout (progress still on stderr)' })
-      .option('dtype', { type: 'string', default: 'f32', describe: 'element type' })
+      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' }))
       .example('$0 tune gemm --m 512 --n 512 --k 512 --target c --trials 100', 'tune; run it again to resume')
       .example('$0 tune conv2d --n 1 --c 64 --h 56 --w 56 --k 64 --kh 3 --kw 3 --pad 1 --strategy sa --trials 200', 'another strategy')
       .epilogue([
@@ -49,33 +44,19 @@ export function tuneCommand(y: Argv): Argv {
         'without measuring known points again, and a killed run loses nothing it measured. Ctrl-C stops cleanly and prints the best so far.',
         'Exit codes: 0 a verified kernel was found, 1 none was (every candidate failed), 2 bad input, 130 interrupted.',
       ].join('\n')),
-    async (argv) => {
-      const int = (name: string, min: number) => {
-        const v = argv[name];
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < min) throw new InputError(`--${name} must be an integer of at least ${min}, got '${String(v)}'`);
-        return n;
-      };
+    handler: async (argv) => {
       const target = String(argv.target);
-      if (target !== 'c' && target !== 'webgpu') throw new InputError(`unknown target '${target}'; targets: c, webgpu`);
       const strategy = String(argv.strategy);
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
-      const w = workloadFromArgv(argv, ['target', 'trials', 'time-budget', 'strategy', 'seed', 'records', 'threads', 'cc', 'min-time']);
-      const trials = int('trials', 1);
-      const seed = int('seed', 0);
+      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time']);
+      const trials = integerOption('trials', argv.trials, 1);
+      const seed = integerOption('seed', argv.seed, 0);
       const timeBudget = argv['time-budget'] === undefined ? undefined : Number(argv['time-budget']);
       if (timeBudget !== undefined && !(timeBudget > 0)) throw new InputError(`--time-budget must be a positive number of seconds, got '${String(argv['time-budget'])}'`);
       const minTime = Number(argv['min-time']);
       if (!(minTime > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(argv['min-time'])}'`);
       const db = new RecordStore(String(argv.records));
-      let evaluator: Evaluator;
-      if (target === 'c') {
-        evaluator = new CpuEvaluator(new CpuTarget({ cc: String(argv.cc), threads: int('threads', 1), minSeconds: minTime }));
-      } else {
-        const gpu = new WebGpuTarget({ minSeconds: minTime });
-        await gpu.open();
-        evaluator = new GpuEvaluator(gpu);
-      }
+      const evaluator = new TargetEvaluator(targetFromArgv(argv, { minSeconds: minTime }));
       const stop = { requested: false };
       const onSigint = () => {
         if (stop.requested) process.exit(130);
@@ -86,6 +67,7 @@ export function tuneCommand(y: Argv): Argv {
       const tty = process.stderr.isTTY;
       let lastLine = 0;
       try {
+        await evaluator.target.open();
         process.stderr.write(`tuning ${w.key} on ${target} (${evaluator.fingerprint.key}) with ${strategy}, ${trials} trials; records ${db.path}\n`);
         const result = await tune(w, evaluator, {
           strategy: strategy as StrategyName, trials, seed, records: db, version: packageVersion(), stop,
@@ -124,5 +106,5 @@ export function tuneCommand(y: Argv): Argv {
         await evaluator.close();
       }
     },
-  );
+  });
 }

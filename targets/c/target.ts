@@ -1,176 +1,114 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Buffers, execute, randomInputs } from '../../ir/execute.js';
-import { collectLoops } from '../../ir/loop.js';
 import { Program } from '../../ir/program.js';
-import { lowerForCodegen } from '../../codegen/lower.js';
-import { CKernel, renderC } from '../../codegen/c/render.js';
 import { CompilerInfo, CpuFingerprint, cpuFingerprint, defaultCFlags, detectCompiler } from '../compiler.js';
 import { CpuCapabilities, detectCpu } from '../cpu-info.js';
-import { exec, pool } from '../exec.js';
-import { Measurement } from '../measurement.js';
-import { timingStats } from '../stats.js';
+import { pool } from '../exec.js';
+import { Built, MeasureSettings, RunResult, Target, TargetDefinition, integerOption, measureSettings } from '../target.js';
+import { SpaceTarget } from '../../tuner/space.js';
 import { Compiled, compileC, dispose } from './build.js';
-import { harnessSource } from './harness.js';
-import { compareOutputs } from './verify.js';
+import { CCandidate, cCandidate } from './candidate.js';
+import { runHarness } from './run.js';
 
-/** What a candidate must compute: the workload key, its unscheduled program and its FLOPs. */
-export interface ReferenceSpec {
-  readonly key: string;
-  readonly unscheduled: Program;
-  readonly flops: number;
-}
-
-export interface CTargetOptions {
-  cc?: string;
-  cflags?: readonly string[];
+export interface COptions {
+  readonly cc?: string;
+  readonly cflags?: readonly string[];
   /** OpenMP threads for parallel loops. */
-  threads?: number;
-  compileTimeoutMs?: number;
-  runTimeoutMs?: number;
-  /** Timing: repeat until this much time was measured (and at least 3 runs). */
-  minSeconds?: number;
-  maxRepeats?: number;
-  warmup?: number;
-  seed?: number;
-  /** Problems up to this many FLOPs are checked against the reference executor, larger ones against the naive kernel compiled. */
-  jsReferenceFlops?: number;
-}
-
-/** A C kernel ready to compile: the kernel, its harness, and what it computes. */
-export interface CCandidate {
-  readonly kernel: CKernel;
-  readonly program: Program;
-  readonly source: string;
-}
-
-const FUNCTION = 'loopsmith_kernel';
-
-export function cCandidate(p: Program, lanes = 16): CCandidate {
-  const kernel = renderC(lowerForCodegen(p), FUNCTION, { lanes });
-  const positions = kernel.params.map((q) => p.buffers.findIndex((b) => b.name === q.name));
-  return { kernel, program: p, source: kernel.source + harnessSource(kernel, positions) };
+  readonly threads?: number;
+  readonly compileTimeoutMs?: number;
 }
 
 /** The C compiler on this CPU: compiles candidates in parallel, runs each alone in its own process. */
-export class CpuTarget {
+export class CTarget implements Target<CCandidate, Compiled> {
+  readonly name = 'c';
   readonly cpu: CpuCapabilities;
   readonly compiler: CompilerInfo;
   readonly cflags: readonly string[];
+  readonly threads: number;
+  readonly compileTimeoutMs: number;
   readonly fingerprint: CpuFingerprint;
-  readonly opts: Required<CTargetOptions>;
-  private readonly references = new Map<string, Promise<Buffers>>();
+  readonly settings: MeasureSettings;
 
-  constructor(o: CTargetOptions = {}) {
+  constructor(settings: Partial<MeasureSettings> = {}, o: COptions = {}) {
     this.cpu = detectCpu();
     this.compiler = detectCompiler(o.cc ?? 'cc');
     this.cflags = o.cflags ?? defaultCFlags(this.cpu, this.compiler);
+    this.threads = o.threads ?? 1;
+    this.compileTimeoutMs = o.compileTimeoutMs ?? 60_000;
     this.fingerprint = cpuFingerprint(this.cpu, this.compiler, this.cflags);
-    this.opts = {
-      cc: this.compiler.command, cflags: this.cflags, threads: o.threads ?? 1,
-      compileTimeoutMs: o.compileTimeoutMs ?? 60_000, runTimeoutMs: o.runTimeoutMs ?? 60_000,
-      minSeconds: o.minSeconds ?? 0.3, maxRepeats: o.maxRepeats ?? 1000, warmup: o.warmup ?? 2, seed: o.seed ?? 1,
-      jsReferenceFlops: o.jsReferenceFlops ?? 3e7,
-    };
+    this.settings = measureSettings(settings, { referenceCompiler: this.compiler.command });
   }
 
-  compile(c: CCandidate): Promise<Compiled> {
-    return compileC(c.source, { cc: this.opts.cc, cflags: this.cflags, openmp: c.kernel.usesOpenMP, timeoutMs: this.opts.compileTimeoutMs });
+  async open(): Promise<void> {}
+
+  get description(): string {
+    return `${this.cpu.model} (${this.compiler.command} ${this.compiler.version}, ${this.threads} thread${this.threads > 1 ? 's' : ''})`;
   }
 
-  /** Compiles many candidates at once, one compiler per core. */
-  compileAll(cs: readonly CCandidate[]): Promise<Compiled[]> {
-    return pool(cs.map((c) => () => this.compile(c)), this.cpu.cores);
+  get capabilities() {
+    return { capabilities: this.cpu, compiler: this.compiler, cflags: this.cflags };
   }
 
-  private env(): NodeJS.ProcessEnv {
-    // Passive waiting keeps idle OpenMP threads from spinning on a core another thread needs.
-    return { ...process.env, OMP_NUM_THREADS: String(this.opts.threads), OMP_WAIT_POLICY: 'passive', OMP_PROC_BIND: 'close' };
+  get summary(): string[] {
+    const c = this.cpu;
+    return [
+      `${c.model}: ${c.cores} cores, ${c.isa} (${c.vectorBits}-bit, ${c.f32Lanes} f32 lanes), caches L1d ${kb(c.cacheBytes.l1d)} L2 ${kb(c.cacheBytes.l2)} L3 ${kb(c.cacheBytes.l3)}`,
+      `compiler ${this.compiler.versionLine}; flags ${this.cflags.join(' ')}`,
+    ];
   }
 
-  /** Runs a compiled candidate: its outputs for the checker and, when `time`, its run times. */
-  async run(c: CCandidate, bin: Compiled, time: boolean): Promise<{ status: 'ok' | 'crash' | 'run_timeout'; message: string; outputs?: Buffers; times?: number[] }> {
-    const out = join(bin.dir, 'out.bin');
-    const args = [String(this.opts.seed), out, time ? String(this.opts.minSeconds) : '0', String(this.opts.maxRepeats), String(this.opts.warmup)];
-    const r = await exec(bin.binary, args, { cwd: bin.dir, timeoutMs: this.opts.runTimeoutMs, env: this.env() });
-    if (r.timedOut) return { status: 'run_timeout', message: `kernel did not finish in ${this.opts.runTimeoutMs / 1000} s` };
-    if (r.signal) return { status: 'crash', message: `kernel killed by ${r.signal}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}` };
-    if (r.code !== 0) return { status: 'crash', message: `kernel exited with status ${r.code}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}` };
-    const raw = await readFile(out);
-    const floats = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-    const outputs: Buffers = {};
-    let at = 0;
-    for (const q of c.kernel.params.filter((x) => x.role === 'output')) {
-      const n = q.shape.reduce((a, b) => a * b, 1);
-      outputs[q.name] = floats.slice(at, at + n);
-      at += n;
-    }
-    const times = time ? (JSON.parse(r.stdout) as { times: number[] }).times : undefined;
-    return { status: 'ok', message: '', outputs, ...(times ? { times } : {}) };
+  get spaceTarget(): SpaceTarget {
+    return { kind: this.name, style: 'cpu', lanes: Math.max(1, this.cpu.f32Lanes), threads: this.threads, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 };
   }
 
-  /**
-   * The right answer for a workload: the reference executor on small problems; on large ones the
-   * unscheduled loop nest compiled as it is (the tests check that path against the executor).
-   */
-  reference(key: string, unscheduled: Program, flops: number): Promise<Buffers> {
-    const k = `${key}#${this.opts.seed}`;
-    let r = this.references.get(k);
-    if (!r) {
-      r = flops <= this.opts.jsReferenceFlops ? Promise.resolve(this.jsReference(unscheduled)) : this.compiledReference(unscheduled);
-      this.references.set(k, r);
-    }
-    return r;
+  /** Records from the same vector ISA and compiler family tune well here too. */
+  compatible(other: Readonly<Record<string, unknown>>): boolean {
+    return other.isa === this.fingerprint.isa && other.compiler === this.fingerprint.compiler;
   }
 
-  private jsReference(p: Program): Buffers {
-    const all = execute(p, randomInputs(p, this.opts.seed));
-    return Object.fromEntries(p.buffers.filter((b) => b.role === 'output').map((b) => [b.name, all[b.name]!]));
-  }
-
-  /** A candidate rendered for this CPU's vector width. */
+  /** Rendered for this CPU's vector width. */
   candidate(p: Program): CCandidate {
     return cCandidate(p, Math.max(1, this.cpu.f32Lanes));
   }
 
-  private async compiledReference(p: Program): Promise<Buffers> {
-    const c = this.candidate(p);
-    const bin = await compileC(c.source, { cc: this.opts.cc, cflags: ['-O2', '-std=c11'], openmp: false, timeoutMs: this.opts.compileTimeoutMs });
-    try {
-      if (bin.status !== 'ok') throw new Error(`reference kernel failed to compile: ${bin.message}`);
-      const r = await exec(bin.binary, [String(this.opts.seed), join(bin.dir, 'out.bin'), '0', '1', '0'], { cwd: bin.dir, timeoutMs: 30 * 60_000, env: this.env() });
-      if (r.code !== 0) throw new Error(`reference kernel failed: ${r.signal ?? r.code} ${r.stderr}`);
-      return (await this.run(c, bin, false)).outputs!;
-    } finally {
+  /** One compiler per core; a failed compile leaves nothing behind. */
+  build(cs: readonly CCandidate[]): Promise<Built<Compiled>[]> {
+    return pool(cs.map((c) => async (): Promise<Built<Compiled>> => {
+      const bin = await compileC(c.compiled, { cc: this.compiler.command, cflags: this.cflags, openmp: c.kernel.usesOpenMP, timeoutMs: this.compileTimeoutMs });
+      if (bin.status === 'ok') return { status: 'ok', artifact: bin, compileSeconds: bin.seconds };
       await dispose(bin);
-    }
+      return { status: bin.status, message: bin.message, compileSeconds: bin.seconds };
+    }), this.cpu.cores);
   }
 
-  /**
-   * Verify, then time: a candidate whose outputs disagree with the reference never gets a time.
-   * `compiled` lets a caller compile many candidates in parallel first.
-   */
-  async measure(c: CCandidate, ref: ReferenceSpec, compiled?: Compiled, opts: { time?: boolean } = {}): Promise<Measurement> {
-    const bin = compiled ?? (await this.compile(c));
-    try {
-      if (bin.status !== 'ok') return { status: bin.status, message: bin.message, compileSeconds: bin.seconds };
-      const checked = await this.run(c, bin, false);
-      if (checked.status !== 'ok') return { status: checked.status, message: checked.message };
-      const want = await this.reference(ref.key, ref.unscheduled, ref.flops);
-      const cmp = compareOutputs(checked.outputs!, want, reductionLength(ref.unscheduled));
-      if (!cmp.ok) return { status: 'wrong_answer', message: cmp.message, maxError: cmp.maxError };
-      if (opts.time === false) return { status: 'ok', maxError: cmp.maxError, compileSeconds: bin.seconds };
-      const timed = await this.run(c, bin, true);
-      if (timed.status !== 'ok') return { status: timed.status, message: timed.message };
-      const stats = timingStats(timed.times!);
-      return { status: 'ok', times: timed.times!, stats, gflops: ref.flops / stats.median / 1e9, maxError: cmp.maxError, compileSeconds: bin.seconds };
-    } finally {
-      if (!compiled) await dispose(bin);
-    }
+  run(c: CCandidate, bin: Compiled, time: boolean): Promise<RunResult> {
+    const s = this.settings;
+    // Passive waiting keeps idle OpenMP threads from spinning on a core another thread needs.
+    const env = { ...process.env, OMP_NUM_THREADS: String(this.threads), OMP_WAIT_POLICY: 'passive', OMP_PROC_BIND: 'close' };
+    return runHarness(c.kernel, bin, { seed: s.seed, minSeconds: time ? s.minSeconds : 0, maxRepeats: s.maxRepeats, warmup: s.warmup, timeoutMs: s.runTimeoutMs, env });
   }
+
+  release(bin: Compiled): Promise<void> {
+    return dispose(bin);
+  }
+
+  async close(): Promise<void> {}
 }
 
-/** Length of the longest reduction in a program: product of its reduction loops' extents. */
-export function reductionLength(p: Program): number {
-  return collectLoops(p.body).filter((l) => l.axis === 'reduce').reduce((a, l) => a * l.extent, 1);
-}
+const kb = (n?: number) => (n === undefined ? '?' : n >= 1 << 20 ? `${n >> 20} MiB` : `${n >> 10} KiB`);
+
+export const cTarget: TargetDefinition = {
+  name: 'c',
+  languages: ['c'],
+  options: [
+    { name: 'threads', default: '1', describe: 'c target: OpenMP threads for parallel loops' },
+    { name: 'cc', default: 'cc', describe: 'c target: C compiler (gcc, clang, ...)' },
+    { name: 'cflags', describe: 'c target: compiler flags, space-separated (default: -O3 -march=native ... for this CPU)' },
+  ],
+  create(settings, o) {
+    const cflags = o.cflags === undefined ? [] : Array.isArray(o.cflags) ? o.cflags.map(String) : String(o.cflags).split(/\s+/).filter(Boolean);
+    return new CTarget(settings, {
+      ...(o.cc !== undefined ? { cc: String(o.cc) } : {}),
+      ...(o.threads !== undefined ? { threads: integerOption('threads', o.threads, 1) } : {}),
+      ...(cflags.length ? { cflags } : {}),
+    });
+  },
+};

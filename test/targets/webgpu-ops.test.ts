@@ -4,6 +4,7 @@ import { applyTrace } from '../../scheduler/apply.js';
 import { defaultGpuTrace } from '../../scheduler/default-schedules.js';
 import { expertGpuGemm } from '../../scheduler/expert.js';
 import { trace, traceToJSON } from '../../scheduler/trace.js';
+import { Pipeline } from '../../targets/pipeline.js';
 import { WebGpuTarget } from '../../targets/webgpu/target.js';
 import { randomLegalTrace } from '../random-trace.js';
 
@@ -16,11 +17,12 @@ const RANDOM_PER_OP = 4;
 describe('WebGPU target: every op matches the reference on the device', function () {
   this.timeout(600_000);
   const target = new WebGpuTarget({ minSeconds: 0.05 });
+  const pipeline = new Pipeline(target);
   let checked = 0;
 
   before(async () => {
-    const caps = await target.open();
-    assert.ok(caps.limits.maxComputeInvocationsPerWorkgroup >= 64);
+    await target.open();
+    assert.ok(target.caps.limits.maxComputeInvocationsPerWorkgroup >= 64);
   });
   after(async () => {
     await target.close();
@@ -40,7 +42,7 @@ describe('WebGPU target: every op matches the reference on the device', function
         variants.push({ label: `seed ${seed}`, steps: [...(i % 2 === 0 ? defaultGpuTrace(base).steps : []), ...r.steps] });
       }
       for (const v of variants) {
-        const m = await target.measure(target.candidate(applyTrace(base, trace(v.steps))), { key: w.key, unscheduled: base, flops: w.flops }, { time: false });
+        const m = await pipeline.measureProgram(applyTrace(base, trace(v.steps)), { key: w.key, unscheduled: base, flops: w.flops }, { time: false });
         assert.ok(m.status === 'ok' || m.status === 'rejected', `${op.name} ${v.label}: ${m.status}: ${m.message}\ntrace: ${traceToJSON(trace(v.steps))}`);
         if (m.status === 'ok') checked++;
       }
@@ -50,7 +52,7 @@ describe('WebGPU target: every op matches the reference on the device', function
   it('the expert GEMM schedule (workgroup tiles, shared memory, register tile) is right and timed with the device clock', async () => {
     const w = workload('gemm', { m: 128, n: 128, k: 64 });
     const base = lowerWorkload(w);
-    const m = await target.measure(target.candidate(applyTrace(base, expertGpuGemm(128, 128, 64))), { key: w.key, unscheduled: base, flops: w.flops });
+    const m = await pipeline.measureProgram(applyTrace(base, expertGpuGemm(128, 128, 64)), { key: w.key, unscheduled: base, flops: w.flops });
     assert.equal(m.status, 'ok', m.message);
     assert.ok(m.stats!.runs >= 3);
     assert.equal(m.clock, target.caps.hasTimestamps ? 'gpu-timestamps' : 'wall-clock');

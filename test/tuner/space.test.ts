@@ -6,7 +6,8 @@ import { parseTrace, traceToJSON } from '../../scheduler/trace.js';
 import { structurallyEqual } from '../../ir/hash.js';
 import { ScheduleSpace, SpaceTarget } from '../../tuner/space.js';
 import { divisors, orderedFactorizations, smallestPrime } from '../../tuner/factors.js';
-import { limitViolations, wgslCandidate } from '../../targets/webgpu/target.js';
+import { limitViolations } from '../../targets/webgpu/limits.js';
+import { wgslCandidate } from '../../targets/webgpu/target.js';
 import { GpuCapabilities } from '../../targets/webgpu/device.js';
 
 const CPU: SpaceTarget = { kind: 'c', style: 'cpu', lanes: 16, threads: 2, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 };

@@ -1,4 +1,6 @@
-import { Buffers } from '../../ir/execute.js';
+import { Buffers } from '../ir/execute.js';
+import { collectLoops } from '../ir/loop.js';
+import { Program } from '../ir/program.js';
 
 export interface Comparison {
   readonly ok: boolean;
@@ -38,4 +40,9 @@ export function compareOutputs(got: Buffers, want: Buffers, reductionLength: num
   }
   const ok = worst <= tolerance;
   return { ok, maxError: worst, tolerance, message: ok ? '' : `wrong answer: ${where} (relative error ${worst.toExponential(2)} > ${tolerance.toExponential(2)})` };
+}
+
+/** Length of the longest reduction in a program: product of its reduction loops' extents. */
+export function reductionLength(p: Program): number {
+  return collectLoops(p.body).filter((l) => l.axis === 'reduce').reduce((a, l) => a * l.extent, 1);
 }

@@ -1,0 +1,25 @@
+import type { Argv } from 'yargs';
+import { MeasureSettings, Target } from '../targets/target.js';
+import { createTarget, targetNames, targetOptions } from '../targets/registry.js';
+
+/** Declares the options of every registered target (each target reads its own). */
+export function withEveryTargetsOptions<T>(a: Argv<T>): Argv<T> {
+  let y = a;
+  for (const o of targetOptions()) y = y.option(o.name, { type: 'string', describe: o.describe, ...(o.default !== undefined ? { default: o.default } : {}) });
+  return y;
+}
+
+/** Declares `--target` and every target's options. */
+export function withTargetOptions<T>(a: Argv<T>): Argv<T> {
+  return withEveryTargetsOptions(a.option('target', { type: 'string', default: 'c', describe: `where to run: ${targetNames().join(', ')}` }));
+}
+
+/** Option names that are not operator parameters. */
+export function targetArgNames(): string[] {
+  return ['target', ...targetOptions().map((o) => o.name)];
+}
+
+/** The target `--target` names, made (not opened) with its options from the command line. */
+export function targetFromArgv(argv: Record<string, unknown>, settings: Partial<MeasureSettings> = {}): Target {
+  return createTarget(String(argv.target), { settings, options: argv });
+}

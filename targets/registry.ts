@@ -1,0 +1,88 @@
+/**
+ * The targets loopsmith knows, by name. A new target is a definition and one `registerTarget`
+ * line: here for the built-in ones, or in a plugin module named in LOOPSMITH_PLUGINS.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { InputError } from '../ir/errors.js';
+import type { Language } from '../codegen/artifacts.js';
+import { cTarget } from './c/target.js';
+import { webgpuTarget } from './webgpu/target.js';
+import { MeasureSettings, Target, TargetDefinition, TargetOption } from './target.js';
+
+const definitions = new Map<string, TargetDefinition>();
+
+export function registerTarget(d: TargetDefinition): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(d.name)) throw new Error(`target name '${d.name}' must be lower-case letters, digits and '-'`);
+  if (definitions.has(d.name)) throw new Error(`target '${d.name}' is registered twice`);
+  definitions.set(d.name, d);
+}
+
+registerTarget(cTarget);
+registerTarget(webgpuTarget);
+
+export function targetNames(): string[] {
+  return [...definitions.keys()];
+}
+
+export function targetDefinition(name: string): TargetDefinition {
+  const d = definitions.get(name);
+  if (!d) throw new InputError(`unknown target '${name}'; targets: ${targetNames().join(', ')}`);
+  return d;
+}
+
+/** Every registered target's command-line options, each once. */
+export function targetOptions(): TargetOption[] {
+  const seen = new Map<string, TargetOption>();
+  for (const d of definitions.values()) for (const o of d.options) if (!seen.has(o.name)) seen.set(o.name, o);
+  return [...seen.values()];
+}
+
+/** The target that `loopsmith emit` uses for a language. */
+export function targetForLanguage(lang: Language): TargetDefinition {
+  const d = [...definitions.values()].find((x) => x.languages.includes(lang));
+  if (!d) throw new InputError(`no target writes language '${lang}'`);
+  return d;
+}
+
+export interface TargetRequest {
+  readonly settings?: Partial<MeasureSettings>;
+  /** Options by name; the target takes those it declares (see `targetDefinition(name).options`). */
+  readonly options?: Readonly<Record<string, unknown>>;
+}
+
+/** Makes a target without starting its device (enough to render candidates). */
+export function createTarget(name: string, req: TargetRequest = {}): Target {
+  const d = targetDefinition(name);
+  const given = req.options ?? {};
+  // Only the target's own options: a command line holds every target's, and other arguments.
+  const options = Object.fromEntries(d.options.filter((o) => given[o.name] !== undefined).map((o) => [o.name, given[o.name]]));
+  return d.create(req.settings ?? {}, options);
+}
+
+export async function openTarget(name: string, req: TargetRequest = {}): Promise<Target> {
+  const t = createTarget(name, req);
+  try {
+    await t.open();
+  } catch (e) {
+    await t.close();
+    throw e;
+  }
+  return t;
+}
+
+/**
+ * Loads the plugin modules named in `LOOPSMITH_PLUGINS` (comma-separated files, or package names
+ * where no such file exists); each registers its targets when imported.
+ */
+export async function loadPlugins(list = process.env.LOOPSMITH_PLUGINS ?? ''): Promise<void> {
+  for (const entry of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const spec = existsSync(entry) ? pathToFileURL(resolve(entry)).href : entry;
+    try {
+      await import(spec);
+    } catch (e) {
+      throw new InputError(`cannot load plugin '${entry}' named in LOOPSMITH_PLUGINS: ${(e as Error).message.split('\n')[0]}; give comma-separated paths to ES modules that call registerTarget`);
+    }
+  }
+}

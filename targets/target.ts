@@ -1,0 +1,119 @@
+/**
+ * What every target provides. A target renders scheduled programs, builds and runs them; verifying
+ * and timing are the shared pipeline's job (pipeline.ts), so a new target implements only what is
+ * specific to its device.
+ */
+import { InputError } from '../ir/errors.js';
+import type { Buffers } from '../ir/execute.js';
+import type { Program } from '../ir/program.js';
+import type { Language } from '../codegen/artifacts.js';
+import type { Trace } from '../scheduler/trace.js';
+import type { SpaceTarget } from '../tuner/space.js';
+
+/** What a candidate must compute: the workload key, its unscheduled program and its FLOPs. */
+export interface ReferenceSpec {
+  readonly key: string;
+  readonly unscheduled: Program;
+  readonly flops: number;
+}
+
+/** Identity of the device and toolchain a measurement was taken on; `key` keys the records. */
+export type Fingerprint = Readonly<Record<string, unknown>> & { readonly key: string };
+
+/** How a target fills its inputs and times its runs: the same meaning on every target. */
+export interface MeasureSettings {
+  /** Seed of the input data (the reference uses the same). */
+  readonly seed: number;
+  /** Timing: repeat until this much time was measured (and at least 3 runs). */
+  readonly minSeconds: number;
+  readonly maxRepeats: number;
+  readonly warmup: number;
+  /** A run that takes longer is killed and is that candidate's run_timeout. */
+  readonly runTimeoutMs: number;
+  /** Problems up to this many FLOPs are checked against the reference executor, larger ones against the naive loop nest compiled. */
+  readonly jsReferenceFlops: number;
+  /** The C compiler that builds that naive loop nest. */
+  readonly referenceCompiler: string;
+}
+
+const DEFAULT_SETTINGS: MeasureSettings = { seed: 1, minSeconds: 0.3, maxRepeats: 1000, warmup: 2, runTimeoutMs: 60_000, jsReferenceFlops: 3e7, referenceCompiler: 'cc' };
+
+/** Settings with defaults for what `given` leaves out (or leaves undefined). */
+export function measureSettings(given: Partial<MeasureSettings> = {}, defaults: Partial<MeasureSettings> = {}): MeasureSettings {
+  const set = (o: Partial<MeasureSettings>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_SETTINGS, ...set(defaults), ...set(given) } as MeasureSettings;
+}
+
+/** A rendered kernel, ready to build. */
+export interface Candidate {
+  readonly program: Program;
+  /** The generated code as a person reads it (`loopsmith run --emit` prints it). */
+  readonly source: string;
+  /** Equal for identical generated code, which is measured once. */
+  readonly codeHash: string;
+}
+
+/** A candidate that never ran: the device's limits or the compiler said no. */
+export interface BuildFailure {
+  readonly status: 'rejected' | 'compile_error' | 'compile_timeout';
+  readonly message: string;
+  readonly compileSeconds?: number;
+}
+
+export type Built<B> = { readonly status: 'ok'; readonly artifact: B; readonly compileSeconds?: number } | BuildFailure;
+
+/** One run on the target's own inputs (from the seed): the outputs for the checker and, when timed, the times. */
+export type RunResult =
+  | { readonly status: 'ok'; readonly outputs: Buffers; readonly times?: readonly number[]; readonly clock?: 'gpu-timestamps' | 'wall-clock' }
+  | { readonly status: 'compile_error' | 'crash' | 'run_timeout'; readonly message: string };
+
+export interface Target<C extends Candidate = Candidate, B = unknown> {
+  /** The registry name, also the records' target kind. */
+  readonly name: string;
+  readonly settings: MeasureSettings;
+  /** Brings the device up; everything below but `candidate` and `defaultTrace` may need it first. */
+  open(): Promise<void>;
+  readonly fingerprint: Fingerprint;
+  /** The device in a few words, for progress lines ("compiling and checking ... on <description>"). */
+  readonly description: string;
+  /** What `loopsmith devices` prints: capabilities as JSON and as a few text lines. */
+  readonly capabilities: Readonly<Record<string, unknown>>;
+  readonly summary: readonly string[];
+  readonly spaceTarget: SpaceTarget;
+  /** Is `other` (a stored fingerprint) a device whose records may stand in for this one's? */
+  compatible(other: Readonly<Record<string, unknown>>): boolean;
+  /** The schedule a program gets when none is given, where running it as lowered would be wrong for the device (a GPU would run it in one invocation). */
+  defaultTrace?(unscheduled: Program, workload: string): Trace;
+  /** Renders a scheduled program; an exception here is a code generator bug (the pipeline's codegen_error). */
+  candidate(p: Program): C;
+  /** Builds a batch the way the device builds fastest (the C compiler runs once per core). */
+  build(cs: readonly C[]): Promise<Built<B>[]>;
+  run(c: C, artifact: B, time: boolean): Promise<RunResult>;
+  release(artifact: B): Promise<void>;
+  /** Ends what the target started (device processes), so that this process can exit. */
+  close(): Promise<void>;
+}
+
+/** One option a target takes on the command line (`--threads 2`). */
+export interface TargetOption {
+  readonly name: string;
+  readonly describe: string;
+  readonly default?: string;
+}
+
+/** A registry entry: how to make a target from the command line or from code. */
+export interface TargetDefinition {
+  readonly name: string;
+  readonly options: readonly TargetOption[];
+  /** What `loopsmith emit` writes for this target. */
+  readonly languages: readonly Language[];
+  /** Checks `options` (strings from the command line or values from code) and makes the target, not yet opened. */
+  create(settings: Partial<MeasureSettings>, options: Readonly<Record<string, unknown>>): Target;
+}
+
+/** An option that must be an integer of at least `min`; the message names the flag. */
+export function integerOption(name: string, value: unknown, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InputError(`--${name} must be an integer of at least ${min}, got '${String(value)}'`);
+  return n;
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertBadInput } from '../../cli.test.js';
+
+const MAIN = fileURLToPath(new URL('../../../cli/main.js', import.meta.url));
+const PLUGIN = fileURLToPath(new URL('./plugin.js', import.meta.url));
+const GEMM = ['gemm', '--m', '16', '--n', '16', '--k', '16'];
+
+function cli(plugins: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, LOOPSMITH_PLUGINS: plugins } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A third target from a plugin: the commands reach it through the registry like the built-in ones. */
+describe('a plugin target (the reference executor) through the registry', function () {
+  this.timeout(180_000);
+  const dir = mkdtempSync(join(tmpdir(), 'loopsmith-interp-'));
+  const records = join(dir, 'records.jsonl');
+
+  it('run verifies and times a scheduled kernel', () => {
+    const schedule = join(dir, 'split.json');
+    writeFileSync(schedule, JSON.stringify({ version: 1, steps: [{ prim: 'split', loop: 'i', factors: [4], tail: 'requireDivisible' }, { prim: 'unroll', loop: 'i.1' }] }));
+    const r = cli(PLUGIN, 'run', ...GEMM, '--target', 'interp', '--schedule', schedule, '--min-time', '0.02');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /on the reference executor on Node/);
+    assert.match(r.stdout, /result {3}correct/);
+    assert.match(r.stdout, /median {3}[\d.]+ (us|ms)\s+[\d.]+ GFLOP\/s/);
+  });
+
+  it('tune finds a best kernel and records it under the target\'s kind', () => {
+    const r = cli(PLUGIN, 'tune', ...GEMM, '--target', 'interp', '--trials', '6', '--min-time', '0.01', '--records', records, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { target: string; fingerprint: { key: string }; best: { gflops: number } | null };
+    assert.equal(j.target, 'interp');
+    assert.match(j.fingerprint.key, /^interp:/);
+    assert.ok(j.best && j.best.gflops > 0);
+  });
+
+  it('compare measures the naive and the tuned kernel in one table', () => {
+    const r = cli(PLUGIN, 'compare', ...GEMM, '--target', 'interp', '--schedules', 'naive', 'best', '--rounds', '3', '--records', records);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /on interp \(interp:[0-9a-f]+\), 3 interleaved rounds/);
+    assert.match(r.stdout, /^naive\s+ok\s.*baseline$/m);
+    assert.match(r.stdout, /^best\s+ok\s/m);
+  });
+
+  it('the unknown-target line lists the plugin\'s target; a plugin that cannot load is one line', () => {
+    assertBadInput(cli(PLUGIN, 'run', ...GEMM, '--target', 'fpga'), /unknown target 'fpga'; targets: c, webgpu, interp$/);
+    assertBadInput(cli('./no/such/plugin.js', 'ops'), /cannot load plugin '\.\/no\/such\/plugin\.js' named in LOOPSMITH_PLUGINS: .*registerTarget/);
+  });
+});
