@@ -1,5 +1,5 @@
 import { Expr, forEachExpr } from '../ir/expr.js';
-import { BufferDecl, Stmt, mapStmt, walkStmt, withLoop } from '../ir/loop.js';
+import { BufferDecl, ForStmt, Stmt, mapStmt, walkStmt, withLoop } from '../ir/loop.js';
 import { Program, withBody } from '../ir/program.js';
 
 /** Largest scratch tile kept in registers, in elements (32 AVX-512 registers hold 512 floats). */
@@ -19,12 +19,13 @@ function accessesOf(s: Stmt, name: string): (readonly Expr[])[] {
 }
 
 /**
- * Loops cacheWrite created for a tile, `C.local.i.*` (init) and `C.local.w.*` (write-back): this
- * pass unrolls them itself. (A cacheRead copy nest is not among them, so a packed input is only
+ * The init and write-back dimension a loop of cacheWrite's runs over for tile `name`: this pass
+ * unrolls those loops itself. (A cacheRead copy nest is not among them, so a packed input is only
  * promoted when its copy loops were unrolled by the schedule.)
  */
-function isBoxLoop(v: string, name: string): boolean {
-  return v.startsWith(`${name}.i.`) || v.startsWith(`${name}.w.`);
+function boxDim(l: ForStmt, name: string): number | undefined {
+  const r = l.role;
+  return r?.kind === 'cacheBox' && r.buffer === name && r.stage !== 'copy' ? r.dim : undefined;
 }
 
 /**
@@ -47,7 +48,7 @@ export function planRegisterTiles(p: Program): { program: Program; tiles: Set<st
     // Loop variables that index the tile: every one but the last dimension's must be unrolled or a box loop.
     const unrolledOrBox = new Set<string>();
     walkStmt(body, (s) => {
-      if (s.kind === 'for' && (s.loopKind === 'unrolled' || isBoxLoop(s.var, b.name))) unrolledOrBox.add(s.var);
+      if (s.kind === 'for' && (s.loopKind === 'unrolled' || boxDim(s, b.name) !== undefined)) unrolledOrBox.add(s.var);
     });
     const ok = accessesOf(body, b.name).every((idx) => idx.slice(0, -1).every((e) => {
       let fine = true;
@@ -60,9 +61,9 @@ export function planRegisterTiles(p: Program): { program: Program; tiles: Set<st
     tiles.add(b.name);
     const lastDim = b.shape.length - 1;
     body = mapStmt(body, (s) => {
-      if (s.kind !== 'for' || !(s.var.startsWith(`${b.name}.i.`) || s.var.startsWith(`${b.name}.w.`)) || s.loopKind !== 'serial') return s;
-      const d = Number(s.var.slice(s.var.lastIndexOf('.') + 1));
-      return withLoop(s, { loopKind: d === lastDim ? 'vectorized' : 'unrolled' });
+      if (s.kind !== 'for' || s.loopKind !== 'serial') return s;
+      const d = boxDim(s, b.name);
+      return d === undefined ? s : withLoop(s, { loopKind: d === lastDim ? 'vectorized' : 'unrolled' });
     });
   }
   return { program: withBody(p, body), tiles };
