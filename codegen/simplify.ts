@@ -3,7 +3,7 @@ import { Interval, bounds } from '../ir/interval.js';
 import { Stmt, alloc, ifThen, seq, store, withLoop } from '../ir/loop.js';
 import { Program, withBody } from '../ir/program.js';
 
-type Ranges = Map<string, Interval>;
+type Ranges = ReadonlyMap<string, Interval>;
 
 const isInt = (e: Expr, v?: number): e is Extract<Expr, { kind: 'const' }> =>
   e.kind === 'const' && e.dtype === 'i32' && (v === undefined || e.value === v);

@@ -71,6 +71,7 @@ export type Stmt =
 
 export type ForStmt = Extract<Stmt, { kind: 'for' }>;
 export type StoreStmt = Extract<Stmt, { kind: 'store' }>;
+export type AllocStmt = Extract<Stmt, { kind: 'alloc' }>;
 
 function positiveInt(n: number, what: string): void {
   if (!Number.isInteger(n) || n < 1) throw new IRInvariantError(`${what} must be a positive integer, got ${n}`);
