@@ -4,7 +4,7 @@ import { ExprPrinter, LoadExpr, Ranges } from '../cstyle/expr.js';
 import { Names } from '../cstyle/names.js';
 import { StmtWriter, combine, scratchNote, elements } from '../cstyle/stmt.js';
 import { Lowered } from '../lower.js';
-import { C_DIALECT, C_RESERVED, cPrelude } from './dialect.js';
+import { C_DIALECT, cPrelude } from './dialect.js';
 import { RegisterTiles } from './register-tiles.js';
 import { Vectorizer } from './vectors.js';
 
@@ -100,7 +100,7 @@ class CWriter extends StmtWriter {
 /** Renders a lowered program as a C11 function. */
 export function renderC(lowered: Lowered, functionName = 'kernel', opts: CRenderOptions = { lanes: 16 }): CKernel {
   const p = lowered.program;
-  const names = new Names(C_RESERVED);
+  const names = new Names(C_DIALECT.reserved);
   const fn = names.own(functionName);
   const decls = new Map<string, BufferDecl>(p.buffers.map((b) => [b.name, b]));
   const params: CParam[] = p.buffers.map((b) => ({ name: b.name, cName: names.buffer(b.name), shape: b.shape, role: b.role === 'output' ? 'output' : 'input' }));

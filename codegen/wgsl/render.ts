@@ -3,7 +3,7 @@ import { ExprPrinter, Ranges } from '../cstyle/expr.js';
 import { Names } from '../cstyle/names.js';
 import { StmtWriter, scratchNote, elements } from '../cstyle/stmt.js';
 import { Lowered } from '../lower.js';
-import { BUILTIN_PARAMS, WGSL_DIALECT, WGSL_PRELUDE, WGSL_RESERVED } from './dialect.js';
+import { BUILTIN_PARAMS, WGSL_DIALECT, WGSL_PRELUDE } from './dialect.js';
 
 export interface WgslBinding {
   readonly binding: number;
@@ -108,7 +108,7 @@ class WgslWriter extends StmtWriter {
  */
 export function renderWgsl(lowered: Lowered): WgslKernel {
   const p = lowered.program;
-  const names = new Names(WGSL_RESERVED);
+  const names = new Names(WGSL_DIALECT.reserved);
   const decls = new Map<string, BufferDecl>(p.buffers.map((b) => [b.name, b]));
   const bindings: WgslBinding[] = p.buffers.map((b, i) => ({
     binding: i, name: b.name, wgslName: names.buffer(b.name), role: b.role === 'output' ? 'output' : 'input', shape: b.shape, elements: elements(b.shape),
