@@ -3,7 +3,8 @@ import { Program } from '../ir/program.js';
 import { lowerForCodegen } from './lower.js';
 import { renderC } from './c/render.js';
 import { renderWgsl } from './wgsl/render.js';
-import { Names } from './c/names.js';
+import { Names } from './cstyle/names.js';
+import { C_RESERVED } from './c/dialect.js';
 
 export type Language = 'c' | 'wgsl' | 'ts';
 export const LANGUAGES: readonly Language[] = ['c', 'wgsl', 'ts'];
@@ -29,7 +30,7 @@ function shapeDoc(p: Program): string[] {
 }
 
 export function cArtifacts(p: Program, info: ArtifactInfo): Artifacts {
-  const name = new Names().get(info.name);
+  const name = new Names(C_RESERVED).own(info.name);
   const k = renderC(lowerForCodegen(p), name, { lanes: info.lanes });
   const proto = `void ${name}(${k.params.map((q) => `${q.role === 'input' ? 'const ' : ''}float *restrict ${q.cName}`).join(', ')});`;
   const guard = `LOOPSMITH_${name.toUpperCase()}_H`;
@@ -73,7 +74,7 @@ function wgslParts(p: Program, info: ArtifactInfo) {
 }
 
 export function wgslArtifacts(p: Program, info: ArtifactInfo): Artifacts {
-  const name = new Names().get(info.name);
+  const name = new Names(C_RESERVED).own(info.name);
   const { source, manifest } = wgslParts(p, info);
   return { [`${name}.wgsl`]: banner(info, '//') + source, [`${name}.json`]: JSON.stringify(manifest, null, 2) + '\n' };
 }
@@ -84,7 +85,7 @@ export function wgslArtifacts(p: Program, info: ArtifactInfo): Artifacts {
  * in order.
  */
 export function tsArtifacts(p: Program, info: ArtifactInfo): Artifacts {
-  const name = new Names().get(info.name);
+  const name = new Names(C_RESERVED).own(info.name);
   const { source, manifest } = wgslParts(p, info);
   const project = new Project({ useInMemoryFileSystem: true, manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single } });
   const file = project.createSourceFile(`${name}.ts`, '', { overwrite: true });

@@ -10,5 +10,5 @@ export function rowMajorOffset(shape: readonly number[], idx: readonly Expr[], r
     const term = stride === 1 ? idx[d]! : mul(idx[d]!, int(stride));
     off = off ? add(off, term) : term;
   });
-  return simplifyExpr(off ?? int(0), new Map(ranges));
+  return simplifyExpr(off ?? int(0), ranges);
 }

@@ -1,5 +1,5 @@
 import { Expr, forEachExpr } from '../ir/expr.js';
-import { BufferDecl, Stmt, mapStmt, walkStmt, withLoop } from '../ir/loop.js';
+import { BufferDecl, ForStmt, Stmt, mapStmt, walkStmt, withLoop } from '../ir/loop.js';
 import { Program, withBody } from '../ir/program.js';
 
 /** Largest scratch tile kept in registers, in elements (32 AVX-512 registers hold 512 floats). */
@@ -19,12 +19,13 @@ function accessesOf(s: Stmt, name: string): (readonly Expr[])[] {
 }
 
 /**
- * Loops cacheWrite created for a tile, `C.local.i.*` (init) and `C.local.w.*` (write-back): this
- * pass unrolls them itself. (A cacheRead copy nest is not among them, so a packed input is only
+ * The init and write-back dimension a loop of cacheWrite's runs over for tile `name`: this pass
+ * unrolls those loops itself. (A cacheRead copy nest is not among them, so a packed input is only
  * promoted when its copy loops were unrolled by the schedule.)
  */
-function isBoxLoop(v: string, name: string): boolean {
-  return v.startsWith(`${name}.i.`) || v.startsWith(`${name}.w.`);
+function boxDim(l: ForStmt, name: string): number | undefined {
+  const r = l.role;
+  return r?.kind === 'cacheBox' && r.buffer === name && r.stage !== 'copy' ? r.dim : undefined;
 }
 
 function containsLoop(loop: Stmt): boolean {
@@ -58,12 +59,11 @@ export function planRegisterTiles(p: Program): { program: Program; tiles: Set<st
     let reshaped = false;
     walkStmt(body, (s) => {
       if (s.kind !== 'for') return;
-      if (s.loopKind === 'unrolled' || isBoxLoop(s.var, b.name)) unrolledOrBox.add(s.var);
-      if (!isBoxLoop(s.var, b.name)) return;
-      // Box loops the schedule split again (`C.local.w.1.0`) or reordered (the last dimension's no
-      // longer innermost) cannot become one vector per row: the tile stays in memory.
-      const dim = s.var.slice(b.name.length + 3);
-      if (!/^\d+$/.test(dim) || (Number(dim) === lastDim && containsLoop(s))) reshaped = true;
+      const dim = boxDim(s, b.name);
+      if (s.loopKind === 'unrolled' || dim !== undefined) unrolledOrBox.add(s.var);
+      // A last-dimension box loop the schedule reordered outward (it now holds another loop)
+      // cannot become one vector per row: the tile stays in memory.
+      if (dim === lastDim && containsLoop(s)) reshaped = true;
     });
     if (reshaped) continue;
     const ok = accessesOf(body, b.name).every((idx) => idx.slice(0, -1).every((e) => {
@@ -76,9 +76,9 @@ export function planRegisterTiles(p: Program): { program: Program; tiles: Set<st
     if (!ok) continue;
     tiles.add(b.name);
     body = mapStmt(body, (s) => {
-      if (s.kind !== 'for' || !(s.var.startsWith(`${b.name}.i.`) || s.var.startsWith(`${b.name}.w.`)) || s.loopKind !== 'serial') return s;
-      const d = Number(s.var.slice(s.var.lastIndexOf('.') + 1));
-      return withLoop(s, { loopKind: d === lastDim ? 'vectorized' : 'unrolled' });
+      if (s.kind !== 'for' || s.loopKind !== 'serial') return s;
+      const d = boxDim(s, b.name);
+      return d === undefined ? s : withLoop(s, { loopKind: d === lastDim ? 'vectorized' : 'unrolled' });
     });
   }
   return { program: withBody(p, body), tiles };

@@ -1,9 +1,9 @@
 import { Expr, binary, cmp, int, mapExpr } from '../ir/expr.js';
 import { Interval, bounds } from '../ir/interval.js';
-import { Stmt, alloc, forLoop, ifThen, seq, store } from '../ir/loop.js';
+import { Stmt, alloc, ifThen, seq, store, withLoop } from '../ir/loop.js';
 import { Program, withBody } from '../ir/program.js';
 
-type Ranges = Map<string, Interval>;
+type Ranges = ReadonlyMap<string, Interval>;
 
 const isInt = (e: Expr, v?: number): e is Extract<Expr, { kind: 'const' }> =>
   e.kind === 'const' && e.dtype === 'i32' && (v === undefined || e.value === v);
@@ -103,7 +103,7 @@ export function simplifyStmt(s: Stmt, ranges: Ranges = new Map()): Stmt | undefi
       if (s.extent === 0) return undefined;
       const inner = new Map(ranges).set(s.var, [0, s.extent - 1]);
       const body = simplifyStmt(s.body, inner);
-      return body === undefined ? undefined : body === s.body ? s : forLoop(s.var, s.extent, body, s.axis, s.loopKind);
+      return body === undefined ? undefined : withLoop(s, { body });
     }
     case 'seq': {
       const body = s.body.map((x) => simplifyStmt(x, ranges)).filter((x): x is Stmt => x !== undefined);

@@ -1,5 +1,5 @@
 import { int, substitute, variable } from '../ir/expr.js';
-import { Stmt, collectLoops, forLoop, mapStmt, mapStmtExprs, seq } from '../ir/loop.js';
+import { Stmt, collectLoops, mapStmt, mapStmtExprs, seq, withLoop } from '../ir/loop.js';
 import { Program, withBody } from '../ir/program.js';
 
 /** Renames every loop inside `s` with a suffix, so that copies of a body keep loop names unique. */
@@ -8,7 +8,7 @@ function renameLoops(s: Stmt, suffix: string): Stmt {
   if (names.length === 0) return s;
   const map = new Map(names.map((n) => [n, variable(`${n}${suffix}`)]));
   const renamed = mapStmtExprs(s, (e) => substitute(e, map));
-  return mapStmt(renamed, (x) => (x.kind === 'for' && map.has(x.var) ? forLoop(`${x.var}${suffix}`, x.extent, x.body, x.axis, x.loopKind) : x));
+  return mapStmt(renamed, (x) => (x.kind === 'for' && map.has(x.var) ? withLoop(x, { var: `${x.var}${suffix}` }) : x));
 }
 
 /**

@@ -31,6 +31,21 @@ export interface BufferDecl {
   readonly role: BufferRole;
 }
 
+/** What a loop made by a cache does for its scratch buffer. */
+export type CacheStage = 'copy' | 'init' | 'writeBack';
+
+/**
+ * Why a primitive made a loop, for passes that treat such loops specially: they read the role,
+ * never the name (names are for people and for traces, which replay by name).
+ */
+export type LoopRole =
+  /** Level `level` (0 is outermost) of the `levels` loops that a split of loop `parent` made. */
+  | { readonly kind: 'split'; readonly parent: string; readonly level: number; readonly levels: number }
+  /** Runs over dimension `dim` of the tile of scratch buffer `buffer`. */
+  | { readonly kind: 'cacheBox'; readonly buffer: string; readonly stage: CacheStage; readonly dim: number }
+  /** Runs over the whole tile of workgroup buffer `buffer`, flattened, striped across the workgroup's invocations. */
+  | { readonly kind: 'cacheFlat'; readonly buffer: string; readonly stage: CacheStage };
+
 export type Stmt =
   | {
       readonly kind: 'for';
@@ -39,6 +54,8 @@ export type Stmt =
       readonly loopKind: LoopKind;
       readonly axis: AxisKind;
       readonly body: Stmt;
+      /** Absent on loops that lowering made; the field is omitted then, so hashes do not change. */
+      readonly role?: LoopRole;
     }
   | { readonly kind: 'seq'; readonly body: readonly Stmt[] }
   | {
@@ -54,6 +71,7 @@ export type Stmt =
 
 export type ForStmt = Extract<Stmt, { kind: 'for' }>;
 export type StoreStmt = Extract<Stmt, { kind: 'store' }>;
+export type AllocStmt = Extract<Stmt, { kind: 'alloc' }>;
 
 function positiveInt(n: number, what: string): void {
   if (!Number.isInteger(n) || n < 1) throw new IRInvariantError(`${what} must be a positive integer, got ${n}`);
@@ -67,10 +85,12 @@ export function bufferDecl(
   return Object.freeze({ name, shape: Object.freeze([...shape]), dtype, scope, role });
 }
 
-export function forLoop(v: string, extent: number, body: Stmt, axis: AxisKind = 'spatial', loopKind: LoopKind = 'serial'): Stmt {
+export function forLoop(
+  v: string, extent: number, body: Stmt, axis: AxisKind = 'spatial', loopKind: LoopKind = 'serial', role?: LoopRole,
+): Stmt {
   if (v.length === 0) throw new IRInvariantError('loop with an empty variable name');
   positiveInt(extent, `extent of loop ${v}`);
-  return Object.freeze({ kind: 'for', var: v, extent, loopKind, axis, body });
+  return Object.freeze({ kind: 'for', var: v, extent, loopKind, axis, body, ...(role ? { role: Object.freeze({ ...role }) } : {}) });
 }
 
 export function seq(body: readonly Stmt[]): Stmt {
@@ -99,11 +119,11 @@ export function alloc(buffer: BufferDecl, body: Stmt): Stmt {
 
 export const barrier: Stmt = Object.freeze({ kind: 'barrier' });
 
-/** Copy of a loop with some fields changed; the same node when nothing changes. */
+/** Copy of a loop with some fields changed (its role too, unless `changes` sets one); the same node when nothing changes. */
 export function withLoop(l: ForStmt, changes: Partial<Omit<ForStmt, 'kind'>>): ForStmt {
   const next = { ...l, ...changes };
-  if (next.var === l.var && next.extent === l.extent && next.loopKind === l.loopKind && next.axis === l.axis && next.body === l.body) return l;
-  return forLoop(next.var, next.extent, next.body, next.axis, next.loopKind) as ForStmt;
+  if (next.var === l.var && next.extent === l.extent && next.loopKind === l.loopKind && next.axis === l.axis && next.body === l.body && next.role === l.role) return l;
+  return forLoop(next.var, next.extent, next.body, next.axis, next.loopKind, next.role) as ForStmt;
 }
 
 /** Rebuilds a statement tree bottom-up, keeping untouched subtrees shared. */

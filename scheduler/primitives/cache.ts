@@ -2,8 +2,8 @@ import { Expr, allOf, f32, forEachExpr, ge, int, load, lt, mapExpr, plus, substi
 import { canonical } from '../../ir/hash.js';
 import { bounds, loopRanges } from '../../ir/interval.js';
 import {
-  BufferDecl, ForStmt, MemScope, Stmt, alloc, barrier, bufferDecl, collectLoops, forLoop, ifThen,
-  isGpuAxis, mapStmt, mapStmtExprs, seq, store, walkStmt,
+  BufferDecl, CacheStage, ForStmt, MemScope, Stmt, alloc, barrier, bufferDecl, collectLoops, forLoop, ifThen,
+  isGpuAxis, mapStmt, mapStmtExprs, seq, store, walkStmt, withLoop,
 } from '../../ir/loop.js';
 import { Program, withBody } from '../../ir/program.js';
 import { reductionIdentity } from '../../ir/te.js';
@@ -53,10 +53,11 @@ function readsBuffer(s: Stmt, buffer: string): boolean {
 }
 
 /**
- * A nest over the box: `lanes(t)` gives the statement for box position t. Workgroup-scope copies
- * become one flat `cooperative` loop that the invocations of a workgroup share.
+ * A nest over the box, for `stage` of scratch buffer `buffer`: `body(t)` gives the statement for box
+ * position t. Workgroup-scope copies become one flat `cooperative` loop that the invocations of a
+ * workgroup share.
  */
-function boxNest(prefix: string, extent: readonly number[], scope: Scope, body: (t: Expr[]) => Stmt): Stmt {
+function boxNest(prefix: string, buffer: string, stage: CacheStage, extent: readonly number[], scope: Scope, body: (t: Expr[]) => Stmt): Stmt {
   if (scope === 'workgroup') {
     const total = extent.reduce((a, b) => a * b, 1);
     const flat = variable(`${prefix}.c`);
@@ -66,10 +67,10 @@ function boxNest(prefix: string, extent: readonly number[], scope: Scope, body: 
       stride /= e;
       t.push(e === 1 ? int(0) : stride === 1 ? { kind: 'binary', op: 'mod', a: flat, b: int(e) } : { kind: 'binary', op: 'mod', a: { kind: 'binary', op: 'div', a: flat, b: int(stride) }, b: int(e) });
     }
-    return forLoop(`${prefix}.c`, total, body(t), 'spatial', 'cooperative');
+    return forLoop(`${prefix}.c`, total, body(t), 'spatial', 'cooperative', { kind: 'cacheFlat', buffer, stage });
   }
   const t = extent.map((e, d) => (e === 1 ? int(0) : variable(`${prefix}.${d}`)));
-  return extent.reduceRight<Stmt>((b, e, d) => (e === 1 ? b : forLoop(`${prefix}.${d}`, e, b)), body(t));
+  return extent.reduceRight<Stmt>((b, e, d) => (e === 1 ? b : forLoop(`${prefix}.${d}`, e, b, 'spatial', 'serial', { kind: 'cacheBox', buffer, stage, dim: d })), body(t));
 }
 
 function inBounds(idx: readonly Expr[], shape: readonly number[], ranges: Map<string, readonly [number, number]>): Expr | undefined {
@@ -142,7 +143,7 @@ export function cacheRead(p: Program, buffer: string, scope: Scope, atName: stri
   const body = mapStmtExprs(unguarded, (e) =>
     mapExpr(e, (x) => (x.kind === 'load' && x.buffer === buffer ? load(name, byIndex.get(canonical(x.indices))!) : x)));
   const ranges = loopRanges([...site.enclosing, site.loop]);
-  const copy = boxNest(name, fp.extent, scope, (t) => {
+  const copy = boxNest(name, name, 'copy', fp.extent, scope, (t) => {
     const g = fp.origin.map((o, d) => plus(o, t[d]!));
     boxRanges(name, fp.extent, scope).forEach(([v, r]) => ranges.set(v, r));
     const cond = inBounds(g, decl.shape, ranges);
@@ -151,7 +152,7 @@ export function cacheRead(p: Program, buffer: string, scope: Scope, atName: stri
   });
   const sync = scope === 'workgroup' ? [barrier] : [];
   const staged = alloc(local, seq([copy, ...sync, body, ...sync]));
-  return withBody(p, replaceLoop(p.body, atName, (l) => forLoop(l.var, l.extent, staged, l.axis, l.loopKind)));
+  return withBody(p, replaceLoop(p.body, atName, (l) => withLoop(l, { body: staged })));
 }
 
 /** The ranges of the loop variables `boxNest` makes. */
@@ -314,12 +315,12 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   const local = bufferDecl(name, fp.extent, decl.dtype, scope, 'temp');
   const localIdx = fp.local[0]!;
   const body = mapStmt(site.loop.body, (s) => (s === st || (s.kind === 'store' && s.buffer === buffer) ? store(name, localIdx, s.kind === 'store' ? s.value : f32(0), st.accum) : s));
-  const init = st.accum === 'assign' ? [] : [boxNest(`${name}.i`, fp.extent, scope, (t) => store(name, t, reductionIdentity(st.accum as 'sum', decl.dtype)))];
+  const init = st.accum === 'assign' ? [] : [boxNest(`${name}.i`, name, 'init', fp.extent, scope, (t) => store(name, t, reductionIdentity(st.accum as 'sum', decl.dtype)))];
   const top = tops(p);
   const nestIndex = top.findIndex((t) => collectLoops(t).some((l) => l.var === atName));
   const epi = partial ? undefined : top.slice(nestIndex + 1).map((t, i) => ({ i: i + nestIndex + 1, f: fusableEpilogue(t, decl) })).find((x) => x.f);
   const ranges = loopRanges([...site.enclosing, site.loop]);
-  const writeBack = boxNest(`${name}.w`, fp.extent, scope, (t) => {
+  const writeBack = boxNest(`${name}.w`, name, 'writeBack', fp.extent, scope, (t) => {
     const g = fp.origin.map((o, d) => plus(o, t[d]!));
     boxRanges(`${name}.w`, fp.extent, scope).forEach(([v, r]) => ranges.set(v, r));
     const acc = load(name, t);
@@ -332,7 +333,7 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   });
   const sync = scope === 'workgroup' ? [barrier] : [];
   const staged = alloc(local, seq([...init, ...sync, body, ...sync, writeBack]));
-  let next = replaceLoop(p.body, atName, (l) => forLoop(l.var, l.extent, staged, l.axis, l.loopKind));
+  let next = replaceLoop(p.body, atName, (l) => withLoop(l, { body: staged }));
   // The write-back now assigns every element once, complete: the separate initialisation and,
   // when it moved into the write-back, the epilogue nest are dead.
   const newTops = next.kind === 'seq' ? next.body : [next];

@@ -1,5 +1,5 @@
 import { forEachExpr } from '../../ir/expr.js';
-import { ForStmt, Stmt, forLoop, walkStmt } from '../../ir/loop.js';
+import { ForStmt, Stmt, walkStmt, withLoop } from '../../ir/loop.js';
 import { Program, withBody } from '../../ir/program.js';
 import { canonical } from '../../ir/hash.js';
 import { ScheduleError } from '../errors.js';
@@ -48,7 +48,7 @@ export function reorder(p: Program, names: readonly string[]): Program {
   const lanes = order.slice(0, -1).find((l) => l.loopKind === 'vectorized') ?? (chain.length > segment.length && order.some((l) => l.loopKind === 'vectorized') ? order.find((l) => l.loopKind === 'vectorized') : undefined);
   if (lanes) throw new ScheduleError(prim, names, `the new order puts loops inside vectorized loop ${lanes.var}`, 'reorder before vectorizing; a vectorized loop stays innermost');
   const innerBody = segment[segment.length - 1]!.body;
-  const nest = order.reduceRight<Stmt>((b, l) => forLoop(l.var, l.extent, b, l.axis, l.loopKind), innerBody);
+  const nest = order.reduceRight<Stmt>((b, l) => withLoop(l, { body: b }), innerBody);
   return withBody(p, replaceLoop(p.body, outer.loop.var, () => nest));
 }
 

@@ -92,7 +92,7 @@ export function split(p: Program, loopName: string, factors: readonly number[], 
   });
   let body = mapStmtExprs(loop.body, (e) => substitute(e, new Map([[loopName, recon!]])));
   if (!divisible) body = guardBody(body, lt(recon!, int(loop.extent)), names, tail, bufs);
-  const nest = names.reduceRight<Stmt>((b, n, lvl) => forLoop(n, extents[lvl]!, b, loop.axis), body);
+  const nest = names.reduceRight<Stmt>((b, n, lvl) => forLoop(n, extents[lvl]!, b, loop.axis, 'serial', { kind: 'split', parent: loopName, level: lvl, levels: names.length }), body);
   return withBody(p, replaceLoop(p.body, loopName, () => nest));
 }
 

@@ -9,7 +9,8 @@ import { simplifyExpr, TRUE, simplifyProgram } from '../../codegen/simplify.js';
 import { expandUnrolled } from '../../codegen/unroll.js';
 import { planRegisterTiles } from '../../codegen/registers.js';
 import { PASSES, lowerForCodegen } from '../../codegen/lower.js';
-import { Names } from '../../codegen/c/names.js';
+import { Names } from '../../codegen/cstyle/names.js';
+import { C_RESERVED } from '../../codegen/c/dialect.js';
 import { assertSameResults, lowered } from '../scheduler/helpers.js';
 
 const i = variable('i'), j = variable('j');
@@ -92,15 +93,16 @@ describe('codegen pass: register-tiles', () => {
 
 describe('C identifiers', () => {
   it('cannot carry code, keywords or collisions out of IR names', () => {
-    const n = new Names();
-    const evil = n.get('x]; system("rm -rf /"); float y[');
+    const n = new Names(C_RESERVED);
+    const evil = n.variable('x]; system("rm -rf /"); float y[');
     assert.match(evil, /^[A-Za-z_][A-Za-z0-9_]*$/);
-    assert.equal(n.get('i.0'), 'i_0');
-    assert.equal(n.get('i_0'), 'i_0_2', 'two IR names never share an identifier');
-    assert.equal(n.get('int'), 'v_int');
-    assert.equal(n.get('ls_fdiv'), 'v_ls_fdiv', 'the ls_ prefix belongs to the generated helpers');
-    assert.equal(n.get('9lives'), 'v_9lives');
-    assert.equal(n.get('i.0'), 'i_0', 'stable for the same name');
+    assert.equal(n.variable('i.0'), 'i_0');
+    assert.equal(n.variable('i_0'), 'i_0_2', 'two IR names never share an identifier');
+    assert.equal(n.variable('int'), 'v_int');
+    assert.equal(n.variable('ls_fdiv'), 'v_ls_fdiv', 'the ls_ prefix belongs to the generated helpers');
+    assert.equal(n.variable('9lives'), 'v_9lives');
+    assert.equal(n.variable('i.0'), 'i_0', 'stable for the same name');
+    assert.equal(n.buffer('i.0'), 'i_0_3', 'a buffer and a loop of the same name get two identifiers');
   });
 });
 

@@ -4,6 +4,10 @@ import { CTarget } from '../../targets/c/target.js';
 import { Pipeline } from '../../targets/pipeline.js';
 import { randomLegalTrace } from '../random-trace.js';
 import { traceToJSON, trace } from '../../scheduler/trace.js';
+import { applyTrace } from '../../scheduler/apply.js';
+import { f32, load, mul, variable } from '../../ir/expr.js';
+import { bufferDecl, forLoop, store } from '../../ir/loop.js';
+import { Program, program } from '../../ir/program.js';
 
 const RANDOM_PER_OP = 8;
 
@@ -39,4 +43,32 @@ describe('C target: every op compiles and matches the reference', function () {
   }
 
   after(() => console.log(`      C target: ${checked} kernels compiled and checked against the reference`));
+});
+
+describe('C target: regressions', function () {
+  this.timeout(300_000);
+  const pipeline = new Pipeline(new CTarget({}, { threads: 1 }));
+
+  async function check(p: Program, unscheduled: Program, key: string): Promise<void> {
+    const m = await pipeline.measureProgram(p, { key, unscheduled, flops: 1 }, { time: false });
+    assert.equal(m.status, 'ok', `${m.status}: ${m.message}`);
+  }
+
+  it('a padded update into an unrolled register tile keeps its sum out of the condition (issue 14)', async () => {
+    const w = workload('depthwise_conv2d', { n: 1, c: 8, h: 32, w: 32, kh: 3, kw: 3, pad: 1 });
+    const base = lowerWorkload(w);
+    const p = applyTrace(base, trace([
+      { prim: 'split', loop: 'k', factors: [4], tail: 'requireDivisible' },
+      { prim: 'split', loop: 'ow', factors: [8], tail: 'requireDivisible' },
+      { prim: 'cacheWrite', buffer: 'Y', scope: 'local', at: 'ow.0' },
+      { prim: 'unroll', loop: 'k.1' },
+    ]));
+    await check(p, base, w.key);
+  });
+
+  it('a loop and a buffer of the same name stay two variables', async () => {
+    const A = bufferDecl('A', [4], 'f32', 'global', 'input'), B = bufferDecl('B', [4], 'f32', 'global', 'output');
+    const p = program('p', [A, B], forLoop('A', 4, store('B', [variable('A')], mul(load('A', [variable('A')]), f32(2)))));
+    await check(p, p, 'p');
+  });
 });

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { OPS, lowerWorkload, workload } from '../../ir/ops/index.js';
+import { add, cast, load, variable } from '../../ir/expr.js';
+import { bufferDecl, forLoop, store } from '../../ir/loop.js';
+import { program } from '../../ir/program.js';
 import { applyTrace } from '../../scheduler/apply.js';
 import { defaultGpuTrace } from '../../scheduler/default-schedules.js';
 import { expertGpuGemm } from '../../scheduler/expert.js';
@@ -48,6 +51,14 @@ describe('WebGPU target: every op matches the reference on the device', function
       }
     });
   }
+
+  it('buffers and loops named like WGSL keywords, builtin parameters, entry points and helpers compile and run', async () => {
+    const bufs = ['wid', 'fn', 'main_0', 'ls_fdiv', 'self'].map((n, x) => bufferDecl(n, [4], 'f32', 'global', x === 0 ? 'output' : 'input'));
+    const sum = bufs.slice(1).map((b) => load(b.name, [variable('lid')])).reduce(add);
+    const p = program('p', bufs, forLoop('lid', 4, forLoop('lidx', 2, store('wid', [variable('lid')], add(sum, cast('f32', variable('lidx')))))));
+    const m = await pipeline.measureProgram(p, { key: 'p', unscheduled: p, flops: 1 }, { time: false });
+    assert.equal(m.status, 'ok', m.message);
+  });
 
   it('the expert GEMM schedule (workgroup tiles, shared memory, register tile) is right and timed with the device clock', async () => {
     const w = workload('gemm', { m: 128, n: 128, k: 64 });
