@@ -3,8 +3,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../../ir/errors.js';
-import { DEFAULT_RECORDS_PATH, RecordStore, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
 import { MEASURE_STATUSES, MeasureStatus } from '../../targets/measurement.js';
 import { lowerWorkload, workload } from '../../ir/ops/index.js';
 import { measurementOf, parseRecord } from '../../tuner/record.js';
@@ -12,6 +11,8 @@ import { ScheduleSpace, traceHash } from '../../tuner/space.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-records-'));
 const WORKLOAD = 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32';
+/** FLOPs of WORKLOAD: a record's GFLOP/s must be these over its median. */
+const FLOPS = 2 * 8 * 8 * 8;
 
 function rec(trial: number, over: Partial<TuningRecord> = {}, gflops = 10 + trial, status: MeasureStatus = 'ok'): TuningRecord {
   const timestamp = new Date(trial * 1000).toISOString();
@@ -20,7 +21,7 @@ function rec(trial: number, over: Partial<TuningRecord> = {}, gflops = 10 + tria
     workload: { key: WORKLOAD, op: 'gemm', params: { m: 8, n: 8, k: 8 }, dtype: 'f32' },
     target: { kind: 'c', fingerprint: { key: 'cpu:a', isa: 'avx512', compiler: 'gcc' } },
     trace: { version: 1, steps: [] }, traceHash: `h${trial}`,
-    outcome: { status, median: 1 / gflops, gflops }, strategy: 'flex', seed: 1, trial, timestamp, loopsmith: 'test',
+    outcome: { status, median: FLOPS / gflops / 1e9, gflops }, strategy: 'flex', seed: 1, trial, timestamp, loopsmith: 'test',
     ...over,
   };
 }
@@ -222,7 +223,7 @@ describe('tuner: records database', () => {
     const path = join(tmp(), 'adir.jsonl');
     mkdirSync(path);
     assert.throws(() => new RecordStore(path).load(), (e: unknown) => {
-      assert.ok(e instanceof InputError);
+      assert.ok(e instanceof RecordsFileError && e.exitCode === 2);
       assert.match(e.message, /cannot read the records file .*adir\.jsonl: EISDIR/);
       assert.ok(!e.message.includes('\n'));
       return true;
