@@ -49,7 +49,12 @@ export function isDevice(path: string): boolean {
  * line from a killed run has no '\n': it is ended first, so the new line starts on its own.
  */
 export function appendLine(path: string, line: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (e) {
+    // The parent is a regular file: opening below names that as ENOTDIR, which says what is wrong.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
   const fd = openSync(path, 'a+');
   try {
     const st = fstatSync(fd);

@@ -101,7 +101,8 @@ export class RecordStore {
     try {
       appendLine(this.path, JSON.stringify(r) + '\n');
     } catch (e) {
-      const kept = this.appended ? `; the ${this.appended} record${this.appended > 1 ? 's' : ''} appended before it are kept` : '';
+      const n = this.appended;
+      const kept = n === 0 ? '' : n === 1 ? '; the record appended before it is kept' : `; the ${n} records appended before it are kept`;
       throw new RecordsFileError(`cannot write the records file ${this.path}: ${ioProblem(e)}${kept}`);
     }
     this.appended++;
