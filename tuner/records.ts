@@ -125,7 +125,8 @@ export class RecordStore {
   /** At most one warning: the records passed over so far because their trace does not replay. */
   replayWarnings(): string[] {
     const problems = [...this.unusable].map(([id, why]) => `record ${id} (${why})`);
-    return problems.length ? [countedWarning(this.path, `record${problems.length > 1 ? 's' : ''} whose trace does not replay onto its workload`, problems)] : [];
+    const what = problems.length > 1 ? 'records whose traces do not replay onto their workload' : 'record whose trace does not replay onto its workload';
+    return problems.length ? [countedWarning(this.path, what, problems)] : [];
   }
 
   /** Records for a workload on exactly this device, in file order. */

@@ -228,7 +228,7 @@ describe('tuner: records database', () => {
     assert.equal(db.best(WORKLOAD, 'cpu:a')!.trial, 1);
     const [w, ...more] = db.replayWarnings();
     assert.deepEqual(more, []);
-    assert.match(w!, /: skipped 2 records whose trace does not replay onto its workload: record \w{12} \(.*zz.*\); record \w{12} \(.*\)$/);
+    assert.match(w!, /: skipped 2 records whose traces do not replay onto their workload: record \w{12} \(.*zz.*\); record \w{12} \(.*\)$/);
     assert.equal(db.bestWithFallback(WORKLOAD, { kind: 'c', key: 'cpu:b' }, () => true)!.record.trial, 1, 'the next valid record, of a compatible device');
     assert.equal(db.best(WORKLOAD, 'cpu:b'), undefined);
     assert.deepEqual(db.bestPerWorkload(db.load().records).map((r) => r.trial), [1]);
