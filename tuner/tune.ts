@@ -70,7 +70,7 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
   return {
     workload: w, trials: run.trials, measured: run.measured, fromRecords: run.fromRecords, resumed: run.resumed, failures: run.failures, curve: run.curve, stoppedBy,
     ...(best ? { best: { ...best, ...(remeasured ? { remeasured } : {}) } } : {}),
-    spaceSize: run.space.size(), validFraction: 1 - run.invalid / (run.trials || 1), warnings: run.warnings,
+    spaceSize: run.space.size(), validFraction: 1 - run.invalid / (run.trials || 1), warnings: [...run.warnings, ...opts.records.replayWarnings()],
   };
 }
 

@@ -40,6 +40,7 @@ export async function emitArtifacts(req: EmitRequest): Promise<{ files: Artifact
       await target.open();
       const { key } = target.fingerprint;
       const hit = db.bestWithFallback(w.key, { kind: target.name, key }, (f) => target.compatible(f));
+      for (const warning of db.replayWarnings()) req.warn(warning);
       if (hit) {
         t = hit.record.trace;
         origin = `record ${hit.record.id}, ${hit.record.outcome.gflops?.toFixed(2)} GFLOP/s${hit.match === 'compatible' ? ' on a compatible device' : ''}`;
