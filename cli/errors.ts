@@ -1,13 +1,14 @@
-import { LoopsmithError } from '../ir/errors.js';
+import { LoopsmithError, RunError } from '../ir/errors.js';
 
 /**
- * Bad input ends the process with one line on stderr and exit code 2; anything else is a bug in
- * loopsmith and keeps its stack trace (exit 1) so it can be reported.
+ * Bad input ends the process with one line on stderr and exit code 2, work that failed on this
+ * machine (RunError) with one line and exit code 1; anything else is a bug in loopsmith and keeps
+ * its stack trace (exit 1) so it can be reported.
  */
 export function reportAndExit(err: unknown): never {
   if (err instanceof LoopsmithError) {
     process.stderr.write(`loopsmith: ${err.message}\n`);
-    process.exit(2);
+    process.exit(err instanceof RunError ? 1 : 2);
   }
   process.stderr.write(`loopsmith: internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
