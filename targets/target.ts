@@ -34,9 +34,13 @@ export interface MeasureSettings {
   readonly jsReferenceFlops: number;
   /** The C compiler that builds that naive loop nest. */
   readonly referenceCompiler: string;
+  /** The compiled naive loop nest runs once per workload and seed; only a broken machine takes this long. */
+  readonly referenceTimeoutMs: number;
 }
 
-const DEFAULT_SETTINGS: MeasureSettings = { seed: 1, minSeconds: 0.3, maxRepeats: 1000, warmup: 2, runTimeoutMs: 60_000, jsReferenceFlops: 3e7, referenceCompiler: 'cc' };
+const DEFAULT_SETTINGS: MeasureSettings = {
+  seed: 1, minSeconds: 0.3, maxRepeats: 1000, warmup: 2, runTimeoutMs: 60_000, jsReferenceFlops: 3e7, referenceCompiler: 'cc', referenceTimeoutMs: 30 * 60_000,
+};
 
 /** Settings with defaults for what `given` leaves out (or leaves undefined). */
 export function measureSettings(given: Partial<MeasureSettings> = {}, defaults: Partial<MeasureSettings> = {}): MeasureSettings {

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { reportHtml } from '../report-html.js';
+import { checkOutputFile, writeFile } from '../output-files.js';
 
 export function reportCommand(y: Argv): Argv {
   return y.command(
@@ -13,12 +13,14 @@ export function reportCommand(y: Argv): Argv {
       .option('workload', { type: 'string', describe: 'only this workload key' })
       .example('$0 report --out report.html', 'open report.html in a browser'),
     async (argv) => {
+      const out = String(argv.out);
+      checkOutputFile(out);
       const db = new RecordStore(String(argv.records));
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
-      writeFileSync(String(argv.out), await reportHtml(mine, `loopsmith tuning report: ${db.path}`));
-      process.stdout.write(`wrote ${String(argv.out)} (${mine.length} records)\n`);
+      writeFile(out, await reportHtml(mine, `loopsmith tuning report: ${db.path}`));
+      process.stdout.write(`wrote ${out} (${mine.length} records)\n`);
     },
   );
 }
