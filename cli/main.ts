@@ -23,6 +23,16 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+/**
+ * yargs names what it refused; --help says what is legal. An unknown argument is only reported
+ * once the command is known (strict checks commands first), so the first word names it.
+ */
+function withHelpHint(msg: string): string {
+  if (/^Unknown commands?:/.test(msg)) return `${msg}; run \`loopsmith --help\` for the commands`;
+  const command = hideBin(process.argv).find((a) => !a.startsWith('-'));
+  return /^Unknown arguments?:/.test(msg) ? `${msg}; run \`loopsmith ${command ? `${command} ` : ''}--help\` for what it takes` : msg;
+}
+
 async function main(): Promise<void> {
   // Before the commands are declared: a plugin's targets bring their own options.
   await loadPlugins();
@@ -30,11 +40,14 @@ async function main(): Promise<void> {
     .scriptName('loopsmith')
     .usage('$0 <command> [options]\n\nDeclare tensor operators, schedule their loop nests, and generate kernels.')
     .parserConfiguration({ 'parse-numbers': false, 'camel-case-expansion': false, 'duplicate-arguments-array': true })
+    // Every command refuses flags and arguments it does not know; operator commands (their flags
+    // are the operator's parameters, checked by workloadFromArgv) relax this in operatorCommand.
+    .strict()
     .strictCommands()
     .demandCommand(1, 'name a command: run `loopsmith --help` for the list')
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      throw err ?? new InputError(msg.split('\n').filter(Boolean).join('; '));
+      throw err ?? new InputError(withHelpHint(msg.split('\n').filter(Boolean).join('; ')));
     })
     .epilogue('Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error.\nLOOPSMITH_PLUGINS=a.js,b.js loads modules that register more targets (registerTarget in targets/registry.js).');
   for (const c of commands) y = c(y);
