@@ -20,7 +20,7 @@ const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareComma
 // `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
-  throw e;
+  reportAndExit(e, 'standard output');
 });
 
 /**
