@@ -14,6 +14,7 @@ import { buildCommand } from './commands/build.js';
 import { reportCommand } from './commands/report.js';
 import { reportAndExit } from './errors.js';
 import { loadPlugins } from '../targets/registry.js';
+import { joinFlagListValues } from './target-args.js';
 
 const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, reportCommand, devicesCommand];
 
@@ -36,7 +37,7 @@ function withHelpHint(msg: string): string {
 async function main(): Promise<void> {
   // Before the commands are declared: a plugin's targets bring their own options.
   await loadPlugins();
-  let y = yargs(hideBin(process.argv))
+  let y = yargs(joinFlagListValues(hideBin(process.argv)))
     .scriptName('loopsmith')
     .usage('$0 <command> [options]\n\nDeclare tensor operators, schedule their loop nests, and generate kernels.')
     .parserConfiguration({ 'parse-numbers': false, 'camel-case-expansion': false, 'duplicate-arguments-array': true })

@@ -45,6 +45,8 @@ export function tuneCommand(y: Argv): Argv {
         'Exit codes: 0 a verified kernel was found, 1 none was (every candidate failed), 2 bad input, 130 interrupted.',
       ].join('\n')),
     handler: async (argv) => {
+      // The search proposes points of its own space, which a hand-written trace is not.
+      if (argv.schedule !== undefined) throw new InputError('tune does not take --schedule (it searches its own schedule space); to measure a schedule against the tuned best: loopsmith compare <op> ... --schedules best <file>');
       const target = String(argv.target);
       const strategy = String(argv.strategy);
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
