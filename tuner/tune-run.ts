@@ -188,9 +188,9 @@ export class TuningRun {
   /**
    * The best `count` distinct kernels are measured again and the fastest of those becomes the
    * result: one lucky measurement does not make a winner. A stored trace that no longer applies
-   * (an older version's) is passed over.
+   * (an older version's) is passed over. An interrupt meanwhile leaves the best as the search found it.
    */
-  async remeasure(count: number): Promise<Measurement | undefined> {
+  async remeasure(count: number, stop?: { readonly requested: boolean }): Promise<Measurement | undefined> {
     const top = [...this.prior.values()].filter((x) => x.outcome.status === 'ok')
       .sort((a, b) => (a.outcome.median ?? Infinity) - (b.outcome.median ?? Infinity)).slice(0, count);
     let again: { rec: TuningRecord; m: Measurement } | undefined;
@@ -203,6 +203,7 @@ export class TuningRun {
         continue;
       }
       const [res] = await this.evaluator.measure([program], this.ref);
+      if (stop?.requested) return undefined;
       const m = res!.measurement;
       if (m.status === 'ok' && (!again || cost(m) < cost(again.m))) again = { rec, m };
     }
