@@ -25,13 +25,15 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 /**
- * yargs names what it refused; --help says what is legal. An unknown argument is only reported
- * once the command is known (strict checks commands first), so the first word names it.
+ * yargs names what it refused; --help says what is legal. Strict mode checks commands first, so
+ * an unknown argument, or an unknown "command" after a known one, is the first word's to explain.
  */
 function withHelpHint(msg: string): string {
-  if (/^Unknown commands?:/.test(msg)) return `${msg}; run \`loopsmith --help\` for the commands`;
-  const command = hideBin(process.argv).find((a) => !a.startsWith('-'));
-  return /^Unknown arguments?:/.test(msg) ? `${msg}; run \`loopsmith ${command ? `${command} ` : ''}--help\` for what it takes` : msg;
+  const first = hideBin(process.argv).find((a) => !a.startsWith('-'));
+  const word = /^Unknown commands?: (.*)$/.exec(msg)?.[1];
+  if (word !== undefined && !word.split(', ').includes(first ?? '')) return `Unknown argument: ${word}; run \`loopsmith ${first} --help\` for what it takes`;
+  if (word !== undefined) return `${msg}; run \`loopsmith --help\` for the commands`;
+  return /^Unknown arguments?:/.test(msg) ? `${msg}; run \`loopsmith ${first ? `${first} ` : ''}--help\` for what it takes` : msg;
 }
 
 async function main(): Promise<void> {

@@ -20,6 +20,7 @@ export interface OperatorCommand<T> {
 export function operatorCommand<T>(y: Argv, name: string, c: OperatorCommand<T>): Argv {
   return y.command(`${name} <op>`, c.describe, (a) => c.options(a
     .strict(false)
+    .strictCommands(false)
     .positional('op', { type: 'string', describe: 'operator name (see `loopsmith ops`)' })
     .option('json', { type: 'boolean', describe: c.json })
     .option('dtype', { type: 'string', default: 'f32', describe: 'element type' })
