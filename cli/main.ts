@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     .fail((msg, err) => {
       throw err ?? new InputError(withHelpHint(msg.split('\n').filter(Boolean).join('; ')));
     })
-    .epilogue('Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error.\nLOOPSMITH_PLUGINS=a.js,b.js loads modules that register more targets (registerTarget in targets/registry.js).');
+    .epilogue('Exit codes: 0 success, 2 bad input or a file-system error (one line on stderr), 1 internal error.\nLOOPSMITH_PLUGINS=a.js,b.js loads modules that register more targets (registerTarget in targets/registry.js).');
   for (const c of commands) y = c(y);
   await y.help().version().parseAsync();
 }
