@@ -222,12 +222,13 @@ export class TuningRun {
   /**
    * The best `count` distinct kernels are measured again and the fastest of those becomes the
    * result: one lucky measurement does not make a winner. A stored trace that does not replay
-   * (an older version's, or an edited record) is passed over for the next.
+   * (an older version's, or an edited record) is passed over for the next. An interrupt meanwhile leaves the best as the search found it.
    */
-  async remeasure(count: number): Promise<Measurement | undefined> {
+  async remeasure(count: number, stop?: { readonly requested: boolean }): Promise<Measurement | undefined> {
     let again: { rec: TuningRecord; m: Measurement } | undefined;
     for (const rec of this.usable(this.fastest(), count)) {
       const [res] = await this.evaluator.measure([applyTrace(this.base, rec.trace)], this.ref);
+      if (stop?.requested) return undefined;
       const m = res!.measurement;
       if (m.status === 'ok' && (!again || cost(m) < cost(again.m))) again = { rec, m };
     }

@@ -65,7 +65,7 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
   run.resume();
   const stoppedBy = await search(run, opts, elapsed, evaluator.spaceTarget.style === 'cpu' ? Math.max(2, evaluator.spaceTarget.threads) : 1);
   run.saveLearner();
-  const remeasured = opts.stop?.requested ? undefined : await run.remeasure(opts.remeasure ?? 3);
+  const remeasured = opts.stop?.requested ? undefined : await run.remeasure(opts.remeasure ?? 3, opts.stop);
   const { best } = run;
   return {
     workload: w, trials: run.trials, measured: run.measured, fromRecords: run.fromRecords, resumed: run.resumed, failures: run.failures, curve: run.curve, stoppedBy,

@@ -36,6 +36,8 @@ export function recordsCommand(y: Argv): Argv {
     (argv) => {
       const action = String(argv.action);
       if (!(ACTIONS as readonly string[]).includes(action)) throw new InputError(`unknown records action '${action}'; actions: ${ACTIONS.join(', ')}`);
+      const extra = action === 'merge' ? [] : ((argv.files as string[] | undefined) ?? []);
+      if (extra.length) throw new InputError(`records ${action} takes no file arguments (got '${extra.join("', '")}'); only merge does, and --records names the records file`);
       const db = new RecordStore(String(argv.records));
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
