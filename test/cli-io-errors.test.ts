@@ -19,12 +19,14 @@ describe('cli: file-system errors', function () {
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');
 
-  it('an output path under a regular file: ENOTDIR, with the path', () => {
-    assertBadInput(cli('report', '--records', join(dir, 'none.jsonl'), '--out', join(file, 'report.html')), /^loopsmith: cannot .*a-file\/report\.html.*: a part of the path is a file, not a directory \(ENOTDIR\)$/);
+  // Output paths are checked before any work (cli/output-files.ts); an input path meets the file
+  // system as it is, so its errno is what the line reports.
+  it('an input path under a regular file: ENOTDIR, with the path', () => {
+    assertBadInput(cli('show', 'gemm', '--m', '4', '--n', '4', '--k', '4', '--schedule', join(file, 'trace.json')), /^loopsmith: cannot .*a-file\/trace\.json.*: a part of the path is a file, not a directory \(ENOTDIR\)$/);
   });
 
-  it('an output path that is a directory: EISDIR, with the path', () => {
-    assertBadInput(cli('report', '--records', join(dir, 'none.jsonl'), '--out', dir), /^loopsmith: cannot .*loopsmith-io-\w+.*: it is a directory, not a file \(EISDIR\)$/);
+  it('an input path that is a directory: EISDIR, with the path', () => {
+    assertBadInput(cli('show', 'gemm', '--m', '4', '--n', '4', '--k', '4', '--schedule', dir), /^loopsmith: cannot .*loopsmith-io-\w+.*: it is a directory, not a file \(EISDIR\)$/);
   });
 
   it('a full disk under standard output: ENOSPC in one line', () => {
