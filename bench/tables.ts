@@ -1,11 +1,9 @@
 /** The text tables `npm run bench` prints, one per section, from the result file's contents. */
-import type { BenchResult, BenchRow } from '../cli/bench-results.js';
+import { BenchResult, BenchRow, shortKey } from '../cli/bench-results.js';
 import { table } from '../cli/format.js';
 
 const TITLES: Record<string, string> = { 'gemm-cpu': 'GEMM on the CPU (C target)', 'conv-cpu': 'conv2d on the CPU (C target)', webgpu: 'WebGPU device (WGSL target)' };
 
-/** Workload keys without the parameters that are at their defaults. */
-export const shortKey = (k: string) => k.replace(/,transA=0,transB=0|,dilation=1|,groups=1|,stride=1|:f32$/g, '');
 
 const pct = (x?: number) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
 const ratio = (x?: number) => (x === undefined ? '-' : `${x.toFixed(2)}x`);

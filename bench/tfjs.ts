@@ -72,10 +72,15 @@ export async function tfjsBest<C extends Candidate, B>(tf: Tf, w: Workload, ref:
       const saved = Object.keys(flags).map((k) => [k, tf.env().get(k)] as const);
       for (const [k, v] of Object.entries(flags)) tf.env().set(k, v);
       try {
+        // A shader the device rejects writes nothing, and TF.js's output may then be a pooled buffer still holding a previous setting's right answer.
+        const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+        device.pushErrorScope('validation');
         const out = run();
         const nchw = toNchw(out);
         const got = new Float32Array(await nchw.data() as Float32Array);
         tf.dispose([out, nchw]);
+        const invalid = await device.popErrorScope();
+        if (invalid) return { status: 'compile_error', note: `the device rejected TF.js's shader: ${invalid.message.split('\n').find((l) => l.trim()) ?? ''}` };
         const cmp = compareOutputs({ [outName]: got }, want, reductionLength(ref.unscheduled));
         if (!cmp.ok) return { status: 'wrong_answer', note: cmp.message };
         const times: number[] = [];

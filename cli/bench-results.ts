@@ -77,6 +77,9 @@ export interface BenchResult {
   readonly rows: readonly BenchRow[];
 }
 
+/** Workload keys without the parameters that are at their defaults, for tables and plots. */
+export const shortKey = (k: string) => k.replace(/,transA=0,transB=0|,dilation=1|,groups=1|,stride=1|:f32$/g, '');
+
 /** Fills in `xPeer` and `ofPeak` of every row from the peer rows and peaks of the same run. */
 export function withRatios(rows: readonly BenchRow[], peaks: readonly PeakRow[]): BenchRow[] {
   const ok = (r: { status: string; gflops?: number }) => r.status === 'ok' && (r.gflops ?? 0) > 0;
