@@ -1,7 +1,8 @@
 /**
- * OpenBLAS as the CPU peer, at its best: a DYNAMIC_ARCH build picks a kernel by CPU and does not
- * always pick its fastest (on AMD EPYC with AVX-512 it takes Haswell, ~0.55x of SkylakeX), so every
- * core type the build has and the CPU can run is measured, verified, and the fastest one kept.
+ * OpenBLAS as the CPU peer, at its best: a DYNAMIC_ARCH build picks a kernel by CPU model, not
+ * always its fastest (an AVX-512 AMD EPYC may get the AVX2 Haswell kernel), and an environment may
+ * preset one, so every core type the build has and the CPU can run is measured, verified, and the
+ * fastest one kept.
  * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are set per child process only, never in this one.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
