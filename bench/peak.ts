@@ -27,8 +27,8 @@ export async function cpuPeaks(cpu: CTarget, threads: readonly number[], quick: 
     const bin = join(dir, 'fma-peak');
     const cc = await exec(cpu.compiler.command, [...cpu.cflags, '-fopenmp', `-DVBYTES=${lanes * 4}`, '-o', bin, FMA_SOURCE], { timeoutMs: 60_000 });
     if (cc.code !== 0) return threads.map((t) => ({ device: 'cpu', threads: t, what, status: 'compile_error', note: cc.stderr.split('\n')[0] }));
-    // ~0.1 s per repeat at 250 GFLOP/s per thread: long against timer and thread start-up, short enough to repeat.
-    const iterations = Math.round((quick ? 2.5e10 : 1e11) / 4 / (32 * lanes));
+    // 2.5e10 FLOP per thread, ~0.1 s at 250 GFLOP/s: long against the timer and thread start-up, short enough to repeat.
+    const iterations = Math.round((quick ? 2.5e10 / 4 : 2.5e10) / (32 * lanes));
     const rows: PeakRow[] = [];
     for (const t of threads) {
       const r = await exec(bin, [String(t), String(iterations), quick ? '3' : '15'], { timeoutMs: 120_000, env: { ...process.env, OMP_WAIT_POLICY: 'passive', OMP_PROC_BIND: 'spread' } });

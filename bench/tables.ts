@@ -6,6 +6,8 @@ const TITLES: Record<string, string> = { 'gemm-cpu': 'GEMM on the CPU (C target)
 
 
 const pct = (x?: number) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+/** A configuration that did not give a time, and why, in a table line. */
+const why = (t: { status: string; note?: string }) => (t.note ? `${t.status} (${t.note.length > 90 ? `${t.note.slice(0, 87)}...` : t.note})` : t.status);
 const ratio = (x?: number) => (x === undefined ? '-' : `${x.toFixed(2)}x`);
 
 function rowCells(r: BenchRow): string[] {
@@ -37,7 +39,7 @@ export function benchTables(r: BenchResult): string {
     if (peers.length) out.push('', 'peer configurations (each verified, fastest kept):');
     for (const p of peers) {
       out.push(`  ${shortKey(p.workload)}${p.threads !== undefined ? ` [${p.threads}t]` : ''}: ${p.peer}, ${p.summary}`);
-      out.push(`    tried: ${p.tried.map((t) => `${t.label} ${t.status === 'ok' ? t.gflops!.toFixed(1) : t.status === 'skipped' ? `skipped (${t.note})` : t.status}`).join('; ')}`);
+      out.push(`    tried: ${p.tried.map((t) => `${t.label} ${t.status === 'ok' ? t.gflops!.toFixed(1) : why(t)}`).join('; ')}`);
     }
     for (const x of rows) if (x.note) out.push(`note: ${shortKey(x.workload)} ${x.kernel}: ${x.note}`);
   }

@@ -21,7 +21,8 @@ export async function reportBench(r: BenchResult, title: string): Promise<string
       encoding: {
         y: { field: 'row', type: 'nominal', sort: null, title: null, axis: { labelLimit: 520 } },
         x: { field: 'ofPeak', type: 'quantitative', axis: { format: '%' }, title: 'of peak (same device, same threads)' },
-        color: { field: 'kind', type: 'nominal', title: 'kernel' },
+        // One colour per kind in every chart, whichever kinds a section has.
+        color: { field: 'kind', type: 'nominal', title: 'kernel', scale: { domain: ['loopsmith', 'peer', 'baseline'], range: ['#4c78a8', '#f58518', '#9d9d9d'] } },
         tooltip: [{ field: 'gflops', type: 'quantitative', format: '.1f', title: 'GFLOP/s' }],
       },
     };
@@ -39,7 +40,7 @@ export async function reportBench(r: BenchResult, title: string): Promise<string
 <p>loopsmith ${esc(r.loopsmith.version)}${r.loopsmith.commit ? ` (${esc(r.loopsmith.commit)})` : ''}, ${esc(r.date)}, machine ${esc(r.machine.fingerprint)}${s.quick ? ', --quick' : ''}</p>
 ${s.measuredUnderLoad ? '<p class="warn">measured under load (--ignore-load)</p>' : ''}
 <ul>${li(r.machine.summary)}</ul>
-<h2>Peaks</h2><ul>${li(r.peaks.map((p) => `${p.device}${p.threads !== undefined ? `, ${p.threads} threads` : ''}: ${p.gflops !== undefined ? `${p.gflops.toFixed(1)} GFLOP/s` : p.status} (${p.what})`))}</ul>
+<h2>Peaks</h2><ul>${li(r.peaks.map((p) => `${p.device}${p.threads !== undefined ? `, ${p.threads} thread${p.threads > 1 ? 's' : ''}` : ''}: ${p.gflops !== undefined ? `${p.gflops.toFixed(1)} GFLOP/s` : p.status} (${p.what})`))}</ul>
 <h2>Peer configurations</h2><ul>${li(r.peers.map((p) => `${shortKey(p.workload)}${p.threads !== undefined ? ` [${p.threads}t]` : ''}: ${p.peer}, ${p.summary}`))}</ul>
 ${sections.join('\n')}
 </body></html>

@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
   int threads = atoi(argv[1]);
   long iters = atol(argv[2]), repeats = atol(argv[3]);
   float m = 0.999f + (float)(argc - 4), c = 1e-3f; /* argc is 4 here: m = 0.999 the compiler cannot see */
-  double check = 0;
+  double check = 0; /* printed, so no chain is dead code */
   printf("{\"lanes\":%d,\"threads\":%d,\"flopsPerRun\":%.0f,\"times\":[", LANES, threads, 2.0 * 16 * LANES * (double)iters * threads);
   for (long r = -1; r < repeats; r++) { /* r = -1: warm-up (clock ramp, thread start) */
     double t0 = now();
