@@ -2,8 +2,8 @@
  * into a (c*kh*kw) x (oh*ow) matrix, then one cblas_sgemm with the [k][c*kh*kw] weights. The
  * im2col is inside the timed run: it is part of the convolution.
  * usage: im2col-sgemm c h w k kh kw pad seed out min-seconds max-repeats warmup */
+#include "peer-harness.h" /* first: it sets _POSIX_C_SOURCE */
 #include <cblas.h>
-#include "peer-harness.h"
 
 struct conv { int c, h, w, k, kh, kw, pad, oh, ow; float *X, *W, *col, *Y; };
 

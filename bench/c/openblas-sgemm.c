@@ -1,7 +1,7 @@
 /* OpenBLAS cblas_sgemm under the same protocol as loopsmith's kernels (peer-harness.h).
  * usage: openblas-sgemm m n k seed out min-seconds max-repeats warmup */
+#include "peer-harness.h" /* first: it sets _POSIX_C_SOURCE */
 #include <cblas.h>
-#include "peer-harness.h"
 
 struct gemm { int m, n, k; float *A, *B, *C; };
 
