@@ -4,9 +4,7 @@
  */
 import { Params, lowerWorkload, workload } from '../ir/ops/index.js';
 import { applyTrace } from '../scheduler/apply.js';
-import { findLoop } from '../scheduler/locate.js';
-import { Schedule } from '../scheduler/schedule.js';
-import { Trace } from '../scheduler/trace.js';
+import { expertCpuConv2d } from '../scheduler/expert.js';
 import { Pipeline } from '../targets/pipeline.js';
 import { openTarget } from '../targets/registry.js';
 import { ReferenceSpec } from '../targets/target.js';
@@ -17,35 +15,13 @@ export const CONV_LAYERS: readonly Params[] = [
   { n: 1, c: 256, h: 28, w: 28, k: 512, kh: 3, kw: 3, pad: 1 },
 ];
 
-/**
- * Until scheduler/expert.ts has a CPU conv2d schedule: a register tile of 8 output channels by one
- * output row (vectorized along the row), and per input channel a zero-padded copy of the three
- * input rows it reads, so the inner loops carry no padding test and vectorize.
- */
-export function convCpuSchedule(params: Params, workloadKey: string): Trace {
-  const s = new Schedule(lowerWorkload(workload('conv2d', params)), workloadKey);
-  const ow = findLoop(s.program, 'ow', 'convCpuSchedule').loop.extent, k = findLoop(s.program, 'k', 'convCpuSchedule').loop.extent;
-  let kr = Math.min(8, k);
-  while (k % kr !== 0 || kr * ow > 512) kr--;
-  return s
-    .split('k', [kr], 'requireDivisible')
-    .split('ow', [ow], 'requireDivisible')
-    .reorder(['n', 'k.0', 'oh', 'ow.0', 'rc', 'rh', 'rw', 'k.1', 'ow.1'])
-    .cacheWrite('Y', 'local', 'ow.0')
-    .cacheRead('X', 'local', 'rc')
-    .unroll('k.1')
-    .vectorize('ow.1')
-    .parallel('k.0')
-    .trace;
-}
-
 export async function convCpu(ctx: SectionContext): Promise<SectionOutput> {
   const out: SectionOutput = { rows: [], peers: [] };
   for (const params of CONV_LAYERS) {
     const w = workload('conv2d', params);
     const base = lowerWorkload(w);
     const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
-    const scheduled = applyTrace(base, convCpuSchedule(params, w.key), { workload: w.key });
+    const scheduled = applyTrace(base, expertCpuConv2d(params, w.key), { workload: w.key });
     const at = { section: 'conv-cpu', workload: w.key };
     const name = `conv2d ${params.c}x${params.h}x${params.w}->${params.k}`;
     for (const threads of ctx.threads) {

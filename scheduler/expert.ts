@@ -97,3 +97,25 @@ export function expertGpuConv2d(params: Params, workload?: string): Trace {
     .unroll('k.1')
     .trace;
 }
+
+/**
+ * conv2d (NCHW) for CPUs: a register tile of up to 8 output channels by one output row
+ * (vectorized along the row), and per input channel a zero-padded copy of the input rows it
+ * reads, so the inner loops carry no padding test and vectorize; parallel over channel blocks.
+ */
+export function expertCpuConv2d(params: Params, workload?: string): Trace {
+  const s = new Schedule(lowerWorkload(lookup('conv2d', params)), workload);
+  const ow = findLoop(s.program, 'ow', 'expertCpuConv2d').loop.extent, k = findLoop(s.program, 'k', 'expertCpuConv2d').loop.extent;
+  let kr = Math.min(8, k);
+  while (k % kr !== 0 || kr * ow > 512) kr--;
+  return s
+    .split('k', [kr], 'requireDivisible')
+    .split('ow', [ow], 'requireDivisible')
+    .reorder(['n', 'k.0', 'oh', 'ow.0', 'rc', 'rh', 'rw', 'k.1', 'ow.1'])
+    .cacheWrite('Y', 'local', 'ow.0')
+    .cacheRead('X', 'local', 'rc')
+    .unroll('k.1')
+    .vectorize('ow.1')
+    .parallel('k.0')
+    .trace;
+}

@@ -1,0 +1,122 @@
+import { Workload } from '../ir/ops/index.js';
+import { Program } from '../ir/program.js';
+import { LoopsmithError } from '../ir/errors.js';
+import { applyTrace } from '../scheduler/apply.js';
+import { expertCpuConv2d, expertCpuGemm, expertGpuConv2d, expertGpuGemm, expertGpuGemmRegisters } from '../scheduler/expert.js';
+import { Trace } from '../scheduler/trace.js';
+import { TuningRecord } from './record.js';
+import { RecordStore } from './records.js';
+import { Point, ScheduleSpace, SpaceStyle, traceHash } from './space.js';
+
+/** A schedule measured before the search starts, and why it was chosen. */
+export interface StartingPoint {
+  readonly label: string;
+  readonly trace: Trace;
+  /** Its point in this run's space, when it has one: the strategy then continues from it. */
+  readonly point?: Point;
+}
+
+/** Hand-written schedules of an operator for a style of target (scheduler/expert.ts). */
+function experts(w: Workload, style: SpaceStyle): { label: string; trace: Trace }[] {
+  const p = w.params;
+  if (w.op.name === 'gemm' && !p.transA && !p.transB) {
+    const { m, n, k } = p as { m: number; n: number; k: number };
+    return style === 'cpu'
+      ? [{ label: 'expert CPU GEMM', trace: expertCpuGemm(m, n, k, w.key) }]
+      : [{ label: 'expert GPU GEMM (register tiles)', trace: expertGpuGemmRegisters(m, n, k, w.key) }, { label: 'expert GPU GEMM (workgroup tiles)', trace: expertGpuGemm(m, n, k, w.key) }];
+  }
+  if (w.op.name === 'conv2d') {
+    return style === 'cpu' ? [{ label: 'expert CPU conv2d', trace: expertCpuConv2d(p, w.key) }] : [{ label: 'expert GPU conv2d', trace: expertGpuConv2d(p, w.key) }];
+  }
+  return [];
+}
+
+/** How far apart two shapes of one operator are: the sum of |log2| ratios of their parameters. */
+export function shapeDistance(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): number {
+  let d = 0;
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[k] ?? 0, y = b[k] ?? 0;
+    d += x > 0 && y > 0 ? Math.abs(Math.log2(x / y)) : x === y ? 0 : 4;
+  }
+  return d;
+}
+
+/** The divisor of `n` nearest to `want` on a log scale (ties to the smaller). */
+function nearestDivisor(n: number, want: number): number {
+  let best = 1;
+  for (let d = 1; d <= n; d++) if (n % d === 0 && Math.abs(Math.log(d / want)) < Math.abs(Math.log(best / want))) best = d;
+  return best;
+}
+
+/**
+ * A point of another shape's space carried onto this one: each axis keeps its tile sizes where
+ * they divide, else the nearest that do (innermost level first, since that is the register tile).
+ * Loop names, order and switches carry over as they are: spaces of one operator share their axes.
+ */
+export function projectPoint(space: ScheduleSpace, p: Point): Point | undefined {
+  const factors: Record<string, number[]> = {};
+  for (const a of space.axes) {
+    const f = p.factors[a.name];
+    if (!f || f.length !== a.levels - 1) return undefined;
+    let left = a.extent;
+    const inner: number[] = [];
+    for (let l = f.length - 1; l >= 0; l--) {
+      const d = nearestDivisor(left, f[l]!);
+      inner.unshift(d);
+      left /= d;
+    }
+    factors[a.name] = inner;
+  }
+  const q: Point = { ...p, factors };
+  return space.contains(q) && space.withinBudgets(q) ? q : undefined;
+}
+
+export interface StartingContext {
+  readonly workload: Workload;
+  readonly base: Program;
+  readonly space: ScheduleSpace;
+  readonly records: RecordStore;
+  readonly kind: string;
+  readonly fingerprintKey: string;
+  /** The target's own default schedule, where it has one (GPUs: one output per invocation). */
+  readonly defaultTrace?: Trace;
+  /** At most this many records of other shapes (default 6). */
+  readonly neighbours?: number;
+}
+
+/**
+ * What a tune measures first (issue 11, item 3): the target's default schedule, the operator's
+ * expert schedules, then the best records of the nearest shapes of the same operator, on this
+ * device first and then on other devices of the same kind, carried onto this shape where legal.
+ * Each is kept only if its trace applies to this workload; duplicates (by trace hash) are dropped.
+ */
+export function startingPoints(ctx: StartingContext): StartingPoint[] {
+  const { workload: w, space } = ctx;
+  const out: StartingPoint[] = [];
+  const seen = new Set<string>();
+  const add = (label: string, trace: Trace, point?: Point) => {
+    const h = traceHash(trace);
+    if (seen.has(h)) return;
+    try {
+      applyTrace(ctx.base, trace);
+    } catch (e) {
+      if (e instanceof LoopsmithError) return;
+      throw e;
+    }
+    seen.add(h);
+    out.push({ label, trace, ...(point ? { point } : {}) });
+  };
+  if (ctx.defaultTrace) add('default schedule', ctx.defaultTrace);
+  for (const e of experts(w, space.target.style)) add(e.label, e.trace);
+
+  const others = ctx.records.load().records.filter((r) => r.workload.op === w.op.name && r.target.kind === ctx.kind && r.workload.key !== w.key && r.point);
+  const best = ctx.records.bestPerWorkload(others);
+  const rank = (r: TuningRecord) => (r.target.fingerprint.key === ctx.fingerprintKey ? 0 : 1000) + shapeDistance(r.workload.params, w.params);
+  for (const r of [...best].sort((a, b) => rank(a) - rank(b)).slice(0, ctx.neighbours ?? 6)) {
+    const q = projectPoint(space, r.point!);
+    if (!q) continue;
+    const where = r.target.fingerprint.key === ctx.fingerprintKey ? 'this device' : `device ${r.target.fingerprint.key}`;
+    add(`best of ${r.workload.key} on ${where}`, space.toTrace(q, w.key), q);
+  }
+  return out;
+}
