@@ -123,5 +123,5 @@ export class Pipeline<C extends Candidate, B> {
 
 /** A failed run as a measurement; a timeout under a derived limit says which limit it was. */
 function failed(r: Exclude<RunResult, { status: 'ok' }>, limit: RunLimit): Measurement {
-  return { status: r.status, message: r.status === 'run_timeout' && limit.why ? `${r.message}, ${limit.why}` : r.message };
+  return { status: r.status, message: r.status === 'run_timeout' && limit.why ? `${r.message}; ${limit.why}` : r.message };
 }

@@ -17,7 +17,7 @@ type Limits = Pick<MeasureSettings, 'runTimeoutMs' | 'relativeTimeoutFactor' | '
 /** Warm runs can be slower than the cold checking run (another process takes the core): room for that. */
 export const TIMED_RUN_SAFETY = 4;
 
-const secs = (s: number) => (s >= 1 ? `${+s.toFixed(3)} s` : s >= 1e-3 ? `${+(s * 1e3).toFixed(3)} ms` : `${+(s * 1e6).toFixed(1)} us`);
+const secs = (s: number) => (s >= 1 ? `${+s.toPrecision(3)} s` : s >= 1e-3 ? `${+(s * 1e3).toPrecision(3)} ms` : `${+(s * 1e6).toPrecision(3)} us`);
 
 /** min(cap, max(floor, factor x best)); the cap alone when no best is known. */
 export function checkRunLimit(s: Limits, bestSeconds: number | undefined): RunLimit {
@@ -25,8 +25,8 @@ export function checkRunLimit(s: Limits, bestSeconds: number | undefined): RunLi
   if (!(relative < s.runTimeoutMs)) return { timeoutMs: s.runTimeoutMs };
   return {
     timeoutMs: Math.ceil(relative),
-    why: `a limit relative to the best so far (${s.relativeTimeoutFactor} x ${secs(bestSeconds!)}, at least ${secs(s.relativeTimeoutFloorMs / 1000)}; `
-      + `the absolute cap is ${secs(s.runTimeoutMs / 1000)}): this kernel is far slower than the best`,
+    why: `the limit was relative to the best so far (${s.relativeTimeoutFactor} x ${secs(bestSeconds!)}, at least ${secs(s.relativeTimeoutFloorMs / 1000)}, `
+      + `at most the ${secs(s.runTimeoutMs / 1000)} cap): this kernel is far slower than the best`,
   };
 }
 
@@ -42,7 +42,7 @@ export function timedRunLimit(s: Limits, checkSeconds: number | undefined): RunL
   if (!(derived < s.runTimeoutMs)) return { timeoutMs: s.runTimeoutMs };
   return {
     timeoutMs: Math.ceil(derived),
-    why: `a limit derived from its own checking run (${secs(t)}: ${secs(s.relativeTimeoutFloorMs / 1000)} + ${TIMED_RUN_SAFETY} x the expected warm-up and repeats; `
-      + `the absolute cap is ${secs(s.runTimeoutMs / 1000)})`,
+    why: `the limit was derived from its own checking run (${secs(t)}: ${secs(s.relativeTimeoutFloorMs / 1000)} + ${TIMED_RUN_SAFETY} x its expected warm-up and repeats, `
+      + `at most the ${secs(s.runTimeoutMs / 1000)} cap)`,
   };
 }
