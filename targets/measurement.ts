@@ -20,4 +20,12 @@ export interface Measurement {
   readonly compileSeconds?: number;
   /** How the times were taken: the device's timestamps or the host's clock. */
   readonly clock?: 'gpu-timestamps' | 'wall-clock';
+  /** Verified, then not timed further: its checking run took more than `factor` x the best so far, and is its one time. */
+  readonly earlyAbort?: EarlyAbort;
+}
+
+export interface EarlyAbort {
+  readonly factor: number;
+  /** The best median (seconds) it was compared with. */
+  readonly bestSeconds: number;
 }

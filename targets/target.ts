@@ -3,6 +3,8 @@
  * and timing are the shared pipeline's job (pipeline.ts), so a new target implements only what is
  * specific to its device.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { InputError } from '../ir/errors.js';
 import type { Buffers } from '../ir/execute.js';
 import type { Program } from '../ir/program.js';
@@ -28,24 +30,43 @@ export interface MeasureSettings {
   readonly minSeconds: number;
   readonly maxRepeats: number;
   readonly warmup: number;
-  /** A run that takes longer is killed and is that candidate's run_timeout. */
+  /** A run that takes longer is killed and is that candidate's run_timeout: the absolute cap on every run. */
   readonly runTimeoutMs: number;
+  /**
+   * When the best time so far is known (tuning), a candidate whose checking run took more than this
+   * many times the best is verified but not timed further: one sample, marked `earlyAbort`.
+   * Infinity disables it.
+   */
+  readonly earlyAbortFactor: number;
+  /** The checking run's limit when a best is known: this many times the best (at least the floor, at most runTimeoutMs). */
+  readonly relativeTimeoutFactor: number;
+  /** The least any limit derived from a time may be: process start-up, input filling and noise need room. */
+  readonly relativeTimeoutFloorMs: number;
   /** Problems up to this many FLOPs are checked against the reference executor, larger ones against the naive loop nest compiled. */
   readonly jsReferenceFlops: number;
   /** The C compiler that builds that naive loop nest. */
   readonly referenceCompiler: string;
   /** The compiled naive loop nest runs once per workload and seed; only a broken machine takes this long. */
   readonly referenceTimeoutMs: number;
+  /** Where compiled references are kept between runs ('' or 'off': nowhere). */
+  readonly referenceCacheDir: string;
 }
 
-const DEFAULT_SETTINGS: MeasureSettings = {
-  seed: 1, minSeconds: 0.3, maxRepeats: 1000, warmup: 2, runTimeoutMs: 60_000, jsReferenceFlops: 3e7, referenceCompiler: 'cc', referenceTimeoutMs: 30 * 60_000,
+const DEFAULT_SETTINGS: Omit<MeasureSettings, 'referenceCacheDir'> = {
+  seed: 1, minSeconds: 0.3, maxRepeats: 1000, warmup: 2, runTimeoutMs: 60_000, earlyAbortFactor: 3, relativeTimeoutFactor: 20, relativeTimeoutFloorMs: 2000,
+  jsReferenceFlops: 3e7, referenceCompiler: 'cc', referenceTimeoutMs: 30 * 60_000,
 };
+
+/** `$XDG_CACHE_HOME/loopsmith/references`, else `~/.cache/loopsmith/references` (read when settings are made, so a test may set it). */
+export function defaultReferenceCacheDir(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg ? xdg : join(homedir(), '.cache'), 'loopsmith', 'references');
+}
 
 /** Settings with defaults for what `given` leaves out (or leaves undefined). */
 export function measureSettings(given: Partial<MeasureSettings> = {}, defaults: Partial<MeasureSettings> = {}): MeasureSettings {
   const set = (o: Partial<MeasureSettings>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-  return { ...DEFAULT_SETTINGS, ...set(defaults), ...set(given) } as MeasureSettings;
+  return { ...DEFAULT_SETTINGS, referenceCacheDir: defaultReferenceCacheDir(), ...set(defaults), ...set(given) } as MeasureSettings;
 }
 
 /** A rendered kernel, ready to build. */
@@ -66,10 +87,21 @@ export interface BuildFailure {
 
 export type Built<B> = { readonly status: 'ok'; readonly artifact: B; readonly compileSeconds?: number } | BuildFailure;
 
-/** One run on the target's own inputs (from the seed): the outputs for the checker and, when timed, the times. */
+/**
+ * One run on the target's own inputs (from the seed): the outputs for the checker, how long the one
+ * kernel call that produced them took (`checkSeconds`, cold: first touch, start-up) and, when timed,
+ * the times. A target that cannot tell `checkSeconds` leaves it out; its candidates are then never
+ * stopped early and their timed runs get the absolute cap.
+ */
 export type RunResult =
-  | { readonly status: 'ok'; readonly outputs: Buffers; readonly times?: readonly number[]; readonly clock?: 'gpu-timestamps' | 'wall-clock' }
-  | { readonly status: 'compile_error' | 'crash' | 'run_timeout'; readonly message: string };
+  | { readonly status: 'ok'; readonly outputs: Buffers; readonly checkSeconds?: number; readonly times?: readonly number[]; readonly clock?: 'gpu-timestamps' | 'wall-clock' }
+  | { readonly status: 'compile_error' | 'compile_timeout' | 'crash' | 'run_timeout'; readonly message: string };
+
+/** What the pipeline decides for one run: a target honours it instead of reading its settings. */
+export interface RunOptions {
+  /** Kill the kernel after this long (a run_timeout); at most the settings' runTimeoutMs. */
+  readonly timeoutMs: number;
+}
 
 export interface Target<C extends Candidate = Candidate, B = unknown> {
   /** The registry name, also the records' target kind. */
@@ -94,7 +126,7 @@ export interface Target<C extends Candidate = Candidate, B = unknown> {
   candidate(p: Program): C;
   /** Builds a batch the way the device builds fastest (the C compiler runs once per core). */
   build(cs: readonly C[]): Promise<Built<B>[]>;
-  run(c: C, artifact: B, time: boolean): Promise<RunResult>;
+  run(c: C, artifact: B, time: boolean, opts: RunOptions): Promise<RunResult>;
   release(artifact: B): Promise<void>;
   /** Ends what the target started (device processes), so that this process can exit. */
   close(): Promise<void>;

@@ -4,6 +4,11 @@ import { Pipeline } from '../targets/pipeline.js';
 import { Candidate, ReferenceSpec, Target } from '../targets/target.js';
 import { SpaceTarget, TargetKind } from './space.js';
 
+export interface EvaluateOptions {
+  readonly bestSeconds?: number;
+  readonly again?: boolean;
+}
+
 /** A target as the tuner sees it: measure a batch of scheduled programs, remember identical code. */
 export interface Evaluator {
   readonly kind: TargetKind;
@@ -11,8 +16,12 @@ export interface Evaluator {
   readonly spaceTarget: SpaceTarget;
   /** Is `other` (a stored fingerprint) a device whose records may stand in for this one's? */
   compatible(other: Record<string, unknown>): boolean;
-  /** Measures each program (verified before timed); identical generated code is measured once. */
-  measure(programs: readonly Program[], ref: ReferenceSpec): Promise<{ measurement: Measurement; codeHash: string; cached: boolean }[]>;
+  /**
+   * Measures each program (verified before timed); identical generated code is measured once, unless
+   * `again` (the final re-measurement, which must not be answered from memory). `bestSeconds`: see
+   * the pipeline's MeasureOptions (early abort and relative limits).
+   */
+  measure(programs: readonly Program[], ref: ReferenceSpec, opts?: EvaluateOptions): Promise<{ measurement: Measurement; codeHash: string; cached: boolean }[]>;
   close(): Promise<void>;
 }
 
@@ -41,11 +50,11 @@ export class TargetEvaluator<C extends Candidate, B> implements Evaluator {
     return this.target.compatible(other);
   }
 
-  async measure(programs: readonly Program[], ref: ReferenceSpec) {
+  async measure(programs: readonly Program[], ref: ReferenceSpec, opts: EvaluateOptions = {}) {
     const rendered = programs.map((p) => this.pipeline.render(p));
     const fresh = new Map<string, C>();
-    for (const r of rendered) if (r.ok && !this.seen.has(r.candidate.codeHash)) fresh.set(r.candidate.codeHash, r.candidate);
-    const measured = await this.pipeline.measureAll([...fresh.values()], ref);
+    for (const r of rendered) if (r.ok && (opts.again || !this.seen.has(r.candidate.codeHash))) fresh.set(r.candidate.codeHash, r.candidate);
+    const measured = await this.pipeline.measureAll([...fresh.values()], ref, opts.bestSeconds !== undefined ? { bestSeconds: opts.bestSeconds } : {});
     [...fresh.keys()].forEach((h, i) => this.seen.set(h, measured[i]!));
     const first = new Set<string>();
     return rendered.map((r, i) => {

@@ -3,7 +3,7 @@ import { InputError } from '../ir/errors.js';
 import { workload } from '../ir/ops/index.js';
 import { TraceFormatError } from '../scheduler/errors.js';
 import { Trace, parseTrace } from '../scheduler/trace.js';
-import { MEASURE_STATUSES, MeasureStatus, Measurement } from '../targets/measurement.js';
+import { EarlyAbort, MEASURE_STATUSES, MeasureStatus, Measurement } from '../targets/measurement.js';
 import { timingStats } from '../targets/stats.js';
 import { Point, parsePoint } from './space.js';
 
@@ -22,6 +22,8 @@ export interface Outcome {
   readonly median?: number;
   readonly spread?: number;
   readonly gflops?: number;
+  /** Stopped after its checking run (its one time), which took more than `factor` x the best so far. Absent in records before it existed. */
+  readonly earlyAbort?: EarlyAbort;
 }
 
 /** One line of the records file (format 1), as parsed and checked on load. */
@@ -59,6 +61,14 @@ const isParams = (x: unknown): x is Record<string, number> => isObj(x) && Object
 const isTimes = (x: unknown): x is number[] => Array.isArray(x) && x.every((t) => isNum(t) && t >= 0);
 const isFingerprint = (x: unknown): x is Json & { key: string } => isObj(x) && typeof x.key === 'string';
 
+const isPositive = (x: unknown): x is number => isNum(x) && x > 0;
+
+function parseEarlyAbort(x: unknown, status: MeasureStatus, times: number[] | undefined): EarlyAbort | string {
+  if (!isObj(x) || !isPositive(x.factor) || !isPositive(x.bestSeconds)) return 'outcome.earlyAbort needs a positive factor and bestSeconds';
+  if (status !== 'ok' || (times !== undefined && times.length !== 1)) return 'outcome.earlyAbort is only for an ok outcome with one time';
+  return { factor: x.factor, bestSeconds: x.bestSeconds };
+}
+
 function parseOutcome(o: unknown): Outcome | string {
   if (!isObj(o)) return 'no outcome';
   const { status, message, times, median, spread, gflops } = o;
@@ -68,9 +78,12 @@ function parseOutcome(o: unknown): Outcome | string {
   if (!optNum(median) || !optNum(spread) || !optNum(gflops)) return 'outcome.median, spread and gflops must be numbers';
   // An `ok` without its time could never be compared, and must not look infinitely fast.
   if (status === 'ok' && !(median !== undefined && median > 0)) return 'an ok outcome needs a positive median';
+  const earlyAbort = o.earlyAbort === undefined ? undefined : parseEarlyAbort(o.earlyAbort, status, times);
+  if (typeof earlyAbort === 'string') return earlyAbort;
   return {
     status, ...(message !== undefined ? { message } : {}), ...(times !== undefined ? { times } : {}),
     ...(median !== undefined ? { median } : {}), ...(spread !== undefined ? { spread } : {}), ...(gflops !== undefined ? { gflops } : {}),
+    ...(earlyAbort ? { earlyAbort } : {}),
   };
 }
 
@@ -142,6 +155,7 @@ export function outcomeOf(m: Measurement): Outcome {
   return {
     status: m.status, ...(m.message ? { message: m.message } : {}), ...(m.times ? { times: [...m.times] } : {}),
     ...(m.stats ? { median: m.stats.median, spread: m.stats.spread } : {}), ...(m.gflops ? { gflops: m.gflops } : {}),
+    ...(m.earlyAbort ? { earlyAbort: { ...m.earlyAbort } } : {}),
   };
 }
 
@@ -150,5 +164,8 @@ export function measurementOf(o: Outcome): Measurement {
   const { median } = o;
   const stats = o.times?.length ? timingStats(o.times)
     : median !== undefined ? { runs: 1, median, min: median, max: median, p20: median, p80: median, mean: median, stddev: 0, spread: o.spread ?? 0 } : undefined;
-  return { status: o.status, ...(o.message ? { message: o.message } : {}), ...(o.times ? { times: o.times } : {}), ...(stats ? { stats } : {}), ...(o.gflops ? { gflops: o.gflops } : {}) };
+  return {
+    status: o.status, ...(o.message ? { message: o.message } : {}), ...(o.times ? { times: o.times } : {}), ...(stats ? { stats } : {}), ...(o.gflops ? { gflops: o.gflops } : {}),
+    ...(o.earlyAbort ? { earlyAbort: o.earlyAbort } : {}),
+  };
 }

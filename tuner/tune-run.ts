@@ -41,6 +41,8 @@ export class TuningRun {
   readonly space: ScheduleSpace;
   readonly curve: number[] = [];
   readonly failures: Record<string, number> = {};
+  /** Trials verified but stopped after their checking run, as far slower than the best (by factor, as each marker says). */
+  readonly earlyAborts: { count: number; readonly factors: Set<number> } = { count: 0, factors: new Set() };
   readonly warnings: string[];
   best?: Best;
   trials = 0;
@@ -122,7 +124,10 @@ export class TuningRun {
   /** Counts one finished trial: failures, the best so far and the curve. */
   private count(m: Measurement, trace: Trace, recordId: string): void {
     if (m.status !== 'ok') this.failures[m.status] = (this.failures[m.status] ?? 0) + 1;
-    else if (!this.best || cost(m) < cost(this.best.measurement)) this.best = { trace, measurement: m, recordId };
+    else if (m.earlyAbort) {
+      this.earlyAborts.count++;
+      this.earlyAborts.factors.add(m.earlyAbort.factor);
+    } else if (!this.best || cost(m) < cost(this.best.measurement)) this.best = { trace, measurement: m, recordId };
   }
 
   /**
@@ -172,7 +177,9 @@ export class TuningRun {
         this.invalid++;
       }
     });
-    const results = toMeasure.length ? await this.evaluator.measure(toMeasure.map((x) => x.program), this.ref) : [];
+    // Infinity until a kernel ran correctly: the evaluator then tracks the best within the batch.
+    const bestSeconds = this.best ? cost(this.best.measurement) : Infinity;
+    const results = toMeasure.length ? await this.evaluator.measure(toMeasure.map((x) => x.program), this.ref, { bestSeconds }) : [];
     results.forEach((res, k) => {
       const { i } = toMeasure[k]!;
       outcomes[i] = res.measurement;
@@ -222,12 +229,16 @@ export class TuningRun {
   /**
    * The best `count` distinct kernels are measured again and the fastest of those becomes the
    * result: one lucky measurement does not make a winner. A stored trace that does not replay
-   * (an older version's, or an edited record) is passed over for the next. An interrupt meanwhile leaves the best as the search found it.
+   * (an older version's, or an edited record) is passed over for the next. A kernel stopped early
+   * (one cold sample) is taken only when no fully measured one replays. An interrupt meanwhile
+   * leaves the best as the search found it.
    */
   async remeasure(count: number, stop?: { readonly requested: boolean }): Promise<Measurement | undefined> {
     let again: { rec: TuningRecord; m: Measurement } | undefined;
-    for (const rec of this.usable(this.fastest(), count)) {
-      const [res] = await this.evaluator.measure([applyTrace(this.base, rec.trace)], this.ref);
+    const ok = this.fastest(), full = this.usable(ok.filter((r) => !r.outcome.earlyAbort), count);
+    for (const rec of full.length ? full : this.usable(ok, count)) {
+      // In full: without a best (no early abort) and not from the evaluator's memory of the search.
+      const [res] = await this.evaluator.measure([applyTrace(this.base, rec.trace)], this.ref, { again: true });
       if (stop?.requested) return undefined;
       const m = res!.measurement;
       if (m.status === 'ok' && (!again || cost(m) < cost(again.m))) again = { rec, m };

@@ -44,6 +44,8 @@ export interface TuneResult {
   /** Trials of an earlier run of the same search that this run continued from. */
   readonly resumed: number;
   readonly failures: Record<string, number>;
+  /** Trials verified and then stopped after one run, far slower than the best (the factors their markers name). */
+  readonly earlyAborts: { readonly count: number; readonly factors: readonly number[] };
   /** Best GFLOP/s after each trial (0 before the first valid one). */
   readonly curve: readonly number[];
   readonly stoppedBy: 'trials' | 'time' | 'no-improvement' | 'interrupted';
@@ -69,6 +71,7 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
   const { best } = run;
   return {
     workload: w, trials: run.trials, measured: run.measured, fromRecords: run.fromRecords, resumed: run.resumed, failures: run.failures, curve: run.curve, stoppedBy,
+    earlyAborts: { count: run.earlyAborts.count, factors: [...run.earlyAborts.factors].sort((a, b) => a - b) },
     ...(best ? { best: { ...best, ...(remeasured ? { remeasured } : {}) } } : {}),
     spaceSize: run.space.size(), validFraction: 1 - run.invalid / (run.trials || 1), warnings: [...run.warnings, ...opts.records.replayWarnings()],
   };

@@ -25,6 +25,14 @@ function progressLine(p: Progress): string {
   return `[${bar}] trial ${p.trial}/${p.budget}  ${best}  ${cur} GFLOP/s  failures ${p.failures}  from records ${p.fromRecords}  ${left}`;
 }
 
+/** `--early-abort F`: a factor of at least 1 (below 1 it would stop kernels faster than the best), or 'off'. */
+function earlyAbortOption(v: unknown): number {
+  if (String(v) === 'off') return Infinity;
+  const f = Number(v);
+  if (!(Number.isFinite(f) && f >= 1)) throw new InputError(`--early-abort must be a factor of at least 1 or 'off', got '${String(v)}'`);
+  return f;
+}
+
 export function tuneCommand(y: Argv): Argv {
   return operatorCommand(y, 'tune', {
     describe: 'Search the schedule space of an operator on a target and keep every measurement in the records',
@@ -35,11 +43,15 @@ export function tuneCommand(y: Argv): Argv {
       .option('strategy', { type: 'string', default: 'flex', describe: `search strategy: ${STRATEGIES.join(', ')}` })
       .option('seed', { type: 'string', default: '1', describe: 'search seed (input data always uses seed 1)' })
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file (JSON lines, append-only)' })
-      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' }))
+      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' })
+      .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the best so far is not timed further ('off': every candidate is timed in full)" }))
       .example('$0 tune gemm --m 512 --n 512 --k 512 --target c --trials 100', 'tune; run it again to resume')
       .example('$0 tune conv2d --n 1 --c 64 --h 56 --w 56 --k 64 --kh 3 --kw 3 --pad 1 --strategy sa --trials 200', 'another strategy')
+      .example('$0 tune gemm --m 1024 --n 1024 --k 1024 --early-abort off', 'time every candidate in full, however slow')
       .epilogue([
         'Every candidate is verified against the reference before it is timed; failed and wrong ones are recorded but never best.',
+        'A candidate whose checking run is already --early-abort times slower than the best is recorded with that one run (stopped early),',
+        'and runs get limits relative to the best (20x, at least 2 s, at most the 60 s cap): hopeless candidates cost little of the budget.',
         `Records (default ${DEFAULT_RECORDS_PATH}) are appended as each candidate is measured: a rerun of the same command resumes`,
         'without measuring known points again, and a killed run loses nothing it measured. Ctrl-C stops cleanly and prints the best so far.',
         'Exit codes: 0 a verified kernel was found, 1 none was (every candidate failed), 2 bad input, 130 interrupted.',
@@ -50,15 +62,16 @@ export function tuneCommand(y: Argv): Argv {
       const target = String(argv.target);
       const strategy = String(argv.strategy);
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
-      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time']);
+      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort']);
       const trials = integerOption('trials', argv.trials, 1);
       const seed = integerOption('seed', argv.seed, 0);
       const timeBudget = argv['time-budget'] === undefined ? undefined : Number(argv['time-budget']);
       if (timeBudget !== undefined && !(timeBudget > 0)) throw new InputError(`--time-budget must be a positive number of seconds, got '${String(argv['time-budget'])}'`);
       const minTime = Number(argv['min-time']);
       if (!(minTime > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(argv['min-time'])}'`);
+      const earlyAbortFactor = earlyAbortOption(argv['early-abort']);
       const db = new RecordStore(String(argv.records));
-      const evaluator = new TargetEvaluator(targetFromArgv(argv, { minSeconds: minTime }));
+      const evaluator = new TargetEvaluator(targetFromArgv(argv, { minSeconds: minTime, earlyAbortFactor }));
       const stop = { requested: false };
       const onSigint = () => {
         if (stop.requested) process.exit(130);
@@ -88,15 +101,17 @@ export function tuneCommand(y: Argv): Argv {
         if (argv.json) {
           process.stdout.write(JSON.stringify({
             workload: w.key, target, fingerprint: evaluator.fingerprint, strategy, seed, trials: result.trials, measured: result.measured,
-            fromRecords: result.fromRecords, resumed: result.resumed, failures: result.failures, stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
+            fromRecords: result.fromRecords, resumed: result.resumed, failures: result.failures, earlyAborts: result.earlyAborts, stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
             validFraction: result.validFraction, curve: result.curve,
             best: b ? { recordId: b.recordId, remeasured: b.remeasured !== undefined, gflops: b.measurement.gflops, median: b.measurement.stats?.median, spread: b.measurement.stats?.spread, trace: b.trace } : null,
           }, null, 2) + '\n');
         } else {
           const fails = Object.entries(result.failures).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
+          const { count: aborted, factors } = result.earlyAborts;
+          const early = aborted ? `; ${aborted} stopped early after one run at > ${factors.map((f) => `${+f.toPrecision(3)}x`).join('/')} the best` : '';
           process.stdout.write([
             `${w.key} on ${target}: ${result.trials} trials (${result.measured} measured now, ${result.fromRecords} from the records${result.resumed ? `, resuming an earlier run at trial ${result.resumed}` : ''}), stopped by ${result.stoppedBy}`,
-            `space: ${result.spaceSize.toExponential(2)} points, ${(result.validFraction * 100).toFixed(1)} % of proposed points valid; failures: ${fails}`,
+            `space: ${result.spaceSize.toExponential(2)} points, ${(result.validFraction * 100).toFixed(1)} % of proposed points valid; failures: ${fails}${early}`,
             b ? `best: ${b.measurement.gflops!.toFixed(2)} GFLOP/s, median ${formatSeconds(b.measurement.stats!.median)} (${b.remeasured ? 're-measured' : 'as measured during the search, not re-measured'}; spread ${(b.measurement.stats!.spread * 100).toFixed(1)} %), record ${b.recordId}` : 'best: none (no candidate was correct)',
             ...(b ? ['schedule:', ...traceToTypeScript(b.trace).split('\n').map((l) => `  ${l}`)] : []),
           ].join('\n') + '\n');

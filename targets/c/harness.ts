@@ -4,7 +4,8 @@ import { CKernel } from '../../codegen/c/render.js';
  * The measuring program linked with a kernel: fills the inputs from a seed with the same
  * generator as the reference executor (mulberry32, seed*7919 + buffer position), fills outputs
  * with NaN, runs the kernel once and writes every output to a file for the checker, then, when
- * asked, times repeated runs after a warm-up and prints the times as JSON.
+ * asked, times repeated runs after a warm-up. It prints JSON: the seconds of that first call
+ * (`check`, which the pipeline uses to stop hopeless candidates early) and the timed runs (`times`).
  *
  * usage: kernel <seed> <output-file> <min-seconds> <max-repeats> <warmup>   (min-seconds 0: no timing)
  */
@@ -43,14 +44,17 @@ int main(int argc, char **argv) {
   long max_repeats = atol(argv[4]), warmup = atol(argv[5]);
 ${alloc.join('\n')}
 ${fill.join('\n')}
+  double ls_check_t0 = ls_now();
   ${call};
+  double ls_check = ls_now() - ls_check_t0;
   FILE *out = fopen(argv[2], "wb");
   if (!out) { perror("output"); return 3; }
 ${write.join('\n')}
   fclose(out);
-  if (min_seconds <= 0) return 0;
+  printf("{\\"check\\":%.9f", ls_check);
+  if (min_seconds <= 0) { printf("}\\n"); return 0; }
   for (long i = 0; i < warmup; i++) ${call};
-  printf("{\\"times\\":[");
+  printf(",\\"times\\":[");
   double total = 0;
   for (long r = 0; r < max_repeats && (total < min_seconds || r < 3); r++) {
     double t0 = ls_now();

@@ -27,7 +27,8 @@ export async function runHarness(kernel: CKernel, bin: Compiled, r: HarnessRun):
   if (x.signal) return { status: 'crash', message: `kernel killed by ${x.signal}${firstLine(x.stderr)}` };
   if (x.code !== 0) return { status: 'crash', message: `kernel exited with status ${x.code}${firstLine(x.stderr)}` };
   const outputs = splitOutputs(kernel, await readFile(out));
-  return r.minSeconds > 0 ? { status: 'ok', outputs, times: (JSON.parse(x.stdout) as { times: number[] }).times } : { status: 'ok', outputs };
+  const printed = JSON.parse(x.stdout) as { check: number; times?: number[] };
+  return { status: 'ok', outputs, checkSeconds: printed.check, ...(r.minSeconds > 0 ? { times: printed.times ?? [] } : {}) };
 }
 
 /** The harness writes the outputs one after another, in parameter order. */

@@ -2,7 +2,7 @@ import { Program } from '../../ir/program.js';
 import { CompilerInfo, CpuFingerprint, cpuFingerprint, defaultCFlags, detectCompiler } from '../compiler.js';
 import { CpuCapabilities, detectCpu } from '../cpu-info.js';
 import { pool } from '../exec.js';
-import { Built, MeasureSettings, RunResult, Target, TargetDefinition, integerOption, measureSettings } from '../target.js';
+import { Built, MeasureSettings, RunOptions, RunResult, Target, TargetDefinition, integerOption, measureSettings } from '../target.js';
 import { SpaceTarget } from '../../tuner/space.js';
 import { Compiled, compileC, dispose } from './build.js';
 import { CCandidate, cCandidate } from './candidate.js';
@@ -83,11 +83,11 @@ export class CTarget implements Target<CCandidate, Compiled> {
     }), this.cpu.cores);
   }
 
-  run(c: CCandidate, bin: Compiled, time: boolean): Promise<RunResult> {
+  run(c: CCandidate, bin: Compiled, time: boolean, opts: RunOptions): Promise<RunResult> {
     const s = this.settings;
     // Passive waiting keeps idle OpenMP threads from spinning on a core another thread needs.
     const env = { ...process.env, OMP_NUM_THREADS: String(this.threads), OMP_WAIT_POLICY: 'passive', OMP_PROC_BIND: 'close' };
-    return runHarness(c.kernel, bin, { seed: s.seed, minSeconds: time ? s.minSeconds : 0, maxRepeats: s.maxRepeats, warmup: s.warmup, timeoutMs: s.runTimeoutMs, env });
+    return runHarness(c.kernel, bin, { seed: s.seed, minSeconds: time ? s.minSeconds : 0, maxRepeats: s.maxRepeats, warmup: s.warmup, timeoutMs: opts.timeoutMs, env });
   }
 
   release(bin: Compiled): Promise<void> {

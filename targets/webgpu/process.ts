@@ -16,6 +16,8 @@ export class DeviceProcess {
   private ready?: Promise<GpuCapabilities>;
   private nextId = 0;
   private pending = new Map<number, (r: RunResult) => void>();
+  /** Per run in flight: the worker says its shader compiled, and the run's own limit starts. */
+  private compiled = new Map<number, () => void>();
 
   /** Starts the process (once) and returns the device's capabilities. */
   open(): Promise<GpuCapabilities> {
@@ -34,6 +36,7 @@ export class DeviceProcess {
       child.on('message', (m: Message) => {
         if (m.type === 'ready') resolve(m.caps!);
         else if (m.type === 'error') reject(new Error(m.message));
+        else if (m.type === 'compiled') this.compiled.get(m.id!)?.();
         else if (m.type === 'result') {
           this.pending.get(m.id!)?.(m.result!);
           this.pending.delete(m.id!);
@@ -62,18 +65,29 @@ export class DeviceProcess {
     this.pending.clear();
   }
 
-  /** Runs one kernel; past `timeoutMs` the process is killed and the kernel is a run_timeout. */
-  async run(req: RunRequest, timeoutMs: number): Promise<RunResult | { status: 'run_timeout'; message: string }> {
+  /**
+   * Runs one kernel. Its shader has `compileTimeoutMs` to compile (a compile_timeout), then the run
+   * has `timeoutMs` (a run_timeout): a limit derived from how fast kernels run must not count the
+   * compile. Past either, the process is killed and the next kernel gets a fresh one.
+   */
+  async run(req: RunRequest, limits: { readonly timeoutMs: number; readonly compileTimeoutMs: number }): Promise<RunResult | { status: 'run_timeout' | 'compile_timeout'; message: string }> {
     await this.open();
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const kill = (r: { status: 'run_timeout' | 'compile_timeout'; message: string }) => () => {
         this.pending.delete(id);
+        this.compiled.delete(id);
         this.forget()?.kill('SIGKILL');
-        resolve({ status: 'run_timeout', message: `kernel did not finish in ${timeoutMs / 1000} s; the device process was restarted` });
-      }, timeoutMs);
+        resolve(r);
+      };
+      let timer = setTimeout(kill({ status: 'compile_timeout', message: `the shader did not compile in ${limits.compileTimeoutMs / 1000} s; the device process was restarted` }), limits.compileTimeoutMs);
+      this.compiled.set(id, () => {
+        clearTimeout(timer);
+        timer = setTimeout(kill({ status: 'run_timeout', message: `kernel did not finish in ${limits.timeoutMs / 1000} s; the device process was restarted` }), limits.timeoutMs);
+      });
       this.pending.set(id, (r) => {
         clearTimeout(timer);
+        this.compiled.delete(id);
         resolve(r);
       });
       this.child!.send({ type: 'run', id, req });

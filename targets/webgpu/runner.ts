@@ -13,7 +13,7 @@ export interface RunRequest {
 }
 
 export type RunResult =
-  | { readonly status: 'ok'; readonly outputs: Record<string, Float32Array>; readonly times?: number[]; readonly clock?: 'gpu-timestamps' | 'wall-clock' }
+  | { readonly status: 'ok'; readonly outputs: Record<string, Float32Array>; readonly checkSeconds: number; readonly times?: number[]; readonly clock: 'gpu-timestamps' | 'wall-clock' }
   | { readonly status: 'compile_error' | 'crash'; readonly message: string };
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -22,8 +22,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Runs a kernel on fresh buffers: shader compilation and validation errors come back as this
  * candidate's compile_error (error scopes and compilation info), never as an exception of the run.
+ * `compiled` is called once the pipelines exist, so the caller can time the run apart from the
+ * compile. The checking dispatch is timed on the clock the timed runs use (timestamps when the
+ * device has them: a host clock around one submit would count the submit's overhead, which for a
+ * short kernel is many times the kernel).
  */
-export async function runKernel(device: GPUDevice, hasTimestamps: boolean, req: RunRequest): Promise<RunResult> {
+export async function runKernel(device: GPUDevice, hasTimestamps: boolean, req: RunRequest, compiled: () => void = () => {}): Promise<RunResult> {
   const { kernel } = req;
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ code: kernel.source });
@@ -53,6 +57,7 @@ export async function runKernel(device: GPUDevice, hasTimestamps: boolean, req: 
     return buf;
   });
   const bindGroup = device.createBindGroup({ layout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+  compiled();
   const encodeRun = (enc: GPUCommandEncoder, ts?: { set: GPUQuerySet; at: number }) => {
     const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: ts.at, endOfPassWriteIndex: ts.at + 1 } } : {});
     pass.setBindGroup(0, bindGroup);
@@ -62,19 +67,39 @@ export async function runKernel(device: GPUDevice, hasTimestamps: boolean, req: 
     });
     pass.end();
   };
+  const check = hasTimestamps ? { set: device.createQuerySet({ type: 'timestamp', count: 2 }), at: 0 } : undefined;
+  const ticks = check ? device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : undefined;
+  const ticksRead = check ? device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }) : undefined;
   try {
     device.pushErrorScope('validation');
     const enc = device.createCommandEncoder();
-    encodeRun(enc);
+    encodeRun(enc, check);
+    if (check) {
+      enc.resolveQuerySet(check.set, 0, 2, ticks!, 0);
+      enc.copyBufferToBuffer(ticks!, 0, ticksRead!, 0, 16);
+    }
+    // The copies to host-visible buffers go in a later submit, out of the checking run's wall-clock time.
+    const copies = device.createCommandEncoder();
     const reads = kernel.bindings.map((b, i) => {
       if (b.role !== 'output') return undefined;
       const rb = device.createBuffer({ size: Math.max(4, b.elements * 4), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      enc.copyBufferToBuffer(buffers[i]!, 0, rb, 0, b.elements * 4);
+      copies.copyBufferToBuffer(buffers[i]!, 0, rb, 0, b.elements * 4);
       return rb;
     });
+    const t0 = performance.now();
     device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    let checkSeconds = (performance.now() - t0) / 1000;
+    device.queue.submit([copies.finish()]);
     const err = await device.popErrorScope();
     if (err) return { status: 'crash', message: oneLine(`validation: ${err.message}`) };
+    if (ticksRead) {
+      await ticksRead.mapAsync(GPUMapMode.READ);
+      const t = new BigInt64Array(ticksRead.getMappedRange().slice(0));
+      ticksRead.unmap();
+      checkSeconds = Math.max(0, Number(t[1]! - t[0]!) / 1e9);
+    }
+    const clock = check ? 'gpu-timestamps' : 'wall-clock';
     const outputs: Record<string, Float32Array> = {};
     for (let i = 0; i < reads.length; i++) {
       const rb = reads[i];
@@ -84,11 +109,14 @@ export async function runKernel(device: GPUDevice, hasTimestamps: boolean, req: 
       rb.unmap();
       rb.destroy();
     }
-    if (!req.time) return { status: 'ok', outputs };
+    if (!req.time) return { status: 'ok', outputs, checkSeconds, clock };
     const times = await timeRuns(device, hasTimestamps, encodeRun, req);
-    return { status: 'ok', outputs, times: times.times, clock: times.clock };
+    return { status: 'ok', outputs, checkSeconds, times: times.times, clock: times.clock };
   } finally {
     buffers.forEach((b) => b.destroy());
+    check?.set.destroy();
+    ticks?.destroy();
+    ticksRead?.destroy();
   }
 }
 

@@ -6,7 +6,7 @@ import { WgslKernel, renderWgsl } from '../../codegen/wgsl/render.js';
 import { defaultGpuTrace } from '../../scheduler/default-schedules.js';
 import { Trace } from '../../scheduler/trace.js';
 import { SpaceTarget } from '../../tuner/space.js';
-import { Built, Candidate, MeasureSettings, RunResult, Target, TargetDefinition, measureSettings } from '../target.js';
+import { Built, Candidate, MeasureSettings, RunOptions, RunResult, Target, TargetDefinition, measureSettings } from '../target.js';
 import { GpuCapabilities } from './device.js';
 import { limitViolations } from './limits.js';
 import { DeviceProcess } from './process.js';
@@ -123,9 +123,11 @@ export class WebGpuTarget implements Target<WgslCandidate, WgslCandidate> {
     });
   }
 
-  run(c: WgslCandidate, _: WgslCandidate, time: boolean): Promise<RunResult> {
+  /** The shader compiles at run time: the compile gets the absolute cap, the run the pipeline's limit. */
+  run(c: WgslCandidate, _: WgslCandidate, time: boolean, opts: RunOptions): Promise<RunResult> {
     const s = this.settings;
-    return this.device.run({ kernel: c.kernel, positions: c.positions, seed: s.seed, time, minSeconds: s.minSeconds, maxRepeats: s.maxRepeats, warmup: s.warmup }, s.runTimeoutMs);
+    const req = { kernel: c.kernel, positions: c.positions, seed: s.seed, time, minSeconds: s.minSeconds, maxRepeats: s.maxRepeats, warmup: s.warmup };
+    return this.device.run(req, { timeoutMs: opts.timeoutMs, compileTimeoutMs: s.runTimeoutMs });
   }
 
   async release(): Promise<void> {}

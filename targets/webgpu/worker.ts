@@ -29,7 +29,8 @@ async function main(): Promise<void> {
       device.destroy();
       process.exit(0);
     }
-    runKernel(device, caps.hasTimestamps, m.req).then(
+    // The parent's run-time limit starts once the shader is compiled (compile time has its own limit).
+    runKernel(device, caps.hasTimestamps, m.req, () => send({ type: 'compiled', id: m.id })).then(
       (result) => send({ type: 'result', id: m.id, result }),
       (e: Error) => send({ type: 'result', id: m.id, result: { status: 'crash', message: e.message.replace(/\s+/g, ' ') } }),
     );

@@ -27,7 +27,7 @@ function faulty(name: string, run: (inner: Target, ...args: Parameters<Target['r
         compatible: () => false,
         candidate: (p) => inner.candidate(p),
         build: (cs) => inner.build(cs),
-        run: (c, artifact, time) => run(inner, c, artifact, time),
+        run: (c, artifact, time, opts) => run(inner, c, artifact, time, opts),
         release: (artifact) => inner.release(artifact),
         close: () => inner.close(),
       };
@@ -36,8 +36,8 @@ function faulty(name: string, run: (inner: Target, ...args: Parameters<Target['r
   };
 }
 
-registerTarget(faulty('wrong-c', async (inner, c, artifact, time) => {
-  const r = await inner.run(c, artifact, time);
+registerTarget(faulty('wrong-c', async (inner, c, artifact, time, opts) => {
+  const r = await inner.run(c, artifact, time, opts);
   if (r.status !== 'ok') return r;
   const outputs = Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.map((x, i) => (i === 0 ? x + 1 : x))]));
   return { ...r, outputs };

@@ -13,7 +13,8 @@ import { tune } from '../../tuner/tune.js';
 const w = workload('gemm', { m: 128, n: 128, k: 128 });
 const ref: ReferenceSpec = { key: w.key, unscheduled: lowerWorkload(w), flops: w.flops };
 // jsReferenceFlops 0 sends every problem to the compiled reference; 1 ms is too short for any run of it.
-const tooShort = { jsReferenceFlops: 0, referenceTimeoutMs: 1 };
+// No disk cache: a reference stored by an earlier run must not stand in for the one that fails here.
+const tooShort = { jsReferenceFlops: 0, referenceTimeoutMs: 1, referenceCacheDir: 'off' };
 
 describe('the compiled reference: a failure ends the run and blames no candidate', function () {
   this.timeout(120_000);
@@ -29,7 +30,7 @@ describe('the compiled reference: a failure ends the run and blames no candidate
   });
 
   it('a reference compiler that fails is a reference_error', async () => {
-    const refs = new References(measureSettings({ jsReferenceFlops: 0, referenceCompiler: 'false' }));
+    const refs = new References(measureSettings({ jsReferenceFlops: 0, referenceCompiler: 'false', referenceCacheDir: 'off' }));
     await assert.rejects(refs.get(ref), (e: unknown) => e instanceof ReferenceFailure && e.status === 'reference_error' && /it did not compile: false failed/.test(e.message));
   });
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
 import { MEASURE_STATUSES, MeasureStatus } from '../../targets/measurement.js';
 import { lowerWorkload, workload } from '../../ir/ops/index.js';
-import { measurementOf, parseRecord } from '../../tuner/record.js';
+import { measurementOf, outcomeOf, parseRecord } from '../../tuner/record.js';
+import { timingStats } from '../../targets/stats.js';
 import { ScheduleSpace, traceHash } from '../../tuner/space.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-records-'));
@@ -190,6 +191,23 @@ describe('tuner: records database', () => {
     assert.ok(space.contains(r.point));
     assert.equal(traceHash(space.toTrace(r.point, w.key)), r.traceHash);
     assert.deepEqual(space.toTrace(r.point, w.key), r.trace);
+  });
+
+  it('an early-aborted outcome (one time and its marker) round-trips; records without the marker still parse', () => {
+    const t = 4e-6;
+    const m = { status: 'ok' as const, times: [t], stats: timingStats([t]), gflops: FLOPS / t / 1e9, earlyAbort: { factor: 3, bestSeconds: 1e-6 } };
+    const stopped = { ...rec(0), outcome: outcomeOf(m) };
+    const parsed = parseRecord(JSON.parse(JSON.stringify(stopped)));
+    assert.ok(typeof parsed === 'object', String(parsed));
+    assert.deepEqual(parsed.outcome, { status: 'ok', times: [t], median: t, spread: 0, gflops: FLOPS / t / 1e9, earlyAbort: { factor: 3, bestSeconds: 1e-6 } });
+    assert.deepEqual(measurementOf(parsed.outcome).earlyAbort, m.earlyAbort);
+    const old = parseRecord(JSON.parse(OLD_LINE));
+    assert.ok(typeof old === 'object' && old.outcome.earlyAbort === undefined);
+    const marked = (over: object) => parseRecord({ ...stopped, outcome: { ...stopped.outcome, ...over } });
+    assert.match(String(marked({ earlyAbort: { factor: 3 } })), /^outcome\.earlyAbort needs a positive factor and bestSeconds$/);
+    assert.match(String(marked({ earlyAbort: { factor: 0, bestSeconds: 1 } })), /needs a positive factor/);
+    assert.match(String(marked({ times: [t, t] })), /^outcome\.earlyAbort is only for an ok outcome with one time$/);
+    assert.match(String(parseRecord({ ...stopped, outcome: { status: 'crash', earlyAbort: m.earlyAbort } })), /only for an ok outcome/);
   });
 
   it('GFLOP/s must be the workload\'s FLOPs over the median, and the workload must be the one its op and params give', () => {

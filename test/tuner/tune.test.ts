@@ -157,8 +157,9 @@ describe('tuner: loopsmith tune on the C target', function () {
     const records = join(tmp(), 'r.jsonl');
     const r = spawnSync(process.execPath, [...args(records, 16), '--json'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as { best: { gflops: number }; measured: number; trials: number };
+    const j = JSON.parse(r.stdout) as { best: { gflops: number }; measured: number; trials: number; earlyAborts: { count: number; factors: number[] } };
     assert.ok(j.best.gflops > 0);
+    assert.ok(Number.isInteger(j.earlyAborts.count) && j.earlyAborts.factors.every((f) => f === 3), JSON.stringify(j.earlyAborts));
     const naive = spawnSync(process.execPath, [MAIN, 'run', 'gemm', '--m', '64', '--n', '64', '--k', '64', '--json', '--min-time', '0.05'], { encoding: 'utf8' });
     assert.ok(j.best.gflops > (JSON.parse(naive.stdout) as { gflops: number }).gflops, 'tuned beats naive');
     const again = spawnSync(process.execPath, [...args(records, 16), '--json'], { encoding: 'utf8' });
@@ -204,8 +205,15 @@ describe('tuner: loopsmith tune on the C target', function () {
     assert.ok(lines.every((l) => validateRecord(JSON.parse(l))));
   });
 
+  it('--early-abort off times every candidate in full', () => {
+    const r = spawnSync(process.execPath, [...args(join(tmp(), 'r.jsonl'), 6), '--early-abort', 'off', '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { earlyAborts: unknown }).earlyAborts, { count: 0, factors: [] });
+  });
+
   it('bad input gets one line and exit 2', () => {
-    for (const [extra, pattern] of [[['--strategy', 'genetic'], /unknown strategy 'genetic'; strategies: random, sa, q, flex/], [['--trials', '0'], /--trials must be an integer of at least 1/]] as const) {
+    for (const [extra, pattern] of [[['--strategy', 'genetic'], /unknown strategy 'genetic'; strategies: random, sa, q, flex/], [['--trials', '0'], /--trials must be an integer of at least 1/],
+      [['--early-abort', '0.5'], /^loopsmith: --early-abort must be a factor of at least 1 or 'off', got '0\.5'$/m], [['--early-abort', 'never'], /--early-abort must be a factor .* got 'never'/]] as const) {
       const r = spawnSync(process.execPath, [...args(join(tmp(), 'r.jsonl'), 5), ...extra], { encoding: 'utf8' });
       assert.equal(r.status, 2);
       assert.match(r.stderr, pattern);
