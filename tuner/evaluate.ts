@@ -1,4 +1,5 @@
 import { Program } from '../ir/program.js';
+import { Trace } from '../scheduler/trace.js';
 import { Measurement } from '../targets/measurement.js';
 import { Pipeline } from '../targets/pipeline.js';
 import { Candidate, ReferenceSpec, Target } from '../targets/target.js';
@@ -16,6 +17,8 @@ export interface Evaluator {
   readonly spaceTarget: SpaceTarget;
   /** Is `other` (a stored fingerprint) a device whose records may stand in for this one's? */
   compatible(other: Record<string, unknown>): boolean;
+  /** The target's schedule for a program given none, where running it as lowered would be wrong for the device. */
+  defaultTrace?(unscheduled: Program, workload: string): Trace | undefined;
   /**
    * Measures each program (verified before timed); identical generated code is measured once, unless
    * `again` (the final re-measurement, which must not be answered from memory). `bestSeconds`: see
@@ -48,6 +51,10 @@ export class TargetEvaluator<C extends Candidate, B> implements Evaluator {
 
   compatible(other: Record<string, unknown>): boolean {
     return this.target.compatible(other);
+  }
+
+  defaultTrace(unscheduled: Program, workload: string): Trace | undefined {
+    return this.target.defaultTrace?.(unscheduled, workload);
   }
 
   async measure(programs: readonly Program[], ref: ReferenceSpec, opts: EvaluateOptions = {}) {

@@ -13,6 +13,7 @@ import { TuningRecord, measurementOf, outcomeOf, recordId } from './record.js';
 import { RecordStore, RecordsFileError } from './records.js';
 import { ioProblem } from './records-file.js';
 import { Point, ScheduleSpace, traceHash } from './space.js';
+import { StartingPoint, startingPoints } from './starting-points.js';
 import { Feedback, Strategy, StrategyName, makeStrategy } from './strategies.js';
 
 /** What a run needs to know of its options (tune.ts has them all). */
@@ -22,6 +23,8 @@ export interface RunOptions {
   readonly seed: number;
   readonly records: RecordStore;
   readonly version: string;
+  /** At most this many starting points (starting-points.ts) are measured before the search; 0: none. Default 8. */
+  readonly startingPoints?: number;
 }
 
 export interface Best {
@@ -45,6 +48,8 @@ export class TuningRun {
   readonly earlyAborts: { count: number; readonly factors: Set<number> } = { count: 0, factors: new Set() };
   readonly warnings: string[];
   best?: Best;
+  /** The starting points measured before the search, with their outcomes. */
+  started: { readonly label: string; readonly measurement: Measurement }[] = [];
   trials = 0;
   measured = 0;
   fromRecords = 0;
@@ -53,6 +58,7 @@ export class TuningRun {
   /** Proposed points whose trace did not apply (rejected before measuring). */
   invalid = 0;
   private readonly base: Program;
+  private readonly defaultTrace?: Trace;
   private readonly ref: ReferenceSpec;
   /** This workload's records on this device, by trace hash: a known trace is never measured again. */
   private readonly prior: Map<string, TuningRecord>;
@@ -62,6 +68,8 @@ export class TuningRun {
 
   constructor(readonly workload: Workload, private readonly evaluator: Evaluator, private readonly opts: RunOptions) {
     this.base = lowerWorkload(workload);
+    const d = evaluator.defaultTrace?.(this.base, workload.key);
+    if (d) this.defaultTrace = d;
     this.space = new ScheduleSpace(this.base, evaluator.spaceTarget);
     this.ref = { key: workload.key, unscheduled: this.base, flops: workload.flops };
     const { records: db } = opts;
@@ -159,10 +167,38 @@ export class TuningRun {
    */
   async batch(n: number): Promise<Measurement[]> {
     const points = this.strategy.propose(n);
-    const traces = points.map((p) => this.space.toTrace(p, this.workload.key));
-    const outcomes: (Measurement | undefined)[] = points.map(() => undefined);
+    const done = await this.measureTraces(points.map((point) => ({ point, trace: this.space.toTrace(point, this.workload.key) })));
+    this.strategy.feedback(points.map((point, i) => ({ point, cost: cost(done[i]!) })));
+    return done;
+  }
+
+  /**
+   * Starting points (starting-points.ts) before the search: the default and expert schedules and
+   * the best of the nearest shapes, at most `limit` trials. Skipped on resume: the run that is
+   * continued measured them. Those that are points of the space are fed to the strategy.
+   */
+  async start(limit: number): Promise<StartingPoint[]> {
+    if (this.resumed || limit <= 0) return [];
+    const sps = startingPoints({
+      workload: this.workload, base: this.base, space: this.space, records: this.opts.records, kind: this.evaluator.kind,
+      fingerprintKey: this.evaluator.fingerprint.key, ...(this.defaultTrace ? { defaultTrace: this.defaultTrace } : {}),
+    }).slice(0, limit);
+    if (!sps.length) return [];
+    for (const sp of sps) if (sp.point) this.seen.add(this.space.key(sp.point));
+    const done = await this.measureTraces(sps);
+    this.strategy.feedback(sps.flatMap((sp, i) => (sp.point ? [{ point: sp.point, cost: cost(done[i]!) }] : [])));
+    this.started = sps.map((sp, i) => ({ label: sp.label, measurement: done[i]! }));
+    return sps;
+  }
+
+  /**
+   * Traces already in the records take their stored outcome, the rest are measured (compiled
+   * together, run one at a time) and recorded at once. Returns the outcomes in the given order.
+   */
+  private async measureTraces(items: readonly { readonly point?: Point; readonly trace: Trace }[]): Promise<Measurement[]> {
+    const outcomes: (Measurement | undefined)[] = items.map(() => undefined);
     const toMeasure: { i: number; program: Program }[] = [];
-    traces.forEach((t, i) => {
+    items.forEach(({ trace: t }, i) => {
       const old = this.prior.get(traceHash(t));
       if (old) {
         outcomes[i] = this.storedOutcome(old);
@@ -184,26 +220,25 @@ export class TuningRun {
       const { i } = toMeasure[k]!;
       outcomes[i] = res.measurement;
       this.measured++;
-      this.record(points[i]!, traces[i]!, res.measurement, this.trials + i);
+      this.record(items[i]!.point, items[i]!.trace, res.measurement, this.trials + i);
     });
     const done = outcomes.map((m) => m!);
     done.forEach((m, i) => {
-      this.count(m, traces[i]!, this.prior.get(traceHash(traces[i]!))?.id ?? '');
+      this.count(m, items[i]!.trace, this.prior.get(traceHash(items[i]!.trace))?.id ?? '');
       this.trials++;
       this.curve.push(this.bestGflops());
     });
-    this.strategy.feedback(points.map((point, i) => ({ point, cost: cost(done[i]!) })));
     return done;
   }
 
   /** Appends one measurement to the records as soon as it exists, so a killed run loses nothing. */
-  private record(point: Point, t: Trace, m: Measurement, trial: number): void {
+  private record(point: Point | undefined, t: Trace, m: Measurement, trial: number): void {
     const w = this.workload, fp = this.evaluator.fingerprint, hash = traceHash(t), timestamp = new Date().toISOString();
     const rec: TuningRecord = {
       format: 1, id: recordId(w.key, fp.key, hash, String(trial), timestamp),
       workload: { key: w.key, op: w.op.name, params: { ...w.params }, dtype: w.dtype },
       target: { kind: this.evaluator.kind, fingerprint: fp },
-      trace: t, traceHash: hash, point, outcome: outcomeOf(m),
+      trace: t, traceHash: hash, ...(point ? { point } : {}), outcome: outcomeOf(m),
       strategy: this.opts.strategy, seed: this.opts.seed, trial, timestamp, loopsmith: this.opts.version,
     };
     try {

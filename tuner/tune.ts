@@ -22,6 +22,8 @@ export interface TuneOptions {
   /** Set to true (e.g. on Ctrl-C) to stop after the measurement in flight. */
   readonly stop?: { requested: boolean };
   readonly version: string;
+  /** At most this many starting points (default and expert schedules, the best of the nearest shapes) are measured first; 0: none. Default 8. */
+  readonly startingPoints?: number;
 }
 
 export interface Progress {
@@ -52,6 +54,8 @@ export interface TuneResult {
   readonly spaceSize: number;
   readonly validFraction: number;
   readonly warnings: readonly string[];
+  /** Starting points measured before the search (starting-points.ts), with their outcomes. */
+  readonly started: readonly { readonly label: string; readonly measurement: Measurement }[];
 }
 
 /**
@@ -65,6 +69,7 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
   const started = performance.now();
   const elapsed = () => (performance.now() - started) / 1000;
   run.resume();
+  await run.start(Math.min(opts.startingPoints ?? 8, opts.trials - run.trials));
   const stoppedBy = await search(run, opts, elapsed, evaluator.spaceTarget.style === 'cpu' ? Math.max(2, evaluator.spaceTarget.threads) : 1);
   run.saveLearner();
   const remeasured = opts.stop?.requested ? undefined : await run.remeasure(opts.remeasure ?? 3, opts.stop);
@@ -73,7 +78,7 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
     workload: w, trials: run.trials, measured: run.measured, fromRecords: run.fromRecords, resumed: run.resumed, failures: run.failures, curve: run.curve, stoppedBy,
     earlyAborts: { count: run.earlyAborts.count, factors: [...run.earlyAborts.factors].sort((a, b) => a - b) },
     ...(best ? { best: { ...best, ...(remeasured ? { remeasured } : {}) } } : {}),
-    spaceSize: run.space.size(), validFraction: 1 - run.invalid / (run.trials || 1), warnings: [...run.warnings, ...opts.records.replayWarnings()],
+    spaceSize: run.space.size(), validFraction: 1 - run.invalid / (run.trials || 1), warnings: [...run.warnings, ...opts.records.replayWarnings()], started: run.started,
   };
 }
 

@@ -44,6 +44,7 @@ export function tuneCommand(y: Argv): Argv {
       .option('seed', { type: 'string', default: '1', describe: 'search seed (input data always uses seed 1)' })
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file (JSON lines, append-only)' })
       .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' })
+      .option('starting-points', { type: 'string', default: '8', describe: 'measure first at most this many known-good schedules: the default and expert ones, and the best records of the nearest shapes of the operator (0: none)' })
       .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the best so far is not timed further ('off': every candidate is timed in full)" }))
       .example('$0 tune gemm --m 512 --n 512 --k 512 --target c --trials 100', 'tune; run it again to resume')
       .example('$0 tune conv2d --n 1 --c 64 --h 56 --w 56 --k 64 --kh 3 --kw 3 --pad 1 --strategy sa --trials 200', 'another strategy')
@@ -54,6 +55,8 @@ export function tuneCommand(y: Argv): Argv {
         'and runs get limits relative to the best (20x, at least 2 s, at most the 60 s cap): hopeless candidates cost little of the budget.',
         `Records (default ${DEFAULT_RECORDS_PATH}) are appended as each candidate is measured: a rerun of the same command resumes`,
         'without measuring known points again, and a killed run loses nothing it measured. Ctrl-C stops cleanly and prints the best so far.',
+        'Before the search, --starting-points known-good schedules are measured (they count as trials): the target\'s default, the',
+        'operator\'s expert schedules, and the best records of its nearest shapes on this device, then on other devices, carried onto this shape.',
         'Exit codes: 0 a verified kernel was found, 1 none was (every candidate failed), 2 bad input, 130 interrupted.',
       ].join('\n')),
     handler: async (argv) => {
@@ -62,7 +65,7 @@ export function tuneCommand(y: Argv): Argv {
       const target = String(argv.target);
       const strategy = String(argv.strategy);
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
-      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort']);
+      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort', 'starting-points']);
       const trials = integerOption('trials', argv.trials, 1);
       const seed = integerOption('seed', argv.seed, 0);
       const timeBudget = argv['time-budget'] === undefined ? undefined : Number(argv['time-budget']);
@@ -70,6 +73,7 @@ export function tuneCommand(y: Argv): Argv {
       const minTime = Number(argv['min-time']);
       if (!(minTime > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(argv['min-time'])}'`);
       const earlyAbortFactor = earlyAbortOption(argv['early-abort']);
+      const startingPoints = integerOption('starting-points', argv['starting-points'], 0);
       const db = new RecordStore(String(argv.records));
       const evaluator = new TargetEvaluator(targetFromArgv(argv, { minSeconds: minTime, earlyAbortFactor }));
       const stop = { requested: false };
@@ -85,7 +89,7 @@ export function tuneCommand(y: Argv): Argv {
         await evaluator.target.open();
         process.stderr.write(`tuning ${w.key} on ${target} (${evaluator.fingerprint.key}) with ${strategy}, ${trials} trials; records ${db.path}\n`);
         const result = await tune(w, evaluator, {
-          strategy: strategy as StrategyName, trials, seed, records: db, version: packageVersion(), stop,
+          strategy: strategy as StrategyName, trials, seed, records: db, version: packageVersion(), stop, startingPoints,
           ...(timeBudget !== undefined ? { timeBudgetSeconds: timeBudget } : {}),
           onProgress: (p) => {
             if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`);
@@ -101,7 +105,7 @@ export function tuneCommand(y: Argv): Argv {
         if (argv.json) {
           process.stdout.write(JSON.stringify({
             workload: w.key, target, fingerprint: evaluator.fingerprint, strategy, seed, trials: result.trials, measured: result.measured,
-            fromRecords: result.fromRecords, resumed: result.resumed, failures: result.failures, earlyAborts: result.earlyAborts, stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
+            fromRecords: result.fromRecords, resumed: result.resumed, failures: result.failures, earlyAborts: result.earlyAborts, started: result.started.map((x) => ({ label: x.label, status: x.measurement.status, gflops: x.measurement.gflops ?? null })), stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
             validFraction: result.validFraction, curve: result.curve,
             best: b ? { recordId: b.recordId, remeasured: b.remeasured !== undefined, gflops: b.measurement.gflops, median: b.measurement.stats?.median, spread: b.measurement.stats?.spread, trace: b.trace } : null,
           }, null, 2) + '\n');
@@ -111,6 +115,7 @@ export function tuneCommand(y: Argv): Argv {
           const early = aborted ? `; ${aborted} stopped early after one run at > ${factors.map((f) => `${+f.toPrecision(3)}x`).join('/')} the best` : '';
           process.stdout.write([
             `${w.key} on ${target}: ${result.trials} trials (${result.measured} measured now, ${result.fromRecords} from the records${result.resumed ? `, resuming an earlier run at trial ${result.resumed}` : ''}), stopped by ${result.stoppedBy}`,
+            ...(result.started.length ? [`started from: ${result.started.map((x) => `${x.label} (${x.measurement.status === 'ok' ? `${x.measurement.gflops!.toFixed(1)} GFLOP/s` : x.measurement.status})`).join('; ')}`] : []),
             `space: ${result.spaceSize.toExponential(2)} points, ${(result.validFraction * 100).toFixed(1)} % of proposed points valid; failures: ${fails}${early}`,
             b ? `best: ${b.measurement.gflops!.toFixed(2)} GFLOP/s, median ${formatSeconds(b.measurement.stats!.median)} (${b.remeasured ? 're-measured' : 'as measured during the search, not re-measured'}; spread ${(b.measurement.stats!.spread * 100).toFixed(1)} %), record ${b.recordId}` : 'best: none (no candidate was correct)',
             ...(b ? ['schedule:', ...traceToTypeScript(b.trace).split('\n').map((l) => `  ${l}`)] : []),
