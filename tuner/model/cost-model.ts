@@ -35,14 +35,18 @@ export interface CostModelOptions {
  * size, scratch bytes), and a candidate that fails wastes a measurement just as a slow one does.
  * Only their order matters to a ranking loss, so the label is one below the slowest correct one.
  *
- * Refits: a full fit when the rows have grown by a quarter since the last one, otherwise a few
- * more trees boosted from the current scores, so a run of many small batches stays cheap.
+ * Refits: a full fit when the rows have grown by a quarter since the last one; otherwise, once the
+ * new rows are 2 % of all (at least 2: every batch of a run that starts from nothing), a few more
+ * trees boosted from the current scores. A run of many small batches over thousands of rows then
+ * spends tens of milliseconds per batch on the model, not a refit each time.
  */
 export class CostModel {
   private rows: TrainingRow[] = [];
   private readonly keys = new Set<string>();
   private gbt?: RankingGbt;
   private rowsAtFit = 0;
+  /** Rows added since the trees last changed. */
+  private pending = 0;
   /** Rows or trees changed since the model was created or loaded. */
   changed = false;
   private readonly o: Required<Omit<CostModelOptions, 'gbt'>> & { gbt: Partial<GbtOptions> };
@@ -75,19 +79,22 @@ export class CostModel {
     }
     if (!added) return;
     this.changed = true;
+    this.pending += added;
     const drop = this.rows.length - this.o.maxRows;
     if (drop > 0) this.rows.splice(0, drop).forEach((r) => this.keys.delete(r.key));
     this.refit();
   }
 
   private refit(): void {
+    const full = !this.gbt || this.rows.length >= 1.25 * this.rowsAtFit || this.gbt.trees.length >= 3 * (this.o.gbt.trees ?? 60);
+    if (!full && this.pending < Math.max(2, 0.02 * this.rows.length)) return;
     const data = rankingData(this.rows);
     if (!data.ready(this.o.minOkRows)) {
       this.gbt = undefined;
       return;
     }
-    const grown = this.rows.length >= 1.25 * this.rowsAtFit;
-    if (!this.gbt || grown || this.gbt.trees.length >= 3 * (this.o.gbt.trees ?? 60)) {
+    this.pending = 0;
+    if (full) {
       this.gbt = RankingGbt.fit(data, { ...this.o.gbt, seed: this.o.seed });
       this.rowsAtFit = this.rows.length;
     } else {
