@@ -71,7 +71,8 @@ export class ModelGuide {
     const saved = CostModel.load(this.path, op, kind, { seed: this.opts.seed, maxRows: MAX_ROWS });
     if (saved.status === 'rejected') this.ctx.warnings.push(saved.warning);
     const model = saved.status === 'loaded' ? saved.model : new CostModel(op, kind, { seed: this.opts.seed, maxRows: MAX_ROWS });
-    const mine = records.load().records.filter((r) => r.workload.op === op && r.target.kind === kind && r.target.fingerprint.key === fingerprintKey);
+    // Only the newest records: older ones would displace newer rows, and be replayed again at every start.
+    const mine = records.load().records.filter((r) => r.workload.op === op && r.target.kind === kind && r.target.fingerprint.key === fingerprintKey).slice(-MAX_ROWS);
     model.update(rowsFromRecords(mine, (k) => model.has(k), MAX_ROWS));
     return (this.model = model);
   }

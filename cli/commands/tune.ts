@@ -45,8 +45,7 @@ export function tuneCommand(y: Argv): Argv {
         'Every candidate is verified against the reference before it is timed; failed and wrong ones are recorded but never best.',
         `Records (default ${DEFAULT_RECORDS_PATH}) are appended as each candidate is measured: a rerun of the same command resumes`,
         'without measuring known points again, and a killed run loses nothing it measured. Ctrl-C stops cleanly and prints the best so far.',
-        'The cost model (saved beside the records in models/<op>-<target>.json, shared by every shape of the operator) picks which',
-        'proposed candidates are compiled; --model off measures every proposal.',
+        'A cost model (models/<op>-<target>.json beside the records, shared by every shape of the operator) picks which proposed candidates are compiled; --model off measures every proposal.',
         'Exit codes: 0 a verified kernel was found, 1 none was (every candidate failed), 2 bad input, 130 interrupted.',
       ].join('\n')),
     handler: async (argv) => {

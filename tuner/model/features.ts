@@ -157,9 +157,9 @@ function evalIndex(e: Expr, env: ReadonlyMap<string, number>): number | undefine
 }
 
 /**
- * Elements between the accesses of consecutive iterations of loop `v` (row-major), taken at the
- * start of the nest: exact for affine indices and for the inner part of a fused loop. -1 when the
- * index is not integer arithmetic (a distinct value the trees can split off).
+ * log2(1 + elements) between the accesses of consecutive iterations of loop `v` (row-major: 0 is
+ * reuse, 1 contiguous), taken at the start of the nest: exact for affine indices and for the inner
+ * part of a fused loop. -1 when the index is not integer arithmetic (a value the trees can split off).
  */
 function strideOf(indices: readonly Expr[], shape: readonly number[], v: string): number {
   const offset = (env: ReadonlyMap<string, number>) => {
