@@ -1,10 +1,12 @@
 /**
  * The search strategies against each other on the C target: same trial budget, several seeds,
- * fresh records per run (no resume, no warm start, no saved Q-model), every candidate verified.
+ * fresh records per run (no resume, no warm start, no saved Q-model or cost model), every candidate verified.
  * Prints best GFLOP/s at 50/100/200 trials (median over seeds), trials to reach 90 % of the best
  * any strategy found, and writes the best-so-far curves to a CSV (and an SVG plot).
  *
- *   npm run bench:search -- [--trials 200] [--seeds 3] [--strategies random,sa,q,flex] [--workloads gemm,conv2d] [--out bench-results]
+ *   npm run bench:search -- [--trials 200] [--seeds 3] [--strategies random,sa,q,flex] [--models on,off] [--workloads gemm,conv2d] [--out bench-results]
+ *
+ * `--models on,off` runs each strategy with and without the cost model (`flex` and `flex-nomodel`).
  *
  * Also, with --gemm1024: tune GEMM 1024^3 single-thread with flex under a 15-minute budget and
  * compare with OpenBLAS measured in the same run.
@@ -19,6 +21,7 @@ import { Workload, workload } from '../ir/ops/index.js';
 import { openTarget } from '../targets/registry.js';
 import { TargetEvaluator } from '../tuner/evaluate.js';
 import { RecordStore } from '../tuner/records.js';
+import { MODEL_MODES, ModelMode } from '../tuner/model-guided.js';
 import { STRATEGIES, StrategyName } from '../tuner/strategies.js';
 import { tune } from '../tuner/tune.js';
 import { table } from '../cli/format.js';
@@ -44,22 +47,27 @@ async function main(): Promise<void> {
     .option('trials', { type: 'number', default: 200 })
     .option('seeds', { type: 'number', default: 3 })
     .option('strategies', { type: 'string', default: STRATEGIES.join(',') })
+    .option('models', { type: 'string', default: 'on', describe: `cost model settings to compare: ${MODEL_MODES.join(',')}` })
     .option('workloads', { type: 'string', default: 'gemm,conv2d' })
     .option('min-time', { type: 'number', default: 0.05 })
     .option('out', { type: 'string', default: 'bench-results' })
     .strict().help().parseAsync();
-  const strategies = argv.strategies.split(',') as StrategyName[];
+  const models = argv.models.split(',') as ModelMode[];
+  if (!models.every((m) => (MODEL_MODES as readonly string[]).includes(m))) throw new Error(`--models takes ${MODEL_MODES.join(',')}`);
+  // One curve per strategy and model setting; without the model a strategy is labelled '<name>-nomodel'.
+  const configs = (argv.strategies.split(',') as StrategyName[]).flatMap((strategy) => models.map((model) => ({ strategy, model, label: model === 'on' ? strategy : `${strategy}-nomodel` })));
+  const strategies = configs.map((c) => c.label);
   mkdirSync(argv.out, { recursive: true });
   const target = await openTarget('c', { settings: { minSeconds: argv['min-time'] }, options: { threads: 1 } });
   const evaluatorFor = () => new TargetEvaluator(target);
   for (const name of argv.workloads.split(',')) {
     const w = WORKLOADS[name]!();
-    const curves = new Map<StrategyName, number[][]>();
-    for (const s of strategies) {
+    const curves = new Map<string, number[][]>();
+    for (const { strategy, model, label: s } of configs) {
       for (let seed = 1; seed <= argv.seeds; seed++) {
         const dir = mkdtempSync(join(tmpdir(), 'loopsmith-search-'));
         const t0 = performance.now();
-        const r = await tune(w, evaluatorFor(), { strategy: s, trials: argv.trials, seed, records: new RecordStore(join(dir, 'r.jsonl')), version: 'bench', remeasure: 0, earlyStopWindow: 1e9 });
+        const r = await tune(w, evaluatorFor(), { strategy, model, trials: argv.trials, seed, records: new RecordStore(join(dir, 'r.jsonl')), version: 'bench', remeasure: 0, earlyStopWindow: 1e9 });
         const c = [...r.curve];
         while (c.length < argv.trials) c.push(c[c.length - 1] ?? 0);
         curves.set(s, [...(curves.get(s) ?? []), c]);
@@ -67,8 +75,8 @@ async function main(): Promise<void> {
       }
     }
     const top = Math.max(...[...curves.values()].flat().map((c) => c[c.length - 1]!));
-    const med = (s: StrategyName, i: number) => median(curves.get(s)!.map((c) => c[Math.min(i, c.length - 1)]!));
-    const reach = (s: StrategyName) => {
+    const med = (s: string, i: number) => median(curves.get(s)!.map((c) => c[Math.min(i, c.length - 1)]!));
+    const reach = (s: string) => {
       const ts = curves.get(s)!.map((c) => c.findIndex((v) => v >= 0.9 * top));
       const ok = ts.filter((t) => t >= 0);
       return ok.length ? `${median(ok.map((t) => t + 1))} (${ok.length}/${ts.length} seeds)` : `never (0/${ts.length})`;

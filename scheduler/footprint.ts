@@ -51,3 +51,21 @@ export function footprint(accesses: readonly (readonly Expr[])[], inner: readonl
   });
   return { origin, extent, local, whole };
 }
+
+/**
+ * The extent per dimension of the box that one access touches while the `inner` loops run, without
+ * building the box's expressions (the cost model's features need only its size). A dimension whose
+ * index is not affine in the inner loops is whole, as in `footprint`; a padded tail can run an index
+ * past the buffer, so no extent exceeds the dimension.
+ */
+export function accessExtent(indices: readonly Expr[], inner: readonly ForStmt[], shape: readonly number[]): number[] {
+  const vars = new Set(inner.map((l) => l.var));
+  const ext = new Map(inner.map((l) => [l.var, l.extent]));
+  return shape.map((dim, d) => {
+    const f = affineIn(indices[d]!, vars);
+    if (!f) return dim;
+    let span = 1;
+    for (const [v, c] of f.coefs) span += Math.abs(c) * (ext.get(v)! - 1);
+    return Math.min(dim, span);
+  });
+}

@@ -44,11 +44,12 @@ describe('cli: records-file I/O errors are one line naming the path', function (
     failure(cli(...TUNE, '--records', adir), 2, /^loopsmith: cannot read the records file .*adir\.jsonl: EISDIR/);
   });
 
-  it('tune with --records /dev/null tunes and keeps nothing, not even a Q-model in /dev', () => {
+  it('tune with --records /dev/null tunes and keeps nothing, not even a Q-model or a cost model in /dev', () => {
     const r = cli(...TUNE, '--records', '/dev/null', '--json');
     assert.equal(r.code, 0, r.stderr);
     assert.ok((JSON.parse(r.stdout) as { best: unknown }).best);
     assert.ok(!existsSync('/dev/qmodels/gemm-c.json'), 'the Q-model would sit next to the records');
+    assert.ok(!existsSync('/dev/models/gemm-c.json'), 'and so would the cost model');
   });
 
   it('records: a device lists as empty; merge onto a full disk, prune of a device and export to a directory are one line, exit 2', () => {

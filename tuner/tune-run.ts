@@ -8,12 +8,13 @@ import { Trace } from '../scheduler/trace.js';
 import { Measurement } from '../targets/measurement.js';
 import { ReferenceSpec } from '../targets/target.js';
 import { Evaluator } from './evaluate.js';
+import { ModelGuide, ModelMode } from './model-guided.js';
 import { QLearner } from './qmodel.js';
 import { TuningRecord, measurementOf, outcomeOf, recordId } from './record.js';
 import { RecordStore, RecordsFileError } from './records.js';
 import { ioProblem } from './records-file.js';
 import { Point, ScheduleSpace, traceHash } from './space.js';
-import { StartingPoint, startingPoints } from './starting-points.js';
+import { startingPoints } from './starting-points.js';
 import { Feedback, Strategy, StrategyName, makeStrategy } from './strategies.js';
 
 /** What a run needs to know of its options (tune.ts has them all). */
@@ -23,6 +24,12 @@ export interface RunOptions {
   readonly seed: number;
   readonly records: RecordStore;
   readonly version: string;
+  /** The cost model picks which proposed candidates are measured (default on). */
+  readonly model?: ModelMode;
+  /** With the model: points proposed per point measured (default 8). */
+  readonly modelOversample?: number;
+  /** With the model: share of each batch drawn at random from the candidates it ranks lower (default 0.2). */
+  readonly modelExploration?: number;
   /** At most this many starting points (starting-points.ts) are measured before the search; 0: none. Default 8. */
   readonly startingPoints?: number;
 }
@@ -31,6 +38,16 @@ export interface Best {
   readonly trace: Trace;
   readonly measurement: Measurement;
   readonly recordId: string;
+}
+
+/** A proposed point and what is known of it before measuring: its record, why its trace does not apply, or its program. */
+interface Candidate {
+  /** Absent for a starting point that is not a point of the space (an expert schedule). */
+  readonly point?: Point;
+  readonly trace: Trace;
+  readonly known?: TuningRecord;
+  readonly rejected?: string;
+  readonly program?: Program;
 }
 
 /** Median seconds of a correct kernel; Infinity for anything else, so it never wins. */
@@ -55,8 +72,11 @@ export class TuningRun {
   fromRecords = 0;
   /** Trials of an earlier run of the same search that this run continued from. */
   resumed = 0;
-  /** Proposed points whose trace did not apply (rejected before measuring). */
+  /** Points the strategy proposed in this run, and those whose trace did not apply (rejected before measuring). */
+  proposed = 0;
   invalid = 0;
+  /** Present when the cost model chooses what is measured. */
+  readonly guide?: ModelGuide;
   private readonly base: Program;
   private readonly defaultTrace?: Trace;
   private readonly ref: ReferenceSpec;
@@ -76,6 +96,12 @@ export class TuningRun {
     this.warnings = [...db.load().warnings];
     // Keyed by the hash of the trace itself: a record cannot lend its outcome to another trace.
     this.prior = new Map(db.forWorkload(workload.key, evaluator.fingerprint.key).map((r) => [traceHash(r.trace), r] as const));
+    if ((opts.model ?? 'on') === 'on') {
+      this.guide = new ModelGuide(
+        { op: workload.op.name, kind: evaluator.kind, workloadKey: workload.key, fingerprintKey: evaluator.fingerprint.key, records: db, warnings: this.warnings },
+        { seed: opts.seed, ...(opts.modelOversample !== undefined ? { oversample: opts.modelOversample } : {}), ...(opts.modelExploration !== undefined ? { exploration: opts.modelExploration } : {}) },
+      );
+    }
     this.learner = opts.strategy === 'q' || opts.strategy === 'flex' ? this.openLearner(join(dirname(db.path), 'qmodels', `${workload.op.name}-${evaluator.kind}.json`)) : undefined;
     this.strategy = makeStrategy(opts.strategy, {
       space: this.space, rng: rng(opts.seed), budget: opts.trials, seen: this.seen, warm: this.warmStart(), ...(this.learner ? { learner: this.learner.q } : {}),
@@ -87,8 +113,9 @@ export class TuningRun {
     const { featureCount: inputs } = this.space, actions = this.space.actions.length;
     const saved = QLearner.loadNetwork(path, inputs, actions);
     if (saved.status === 'rejected') this.warnings.push(saved.warning);
+    // Exploration decays per move chosen; with the cost model, `oversample` moves are chosen per trial.
     const q = new QLearner({
-      inputs, actions, seed: this.opts.seed, epsilonDecaySteps: Math.max(20, Math.floor(this.opts.trials / 2)),
+      inputs, actions, seed: this.opts.seed, epsilonDecaySteps: Math.max(20, Math.floor(this.opts.trials / 2)) * (this.guide?.oversample ?? 1),
       ...(saved.status === 'loaded' ? { network: saved.network } : {}),
     });
     return { q, path };
@@ -161,14 +188,15 @@ export class TuningRun {
   }
 
   /**
-   * One batch: the strategy proposes `n` points; traces already in the records take their stored
-   * outcome, the rest are measured (compiled together, run one at a time) and recorded at once.
-   * Returns the outcomes in proposal order.
+   * One batch: the strategy proposes points (many more with the cost model, which picks `n` of
+   * them); traces already in the records take their stored outcome, the rest are measured
+   * (compiled together, run one at a time) and recorded at once. Returns the outcomes of the
+   * trials in proposal order.
    */
   async batch(n: number): Promise<Measurement[]> {
-    const points = this.strategy.propose(n);
-    const done = await this.measureTraces(points.map((point) => ({ point, trace: this.space.toTrace(point, this.workload.key) })));
-    this.strategy.feedback(points.map((point, i) => ({ point, cost: cost(done[i]!) })));
+    const { trials, answered } = this.guide ? this.guided(this.guide, n) : { trials: this.strategy.propose(n).map((p) => this.candidate(p)), answered: [] };
+    const done = await this.measureCandidates(trials);
+    this.strategy.feedback([...answered, ...trials.map((c, i) => ({ point: c.point!, cost: cost(done[i]!) }))]);
     return done;
   }
 
@@ -177,42 +205,33 @@ export class TuningRun {
    * the best of the nearest shapes, at most `limit` trials. Skipped on resume: the run that is
    * continued measured them. Those that are points of the space are fed to the strategy.
    */
-  async start(limit: number): Promise<StartingPoint[]> {
-    if (this.resumed || limit <= 0) return [];
+  async start(limit: number): Promise<void> {
+    if (this.resumed || limit <= 0) return;
     const sps = startingPoints({
       workload: this.workload, base: this.base, space: this.space, records: this.opts.records, kind: this.evaluator.kind,
       fingerprintKey: this.evaluator.fingerprint.key, ...(this.defaultTrace ? { defaultTrace: this.defaultTrace } : {}),
     }).slice(0, limit);
-    if (!sps.length) return [];
+    if (!sps.length) return;
     for (const sp of sps) if (sp.point) this.seen.add(this.space.key(sp.point));
-    const done = await this.measureTraces(sps);
+    const done = await this.measureCandidates(sps.map((sp) => this.candidate(sp.point, sp.trace)));
     this.strategy.feedback(sps.flatMap((sp, i) => (sp.point ? [{ point: sp.point, cost: cost(done[i]!) }] : [])));
     this.started = sps.map((sp, i) => ({ label: sp.label, measurement: done[i]! }));
-    return sps;
   }
 
   /**
-   * Traces already in the records take their stored outcome, the rest are measured (compiled
-   * together, run one at a time) and recorded at once. Returns the outcomes in the given order.
+   * Trials: known traces take their stored outcome, the rest are measured (compiled together,
+   * run one at a time, each against the best so far for early abort) and recorded at once; the
+   * cost model learns from what was measured. Returns the outcomes in the given order.
    */
-  private async measureTraces(items: readonly { readonly point?: Point; readonly trace: Trace }[]): Promise<Measurement[]> {
-    const outcomes: (Measurement | undefined)[] = items.map(() => undefined);
-    const toMeasure: { i: number; program: Program }[] = [];
-    items.forEach(({ trace: t }, i) => {
-      const old = this.prior.get(traceHash(t));
-      if (old) {
-        outcomes[i] = this.storedOutcome(old);
+  private async measureCandidates(trials: readonly Candidate[]): Promise<Measurement[]> {
+    const outcomes: (Measurement | undefined)[] = trials.map((c) => {
+      if (c.known) {
         this.fromRecords++;
-        return;
+        return this.storedOutcome(c.known);
       }
-      try {
-        toMeasure.push({ i, program: applyTrace(this.base, t) });
-      } catch (e) {
-        if (!(e instanceof LoopsmithError)) throw e;
-        outcomes[i] = { status: 'rejected', message: e.message };
-        this.invalid++;
-      }
+      return c.rejected !== undefined ? { status: 'rejected', message: c.rejected } : undefined;
     });
+    const toMeasure = trials.flatMap((c, i) => (c.program ? [{ i, program: c.program }] : []));
     // Infinity until a kernel ran correctly: the evaluator then tracks the best within the batch.
     const bestSeconds = this.best ? cost(this.best.measurement) : Infinity;
     const results = toMeasure.length ? await this.evaluator.measure(toMeasure.map((x) => x.program), this.ref, { bestSeconds }) : [];
@@ -220,15 +239,55 @@ export class TuningRun {
       const { i } = toMeasure[k]!;
       outcomes[i] = res.measurement;
       this.measured++;
-      this.record(items[i]!.point, items[i]!.trace, res.measurement, this.trials + i);
+      this.record(trials[i]!.point, trials[i]!.trace, res.measurement, this.trials + i);
     });
     const done = outcomes.map((m) => m!);
     done.forEach((m, i) => {
-      this.count(m, items[i]!.trace, this.prior.get(traceHash(items[i]!.trace))?.id ?? '');
+      this.count(m, trials[i]!.trace, this.prior.get(traceHash(trials[i]!.trace))?.id ?? '');
       this.trials++;
       this.curve.push(this.bestGflops());
     });
+    this.guide?.learn(toMeasure.map(({ i, program }, k) => ({ trace: trials[i]!.trace, program, measurement: results[k]!.measurement })));
     return done;
+  }
+
+  /** What is known of a proposed point before measuring it. */
+  private candidate(point: Point | undefined, given?: Trace): Candidate {
+    this.proposed++;
+    const trace = given ?? this.space.toTrace(point!, this.workload.key);
+    const known = this.prior.get(traceHash(trace));
+    if (known) return { point, trace, known };
+    try {
+      return { point, trace, program: applyTrace(this.base, trace) };
+    } catch (e) {
+      if (!(e instanceof LoopsmithError)) throw e;
+      this.invalid++;
+      return { point, trace, rejected: e.message };
+    }
+  }
+
+  /**
+   * The cost model's batch: the strategy proposes `oversample * n` points; the model picks the `n`
+   * new ones to measure. Points in the records or whose trace does not apply are not trials: the
+   * strategy learns their known outcome (`answered`) and the batch goes to new points. Points passed
+   * over leave the `seen` set: they were never measured, and a model that knows more later may pick
+   * them when the strategy proposes them again. When no proposal is new (a small space, nearly
+   * exhausted), the first `n` become trials as without the model, so the search still ends.
+   */
+  private guided(guide: ModelGuide, n: number): { trials: Candidate[]; answered: Feedback[] } {
+    const all = this.strategy.propose(n * guide.oversample).map((p) => this.candidate(p));
+    const hashes = new Set<string>();
+    const fresh = all.filter((c) => {
+      const h = traceHash(c.trace);
+      if (!c.program || hashes.has(h)) return false;
+      hashes.add(h);
+      return true;
+    });
+    const answer = (cs: readonly Candidate[]): Feedback[] => cs.flatMap((c) => (c.program ? [] : [{ point: c.point!, cost: c.known ? cost(this.storedOutcome(c.known)) : Infinity }]));
+    if (!fresh.length) return { trials: all.slice(0, n), answered: answer(all.slice(n)) };
+    const chosen = new Set(guide.choose(fresh.map((c) => c.program!), n).map((i) => fresh[i]!));
+    for (const c of fresh) if (!chosen.has(c)) this.seen.delete(this.space.key(c.point!));
+    return { trials: [...chosen], answered: answer(all) };
   }
 
   /** Appends one measurement to the records as soon as it exists, so a killed run loses nothing. */
@@ -259,6 +318,11 @@ export class TuningRun {
     } catch (e) {
       this.warnings.push(`Q-model ${this.learner.path} could not be saved: ${ioProblem(e)}`);
     }
+  }
+
+  /** Saves the cost model next to the records (the guide knows when there is nothing to keep). */
+  saveModel(): void {
+    this.guide?.save();
   }
 
   /**

@@ -2,6 +2,7 @@ import { Workload } from '../ir/ops/index.js';
 import { Trace } from '../scheduler/trace.js';
 import { Measurement } from '../targets/measurement.js';
 import { Evaluator } from './evaluate.js';
+import { ModelMode } from './model-guided.js';
 import { RecordStore } from './records.js';
 import { StrategyName } from './strategies.js';
 import { TuningRun, cost } from './tune-run.js';
@@ -24,6 +25,10 @@ export interface TuneOptions {
   readonly version: string;
   /** At most this many starting points (default and expert schedules, the best of the nearest shapes) are measured first; 0: none. Default 8. */
   readonly startingPoints?: number;
+  /** The cost model picks which proposed candidates are measured (default on). */
+  readonly model?: ModelMode;
+  readonly modelOversample?: number;
+  readonly modelExploration?: number;
 }
 
 export interface Progress {
@@ -53,6 +58,11 @@ export interface TuneResult {
   readonly stoppedBy: 'trials' | 'time' | 'no-improvement' | 'interrupted';
   readonly spaceSize: number;
   readonly validFraction: number;
+  readonly model: ModelMode;
+  /** Candidates the cost model passed over (proposed, valid, not measured). */
+  readonly passedOver: number;
+  /** Rows the cost model has learnt from, at the end. */
+  readonly modelRows: number;
   readonly warnings: readonly string[];
   /** Starting points measured before the search (starting-points.ts), with their outcomes. */
   readonly started: readonly { readonly label: string; readonly measurement: Measurement }[];
@@ -72,13 +82,15 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
   await run.start(Math.min(opts.startingPoints ?? 8, opts.trials - run.trials));
   const stoppedBy = await search(run, opts, elapsed, evaluator.spaceTarget.style === 'cpu' ? Math.max(2, evaluator.spaceTarget.threads) : 1);
   run.saveLearner();
+  run.saveModel();
   const remeasured = opts.stop?.requested ? undefined : await run.remeasure(opts.remeasure ?? 3, opts.stop);
   const { best } = run;
   return {
     workload: w, trials: run.trials, measured: run.measured, fromRecords: run.fromRecords, resumed: run.resumed, failures: run.failures, curve: run.curve, stoppedBy,
     earlyAborts: { count: run.earlyAborts.count, factors: [...run.earlyAborts.factors].sort((a, b) => a - b) },
     ...(best ? { best: { ...best, ...(remeasured ? { remeasured } : {}) } } : {}),
-    spaceSize: run.space.size(), validFraction: 1 - run.invalid / (run.trials || 1), warnings: [...run.warnings, ...opts.records.replayWarnings()], started: run.started,
+    spaceSize: run.space.size(), validFraction: run.proposed ? 1 - run.invalid / run.proposed : 1, started: run.started,
+    model: run.guide ? 'on' : 'off', passedOver: run.guide?.passedOver ?? 0, modelRows: run.guide?.rows ?? 0, warnings: [...run.warnings, ...opts.records.replayWarnings()],
   };
 }
 

@@ -4,6 +4,7 @@ import { operatorCommand } from '../operator-command.js';
 import { InputError } from '../../ir/errors.js';
 import { integerOption } from '../../targets/target.js';
 import { TargetEvaluator } from '../../tuner/evaluate.js';
+import { MODEL_MODES, ModelMode } from '../../tuner/model-guided.js';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../../tuner/strategies.js';
 import { Progress, tune } from '../../tuner/tune.js';
@@ -44,11 +45,13 @@ export function tuneCommand(y: Argv): Argv {
       .option('seed', { type: 'string', default: '1', describe: 'search seed (input data always uses seed 1)' })
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file (JSON lines, append-only)' })
       .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' })
+      .option('model', { type: 'string', default: 'on', describe: 'cost model: rank many proposed candidates and measure the most promising (on), or measure every proposal (off)' })
       .option('starting-points', { type: 'string', default: '8', describe: 'measure first at most this many known-good schedules: the default and expert ones, and the best records of the nearest shapes of the operator (0: none)' })
       .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the best so far is not timed further ('off': every candidate is timed in full)" }))
       .example('$0 tune gemm --m 512 --n 512 --k 512 --target c --trials 100', 'tune; run it again to resume')
       .example('$0 tune conv2d --n 1 --c 64 --h 56 --w 56 --k 64 --kh 3 --kw 3 --pad 1 --strategy sa --trials 200', 'another strategy')
       .example('$0 tune gemm --m 1024 --n 1024 --k 1024 --early-abort off', 'time every candidate in full, however slow')
+      .example('$0 tune gemm --m 256 --n 256 --k 256 --model off --starting-points 0', 'measure every proposed candidate, without the cost model or starting points')
       .epilogue([
         'Every candidate is verified against the reference before it is timed; failed and wrong ones are recorded but never best.',
         'A candidate whose checking run is already --early-abort times slower than the best is recorded with that one run (stopped early),',
@@ -57,6 +60,7 @@ export function tuneCommand(y: Argv): Argv {
         'without measuring known points again, and a killed run loses nothing it measured. Ctrl-C stops cleanly and prints the best so far.',
         'Before the search, --starting-points known-good schedules are measured (they count as trials): the target\'s default, the',
         'operator\'s expert schedules, and the best records of its nearest shapes on this device, then on other devices, carried onto this shape.',
+        'A cost model (models/<op>-<target>.json beside the records, shared by every shape of the operator) picks which proposed candidates are compiled; --model off measures every proposal.',
         'Exit codes: 0 a verified kernel was found, 1 none was (every candidate failed), 2 bad input, 130 interrupted.',
       ].join('\n')),
     handler: async (argv) => {
@@ -65,7 +69,9 @@ export function tuneCommand(y: Argv): Argv {
       const target = String(argv.target);
       const strategy = String(argv.strategy);
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
-      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort', 'starting-points']);
+      const model = String(argv.model);
+      if (!(MODEL_MODES as readonly string[]).includes(model)) throw new InputError(`--model must be on or off, got '${model}'`);
+      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort', 'starting-points', 'model']);
       const trials = integerOption('trials', argv.trials, 1);
       const seed = integerOption('seed', argv.seed, 0);
       const timeBudget = argv['time-budget'] === undefined ? undefined : Number(argv['time-budget']);
@@ -89,7 +95,7 @@ export function tuneCommand(y: Argv): Argv {
         await evaluator.target.open();
         process.stderr.write(`tuning ${w.key} on ${target} (${evaluator.fingerprint.key}) with ${strategy}, ${trials} trials; records ${db.path}\n`);
         const result = await tune(w, evaluator, {
-          strategy: strategy as StrategyName, trials, seed, records: db, version: packageVersion(), stop, startingPoints,
+          strategy: strategy as StrategyName, trials, seed, records: db, version: packageVersion(), stop, startingPoints, model: model as ModelMode,
           ...(timeBudget !== undefined ? { timeBudgetSeconds: timeBudget } : {}),
           onProgress: (p) => {
             if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`);
@@ -106,7 +112,7 @@ export function tuneCommand(y: Argv): Argv {
           process.stdout.write(JSON.stringify({
             workload: w.key, target, fingerprint: evaluator.fingerprint, strategy, seed, trials: result.trials, measured: result.measured,
             fromRecords: result.fromRecords, resumed: result.resumed, failures: result.failures, earlyAborts: result.earlyAborts, started: result.started.map((x) => ({ label: x.label, status: x.measurement.status, gflops: x.measurement.gflops ?? null })), stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
-            validFraction: result.validFraction, curve: result.curve,
+            validFraction: result.validFraction, model: result.model, passedOver: result.passedOver, modelRows: result.modelRows, curve: result.curve,
             best: b ? { recordId: b.recordId, remeasured: b.remeasured !== undefined, gflops: b.measurement.gflops, median: b.measurement.stats?.median, spread: b.measurement.stats?.spread, trace: b.trace } : null,
           }, null, 2) + '\n');
         } else {
@@ -117,6 +123,7 @@ export function tuneCommand(y: Argv): Argv {
             `${w.key} on ${target}: ${result.trials} trials (${result.measured} measured now, ${result.fromRecords} from the records${result.resumed ? `, resuming an earlier run at trial ${result.resumed}` : ''}), stopped by ${result.stoppedBy}`,
             ...(result.started.length ? [`started from: ${result.started.map((x) => `${x.label} (${x.measurement.status === 'ok' ? `${x.measurement.gflops!.toFixed(1)} GFLOP/s` : x.measurement.status})`).join('; ')}`] : []),
             `space: ${result.spaceSize.toExponential(2)} points, ${(result.validFraction * 100).toFixed(1)} % of proposed points valid; failures: ${fails}${early}`,
+            result.model === 'on' ? `cost model: passed over ${result.passedOver} proposed candidates; trained on ${result.modelRows} measured kernels` : 'cost model: off (every proposed candidate measured)',
             b ? `best: ${b.measurement.gflops!.toFixed(2)} GFLOP/s, median ${formatSeconds(b.measurement.stats!.median)} (${b.remeasured ? 're-measured' : 'as measured during the search, not re-measured'}; spread ${(b.measurement.stats!.spread * 100).toFixed(1)} %), record ${b.recordId}` : 'best: none (no candidate was correct)',
             ...(b ? ['schedule:', ...traceToTypeScript(b.trace).split('\n').map((l) => `  ${l}`)] : []),
           ].join('\n') + '\n');

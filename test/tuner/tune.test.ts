@@ -9,7 +9,9 @@ import { collectLoops } from '../../ir/loop.js';
 import { Program } from '../../ir/program.js';
 import { Measurement } from '../../targets/measurement.js';
 import { timingStats } from '../../targets/stats.js';
-import { Evaluator } from '../../tuner/evaluate.js';
+import { CTarget } from '../../targets/c/target.js';
+import { Evaluator, TargetEvaluator } from '../../tuner/evaluate.js';
+import { CostModel } from '../../tuner/model/cost-model.js';
 import { RecordStore, RecordsFileError, validateRecord } from '../../tuner/records.js';
 import { STRATEGIES } from '../../tuner/strategies.js';
 import { tune } from '../../tuner/tune.js';
@@ -142,10 +144,75 @@ describe('tuner: the tuning loop', function () {
     assert.equal(new RecordStore(real).load().records.length, 4);
   });
 
+  it('with the cost model, each strategy measures only what the model picks, records only that, and saves the model', async () => {
+    for (const strategy of STRATEGIES) {
+      const dir = tmp();
+      const db = new RecordStore(join(dir, 'r.jsonl'));
+      const ev = new StubEvaluator();
+      const r = await tune(W, ev, { strategy, trials: 30, seed: 6, records: db, version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      assert.equal(r.trials, 30, strategy);
+      assert.equal(r.model, 'on');
+      assert.ok(ev.measured <= 30 && ev.measured === r.measured, `${strategy}: ${ev.measured} measured`);
+      const recs = new RecordStore(db.path).load().records;
+      assert.equal(recs.length, r.measured, `${strategy}: one record per measurement`);
+      assert.equal(new Set(recs.map((x) => x.traceHash)).size, recs.length, `${strategy}: no trace measured twice`);
+      assert.ok(r.passedOver >= 30 * 6, `${strategy}: passed over ${r.passedOver} of about ${30 * 8} proposals`);
+      const saved = CostModel.load(join(dir, 'models', 'gemm-c.json'), 'gemm', 'c');
+      assert.ok(saved.status === 'loaded' && saved.model.size === r.measured && saved.model.ranks, `${strategy}: the model is saved beside the records`);
+    }
+  });
+
+  it('with the cost model off, nothing is passed over and no model is kept', async () => {
+    const dir = tmp();
+    const ev = new StubEvaluator();
+    const r = await tune(W, ev, { strategy: 'sa', trials: 12, seed: 6, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: 0, model: 'off' });
+    assert.equal(r.model, 'off');
+    assert.equal(r.passedOver, 0);
+    assert.equal(r.modelRows, 0);
+    assert.equal(ev.measured, r.measured);
+    assert.equal(r.trials, 12);
+    assert.ok(!existsSync(join(dir, 'models')));
+  });
+
+  it('a corrupted cost model is reported once in the summary warnings and replaced by a fresh one', async () => {
+    const dir = tmp();
+    const model = join(dir, 'models', 'gemm-c.json');
+    mkdirSync(dirname(model), { recursive: true });
+    writeFileSync(model, '{"format": 1, "rows": [');
+    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 2, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: 0 });
+    assert.deepEqual(r.warnings, [`cost model ${model} is not JSON (corrupted); starting from a fresh model`]);
+    const again = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 3, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: 0 });
+    assert.deepEqual(again.warnings, [], 'the model saved by the first run loads');
+  });
+
   it('stops early when the best stops improving', async () => {
     const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 400, seed: 1, records: new RecordStore(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 30, earlyStopImprovement: 0.01 });
     assert.equal(r.stoppedBy, 'no-improvement');
     assert.ok(r.trials < 400);
+  });
+});
+
+describe('tuner: the cost model on the C target', function () {
+  this.timeout(600_000);
+  const evaluator = () => new TargetEvaluator(new CTarget({ minSeconds: 0.01 }));
+
+  it('measures no more than the budget, records only measured kernels, saves the model, and a tune of another shape starts from it', async () => {
+    const dir = tmp();
+    const first = workload('gemm', { m: 32, n: 32, k: 32 });
+    const db = new RecordStore(join(dir, 'r.jsonl'));
+    const r1 = await tune(first, evaluator(), { strategy: 'flex', trials: 10, seed: 1, records: db, version: 'test', remeasure: 0 });
+    assert.equal(r1.trials, 10);
+    assert.ok(r1.measured <= 10);
+    assert.equal(new RecordStore(db.path).load().records.length, r1.measured);
+    assert.ok(r1.passedOver > 0);
+    const path = join(dir, 'models', 'gemm-c.json');
+    const saved = CostModel.load(path, 'gemm', 'c');
+    assert.ok(saved.status === 'loaded' && saved.model.size === r1.measured, 'the model holds every measured kernel');
+    // Other records in the same folder: what the second run knows of the first shape comes from the model file.
+    const second = workload('gemm', { m: 16, n: 64, k: 32 });
+    const r2 = await tune(second, evaluator(), { strategy: 'flex', trials: 6, seed: 1, records: new RecordStore(join(dir, 'other.jsonl')), version: 'test', remeasure: 0 });
+    assert.deepEqual(r2.warnings, []);
+    assert.equal(r2.modelRows, r1.measured + r2.measured, 'warm start: the rows of the first shape, then the second');
   });
 });
 
@@ -212,8 +279,11 @@ describe('tuner: loopsmith tune on the C target', function () {
   });
 
   it('bad input gets one line and exit 2', () => {
-    for (const [extra, pattern] of [[['--strategy', 'genetic'], /unknown strategy 'genetic'; strategies: random, sa, q, flex/], [['--trials', '0'], /--trials must be an integer of at least 1/],
-      [['--early-abort', '0.5'], /^loopsmith: --early-abort must be a factor of at least 1 or 'off', got '0\.5'$/m], [['--early-abort', 'never'], /--early-abort must be a factor .* got 'never'/]] as const) {
+    for (const [extra, pattern] of [
+      [['--strategy', 'genetic'], /unknown strategy 'genetic'; strategies: random, sa, q, flex/], [['--trials', '0'], /--trials must be an integer of at least 1/],
+      [['--model', 'maybe'], /--model must be on or off, got 'maybe'/], [['--starting-points', '-1'], /--starting-points must be an integer of at least 0/],
+      [['--early-abort', '0.5'], /^loopsmith: --early-abort must be a factor of at least 1 or 'off', got '0\.5'$/m], [['--early-abort', 'never'], /--early-abort must be a factor .* got 'never'/],
+    ] as const) {
       const r = spawnSync(process.execPath, [...args(join(tmp(), 'r.jsonl'), 5), ...extra], { encoding: 'utf8' });
       assert.equal(r.status, 2);
       assert.match(r.stderr, pattern);
