@@ -90,6 +90,15 @@ export class ModelGuide {
     return [...ranked.slice(0, n - explore), ...this.sample(ranked.slice(n - explore), explore)].sort((a, b) => a - b);
   }
 
+  /**
+   * The model's scores of `programs` (higher: faster), or undefined while it cannot rank yet. Scores
+   * only order kernels of one workload; the Q-learner calibrates differences of them to its rewards.
+   */
+  value(programs: readonly Program[]): number[] | undefined {
+    const model = this.open();
+    return model.ranks ? model.score(programs.map(programFeatures)) : undefined;
+  }
+
   /** The measured candidates become rows, and the model refits. */
   learn(measured: readonly { trace: Trace; program: Program; measurement: Measurement }[]): void {
     if (!measured.length) return;

@@ -162,11 +162,20 @@ export class QLearner {
     return this.o.epsilonStart + (this.o.epsilonEnd - this.o.epsilonStart) * t;
   }
 
+  /** Whether the last `act` explored (a random move) rather than exploited. */
+  lastWasRandom = false;
+
   act(features: readonly number[], allowed: readonly number[]): number {
     const eps = this.epsilon;
     this.steps++;
-    if (this.r() < eps) return allowed[Math.floor(this.r() * allowed.length)]!;
+    this.lastWasRandom = this.r() < eps;
+    if (this.lastWasRandom) return allowed[Math.floor(this.r() * allowed.length)]!;
     return this.rank(features, allowed)[0]!;
+  }
+
+  /** The Q value of every action at `features`. */
+  values(features: readonly number[]): ArrayLike<number> {
+    return this.network.predict(features);
   }
 
   rank(features: readonly number[], allowed: readonly number[]): number[] {

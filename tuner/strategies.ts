@@ -21,6 +21,11 @@ export interface StrategyContext {
   readonly warm: readonly Point[];
   /** A learned value function to start from, and where to keep it. */
   readonly learner?: QLearner;
+  /**
+   * The cost model's scores of points (higher: faster), undefined while it cannot rank; the
+   * Q-learner uses it as its baseline. Not an estimate of time: only differences within one run mean anything.
+   */
+  readonly value?: (points: readonly Point[]) => number[] | undefined;
 }
 
 export interface Strategy {
@@ -140,17 +145,62 @@ export class SimulatedAnnealing implements Strategy {
 }
 
 /**
+ * The reward of a move: the log of the speedup over the point it moved from, in units of the
+ * typical speedup seen so far in this run (a running RMS), clipped to [-1, 1]; -1 when it failed.
+ * Raw speedup ratios differ by orders of magnitude between workloads and phases of a search (the
+ * first moves double the speed, the last gain 2 %); normalized, one learning rate fits them all.
+ */
+class RewardScale {
+  private sumSq = 0;
+  private n = 0;
+
+  reward(fromCost: number, cost: number): number {
+    if (!Number.isFinite(cost)) return -1;
+    const g = Math.log(fromCost / cost);
+    this.sumSq += g * g;
+    this.n++;
+    const rms = Math.sqrt(this.sumSq / this.n) || 1;
+    return Math.max(-1, Math.min(1, g / (2 * rms)));
+  }
+}
+
+/**
+ * The cost model as a baseline for the learner: the model's score difference between a point and
+ * its neighbour, scaled by a factor fitted online (least squares through 0) to the rewards the
+ * moves actually earned. The learner then learns only what the model gets wrong (the reward minus
+ * this baseline), and chooses moves by its residual plus the baseline.
+ */
+class ModelBaseline {
+  private sxy = 0;
+  private sxx = 0;
+
+  get scale(): number {
+    return this.sxx > 0 ? Math.max(0, this.sxy / this.sxx) : 0;
+  }
+
+  fit(diff: number, reward: number): void {
+    this.sxy += diff * reward;
+    this.sxx += diff * diff;
+  }
+}
+
+/** Moves tried by the model per proposal: the learner's best few and a few at random. */
+const BASELINE_MOVES = 8;
+
+/**
  * Q-learning over the neighbour moves: from the current point the learner picks a move
- * (epsilon-greedy on its value model), the reward is the relative improvement over the point it
- * moved from (-1 when the move led to a failing point), and the walk continues from the better
- * of the two.
+ * (epsilon-greedy on its value model plus the cost model's baseline), the reward is the
+ * normalized log speedup over the point it moved from (-1 when the move led to a failing point),
+ * and the walk continues from the better of the two.
  */
 export class QSearch implements Strategy {
   readonly name: StrategyName = 'q';
   protected readonly learner: QLearner;
   protected current?: { point: Point; cost: number };
   protected best?: { point: Point; cost: number };
-  private readonly origin = new Map<string, { from: Point; fromCost: number; action: number }>();
+  private readonly origin = new Map<string, { from: Point; fromCost: number; action: number; diff?: number }>();
+  private readonly rewards = new RewardScale();
+  private readonly baseline = new ModelBaseline();
 
   constructor(protected readonly ctx: StrategyContext) {
     if (!ctx.learner) throw new Error('q search needs a learner');
@@ -160,6 +210,27 @@ export class QSearch implements Strategy {
   /** Where the next walk starts: the current point (q), or a point chosen by annealing (flex). */
   protected start(_i: number): { point: Point; cost: number } | undefined {
     return this.current;
+  }
+
+  /**
+   * The move from `from`: epsilon-greedy like the learner, but greedy over the learner's residual
+   * value plus the model's baseline, among the learner's best moves and a few random ones.
+   */
+  private choose(from: Point, allowed: readonly number[]): { action: number; diff?: number } {
+    const { space } = this.ctx;
+    const features = space.features(from);
+    const a = this.learner.act(features, allowed);
+    if (!this.ctx.value || this.learner.lastWasRandom) return { action: a };
+    const ranked = this.learner.rank(features, allowed);
+    const rest = ranked.slice(BASELINE_MOVES / 2);
+    const tried = [...new Set([a, ...ranked.slice(0, BASELINE_MOVES / 2), ...Array.from({ length: Math.min(rest.length, BASELINE_MOVES / 2) }, () => rest[Math.floor(this.ctx.rng() * rest.length)]!)])];
+    const v = this.ctx.value([from, ...tried.map((x) => space.apply(from, space.actions[x]!)!)]);
+    if (!v) return { action: a };
+    const q = this.learner.values(features);
+    const k = this.baseline.scale;
+    let best = 0;
+    for (let i = 1; i < tried.length; i++) if (q[tried[i]!]! + k * (v[i + 1]! - v[0]!) > q[tried[best]!]! + k * (v[best + 1]! - v[0]!)) best = i;
+    return { action: tried[best]!, diff: v[best + 1]! - v[0]! };
   }
 
   propose(n: number): Point[] {
@@ -177,10 +248,10 @@ export class QSearch implements Strategy {
         out.push(freshSample(this.ctx));
         continue;
       }
-      const a = this.learner.act(this.ctx.space.features(from.point), allowed);
+      const { action: a, diff } = this.choose(from.point, allowed);
       const p = this.ctx.space.apply(from.point, this.ctx.space.actions[a]!)!;
       this.ctx.seen.add(this.ctx.space.key(p));
-      this.origin.set(this.ctx.space.key(p), { from: from.point, fromCost: from.cost, action: a });
+      this.origin.set(this.ctx.space.key(p), { from: from.point, fromCost: from.cost, action: a, ...(diff !== undefined ? { diff } : {}) });
       out.push(p);
     }
     return out;
@@ -190,9 +261,13 @@ export class QSearch implements Strategy {
     for (const r of results) {
       const o = this.origin.get(this.ctx.space.key(r.point));
       if (o) {
+        this.origin.delete(this.ctx.space.key(r.point));
         const valid = Number.isFinite(r.cost);
-        const reward = valid ? Math.max(-1, Math.min(1, o.fromCost / r.cost - 1)) : -1;
-        this.learner.observe({ features: this.ctx.space.features(o.from), action: o.action, reward, next: this.ctx.space.features(r.point), valid });
+        const reward = this.rewards.reward(o.fromCost, r.cost);
+        // The baseline is fitted on the moves the model scored; the learner keeps the residual.
+        if (o.diff !== undefined && valid) this.baseline.fit(o.diff, reward);
+        const residual = o.diff !== undefined ? Math.max(-1, Math.min(1, reward - this.baseline.scale * o.diff)) : reward;
+        this.learner.observe({ features: this.ctx.space.features(o.from), action: o.action, reward: residual, next: this.ctx.space.features(r.point), valid });
       }
       if (!Number.isFinite(r.cost)) continue;
       if (!this.best || r.cost < this.best.cost) this.best = { point: r.point, cost: r.cost };

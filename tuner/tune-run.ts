@@ -105,6 +105,7 @@ export class TuningRun {
     this.learner = opts.strategy === 'q' || opts.strategy === 'flex' ? this.openLearner(join(dirname(db.path), 'qmodels', `${workload.op.name}-${evaluator.kind}.json`)) : undefined;
     this.strategy = makeStrategy(opts.strategy, {
       space: this.space, rng: rng(opts.seed), budget: opts.trials, seen: this.seen, warm: this.warmStart(), ...(this.learner ? { learner: this.learner.q } : {}),
+      ...(this.guide && this.learner ? { value: (points: readonly Point[]) => this.value(points) } : {}),
     });
   }
 
@@ -249,6 +250,24 @@ export class TuningRun {
     });
     this.guide?.learn(toMeasure.map(({ i, program }, k) => ({ trace: trials[i]!.trace, program, measurement: results[k]!.measurement })));
     return done;
+  }
+
+  /** The cost model's scores of points (the Q-learner's baseline); a point whose trace does not apply scores lowest. */
+  private value(points: readonly Point[]): number[] | undefined {
+    const programs: (Program | undefined)[] = points.map((p) => {
+      try {
+        return applyTrace(this.base, this.space.toTrace(p, this.workload.key));
+      } catch (e) {
+        if (!(e instanceof LoopsmithError)) throw e;
+        return undefined;
+      }
+    });
+    const ok = programs.filter((p): p is Program => p !== undefined);
+    const scores = ok.length ? this.guide?.value(ok) : undefined;
+    if (!scores) return undefined;
+    let k = 0;
+    const low = Math.min(...scores) - 1;
+    return programs.map((p) => (p ? scores[k++]! : low));
   }
 
   /** What is known of a proposed point before measuring it. */
