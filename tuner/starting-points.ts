@@ -8,6 +8,9 @@ import { TuningRecord } from './record.js';
 import { RecordStore } from './records.js';
 import { Point, ScheduleSpace, SpaceStyle, traceHash } from './space.js';
 
+/** Records carried over from one other shape at most: the rest of the places go to other shapes. */
+const PER_SHAPE = 2;
+
 /** A schedule measured before the search starts, and why it was chosen. */
 export interface StartingPoint {
   readonly label: string;
@@ -109,14 +112,31 @@ export function startingPoints(ctx: StartingContext): StartingPoint[] {
   if (ctx.defaultTrace) add('default schedule', ctx.defaultTrace);
   for (const e of experts(w, space.target.style)) add(e.label, e.trace);
 
-  const others = ctx.records.load().records.filter((r) => r.workload.op === w.op.name && r.target.kind === ctx.kind && r.workload.key !== w.key && r.point);
-  const best = ctx.records.bestPerWorkload(others);
+  const others = ctx.records.load().records.filter((r) => r.workload.op === w.op.name && r.target.kind === ctx.kind && r.workload.key !== w.key && r.point && r.outcome.status === 'ok');
+  const groups = new Map<string, TuningRecord[]>();
+  for (const r of others) {
+    const k = `${r.workload.key}|${r.target.fingerprint.key}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
   const rank = (r: TuningRecord) => (r.target.fingerprint.key === ctx.fingerprintKey ? 0 : 1000) + shapeDistance(r.workload.params, w.params);
-  for (const r of [...best].sort((a, b) => rank(a) - rank(b)).slice(0, ctx.neighbours ?? 6)) {
-    const q = projectPoint(space, r.point!);
-    if (!q) continue;
-    const where = r.target.fingerprint.key === ctx.fingerprintKey ? 'this device' : `device ${r.target.fingerprint.key}`;
-    add(`best of ${r.workload.key} on ${where}`, space.toTrace(q, w.key), q);
+  const nearest = [...groups.values()].sort((a, b) => rank(a[0]!) - rank(b[0]!));
+  let left = ctx.neighbours ?? 6;
+  for (const g of nearest) {
+    // The best few of each shape (its single best may not carry over), nearest shapes first.
+    let taken = 0;
+    for (const r of [...g].sort((a, b) => (b.outcome.gflops ?? 0) - (a.outcome.gflops ?? 0))) {
+      if (left === 0 || taken === PER_SHAPE) break;
+      const q = projectPoint(space, r.point!);
+      if (!q) continue;
+      const where = r.target.fingerprint.key === ctx.fingerprintKey ? 'this device' : `device ${r.target.fingerprint.key}`;
+      const before = out.length;
+      add(`best of ${r.workload.key} on ${where}`, space.toTrace(q, w.key), q);
+      if (out.length > before) {
+        taken++;
+        left--;
+      }
+    }
+    if (left === 0) break;
   }
   return out;
 }

@@ -106,14 +106,14 @@ describe('tuner: the tuning loop', function () {
 
   it('a record whose trace does not replay is passed over in resume, warm start and re-measure, and named in one warning', async () => {
     const path = join(tmp(), 'r.jsonl');
-    const first = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: 0 });
+    const first = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: 0, startingPoints: 0 });
     const rec = JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!) as { outcome: { median: number }; trace: { steps: unknown[] } };
     // Same search (resume feeds it back), a point of this space, a consistent and very fast time, and a trace with a step that cannot apply.
     const median = rec.outcome.median / 1000;
     const trace = { ...rec.trace, steps: [...rec.trace.steps, { prim: 'split', loop: 'nowhere', factors: [2], tail: 'guard' }] };
     appendFileSync(path, JSON.stringify({ ...rec, id: 'forged', trace, outcome: { status: 'ok', times: [median], median, gflops: W.flops / median / 1e9 } }) + '\n');
     for (const remeasure of [0, 2]) {
-      const r = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure });
+      const r = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure, startingPoints: 0 });
       assert.notEqual(r.best!.recordId, 'forged');
       assert.ok(r.best!.measurement.gflops! <= first.best!.measurement.gflops! * 1.01);
       assert.deepEqual(r.warnings.length, 1, r.warnings.join('\n'));
@@ -135,7 +135,7 @@ describe('tuner: the tuning loop', function () {
       }
       return measure(ps);
     };
-    await assert.rejects(tune(W, ev, { strategy: 'random', trials: 20, seed: 5, records: new RecordStore(link), version: 'test', remeasure: 0 }), (e: unknown) => {
+    await assert.rejects(tune(W, ev, { strategy: 'random', trials: 20, seed: 5, records: new RecordStore(link), version: 'test', remeasure: 0, startingPoints: 0 }), (e: unknown) => {
       assert.ok(e instanceof RecordsFileError);
       assert.equal(e.exitCode, 1);
       assert.match(e.message, /^cannot write the records file .*r\.jsonl: ENOSPC \(no space left on device\); the 4 records appended before it are kept; tuning stopped at trial 5$/);
