@@ -1,0 +1,52 @@
+import { limitViolations } from '../../targets/webgpu/limits.js';
+import { DeviceProcess } from '../../targets/webgpu/process.js';
+import { wgslCandidate } from '../../targets/webgpu/target.js';
+import { Prepared } from './cases.js';
+import { Expected, KernelRunner, Verdict } from './verdict.js';
+
+const RUN_TIMEOUT_MS = 60_000;
+
+/**
+ * The WebGPU target for the fuzzer: every kernel through one device process, which compiles and
+ * runs them one after another; a kernel that loses the device costs itself, and the next one gets
+ * a fresh process (DeviceProcess does that).
+ */
+export class WebGpuBatchRunner implements KernelRunner {
+  readonly name = 'webgpu';
+  private readonly device = new DeviceProcess();
+  private readonly expected: Expected;
+
+  constructor(inputSeed: number) {
+    this.expected = new Expected(inputSeed);
+  }
+
+  async describe(): Promise<string> {
+    return (await this.device.open()).description;
+  }
+
+  async check(cases: readonly Prepared[]): Promise<Verdict[]> {
+    const caps = await this.device.open();
+    const out: Verdict[] = [];
+    for (const p of cases) {
+      let c;
+      try {
+        c = wgslCandidate(p.program);
+      } catch (e) {
+        out.push({ status: 'codegen_error', message: (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).split('\n')[0]! });
+        continue;
+      }
+      const over = limitViolations(c.kernel, caps);
+      if (over.length) {
+        out.push({ status: 'skipped', message: `exceeds device limits: ${over.join('; ')}` });
+        continue;
+      }
+      const r = await this.device.run({ kernel: c.kernel, positions: c.positions, seed: this.expected.inputSeed, time: false, minSeconds: 0, maxRepeats: 1, warmup: 0 }, RUN_TIMEOUT_MS);
+      out.push(r.status === 'ok' ? this.expected.judge(p, r.outputs) : { status: r.status, message: r.message });
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.device.close();
+  }
+}
