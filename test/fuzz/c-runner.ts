@@ -21,7 +21,7 @@ export interface CRunnerOptions {
 }
 
 /** Full unrolls of nested loops can make one kernel megabytes of C; such a kernel says little the others do not. */
-const MAX_KERNEL_CHARS = 200_000;
+const MAX_KERNEL_CHARS = 60_000;
 const COMPILE_TIMEOUT_MS = 300_000;
 const RUN_TIMEOUT_MS = 60_000;
 

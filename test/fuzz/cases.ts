@@ -150,7 +150,7 @@ export const SHAPES_PER_OP = 8;
 /**
  * The case of one seed: an op from `ops`, one of the run's shapes of it (parameters drawn around
  * its example from `shapeSeed`), then usually the register-tile shape (or, on a GPU, the default
- * binding) and a few random legal steps on top.
+ * binding) and a few random legal steps on top; on a GPU, nests still unbound get the default binding.
  */
 export function generateCase(seed: number, shapeSeed: number, ops: readonly OpSpec[], device: Device): FuzzCase {
   const r = rng(seed);
@@ -162,7 +162,11 @@ export function generateCase(seed: number, shapeSeed: number, ops: readonly OpSp
     if (device === 'gpu' && chance(r, 0.4)) defaultGpuTrace(b.program).steps.forEach((s) => b.try(s));
     else if (chance(r, 0.7)) registerTile(r, b, device);
     const extra = randomLegalTrace(b.program, Math.floor(r() * 2 ** 31), randInt(r, b.steps.length ? 0 : 3, b.steps.length ? 4 : 9), WEIGHTS[device]);
-    return { op: op.name, params, steps: [...b.steps, ...extra.steps] };
+    b.steps.push(...extra.steps);
+    b.program = extra.program;
+    // lavapipe runs a nest left in one invocation about a million times slower than the CPU: bind what is still unbound.
+    if (device === 'gpu') defaultGpuTrace(b.program).steps.forEach((s) => b.try(s));
+    return { op: op.name, params, steps: b.steps };
   } catch (e) {
     // The trace that made a primitive throw is the case: replaying it reproduces the bug.
     if (!(e instanceof TraceGenerationBug)) throw e;
