@@ -303,7 +303,7 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   // inner partial cache adds such identities over its whole box, which may reach past what this
   // visit computes: its sums are partial too.
   const partial = [...site.enclosing, site.loop].some((l) => l.axis === 'reduce') || !denseBox(st.indices, loops) || guardedStore(site.loop.body, st, decl.shape)
-    || loops.some((l) => l.role?.kind === 'cacheBox' && l.role.stage === 'writeBack');
+    || [...site.enclosing, site.loop, ...loops].some((l) => l.role?.kind === 'cacheBox' && l.role.stage === 'writeBack');
   if (partial && st.accum === 'assign') {
     throw new ScheduleError(prim, [atName], `the tile of ${buffer} inside ${atName} is not a dense, unguarded box, and ${buffer} is not a reduction that could accumulate partial tiles`, 'place the cache where the inner loops index the output directly');
   }
