@@ -1,71 +1,44 @@
 /**
- * GEMM on the CPU: the expert schedule (scheduler/fixtures) on 1 and 2 threads and the naive loop
- * nest, against OpenBLAS cblas_sgemm measured in the same run under the same protocol (same
- * inputs, output checked against the same reference, warm-up, repeats, median).
- *
- *   npm run bench:gemm-cpu -- [--size 1024] [--min-time 1] [--skip-naive] [--json]
+ * SGEMM 1024^3 on the CPU: the expert schedule (scheduler/expert.ts) and the naive loop nest
+ * against OpenBLAS at its fastest verified core type, 1 and N threads, same inputs, same checker,
+ * same timing protocol.
  */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { lowerWorkload, workload } from '../ir/ops/index.js';
 import { applyTrace } from '../scheduler/apply.js';
 import { expertCpuGemm } from '../scheduler/expert.js';
 import { Pipeline } from '../targets/pipeline.js';
 import { openTarget } from '../targets/registry.js';
 import { ReferenceSpec } from '../targets/target.js';
-import { TimingStats } from '../targets/stats.js';
-import { openblas } from './openblas.js';
-import { table } from '../cli/format.js';
+import { SectionContext, SectionOutput, row } from './section.js';
 
-interface Row { kernel: string; threads: number; status: string; stats?: TimingStats; gflops?: number; note?: string }
+const SIZE = 1024;
 
-
-async function main(): Promise<void> {
-  const argv = await yargs(hideBin(process.argv))
-    .option('size', { type: 'number', default: 1024, describe: 'M = N = K' })
-    .option('min-time', { type: 'number', default: 1, describe: 'seconds of timed runs per kernel' })
-    .option('skip-naive', { type: 'boolean', default: false, describe: 'leave out the naive loop nest (slow at 1024)' })
-    .option('json', { type: 'boolean', default: false })
-    .strict().help().parseAsync();
-  const n = argv.size;
-  const w = workload('gemm', { m: n, n, k: n });
+export async function gemmCpu(ctx: SectionContext): Promise<SectionOutput> {
+  const w = workload('gemm', { m: SIZE, n: SIZE, k: SIZE });
   const base = lowerWorkload(w);
-  const expert = applyTrace(base, expertCpuGemm(n, n, n, w.key), { workload: w.key });
+  const expert = applyTrace(base, expertCpuGemm(SIZE, SIZE, SIZE, w.key), { workload: w.key });
   const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
-  const rows: Row[] = [];
-  const log = (s: string) => { if (!argv.json) process.stderr.write(s + '\n'); };
-  for (const threads of [1, 2]) {
-    const target = new Pipeline(await openTarget('c', { settings: { minSeconds: argv['min-time'], runTimeoutMs: 600_000 }, options: { threads } }));
-    log(`[${threads} thread${threads > 1 ? 's' : ''}] expert schedule...`);
-    const m = await target.measureProgram(expert, ref);
-    rows.push({ kernel: 'loopsmith expert schedule', threads, status: m.status, ...(m.stats ? { stats: m.stats, gflops: m.gflops! } : {}), ...(m.message ? { note: m.message } : {}) });
-    log(`[${threads} thread${threads > 1 ? 's' : ''}] OpenBLAS...`);
-    rows.push(await openblas(n, threads, target, ref, argv['min-time']));
-    if (threads === 1 && !argv['skip-naive']) {
-      log('[1 thread] naive loop nest...');
-      const naive = new Pipeline(await openTarget('c', { settings: { minSeconds: 0.1, maxRepeats: 3, warmup: 0, runTimeoutMs: 600_000 } }));
-      const mn = await naive.measureProgram(base, ref);
-      rows.push({ kernel: 'naive loop nest (as lowered)', threads: 1, status: mn.status, ...(mn.stats ? { stats: mn.stats, gflops: mn.gflops! } : {}) });
+  const out: SectionOutput = { rows: [], peers: [] };
+  const at = { section: 'gemm-cpu', workload: w.key };
+  for (const threads of ctx.threads) {
+    const cpu = new Pipeline(await openTarget('c', { settings: ctx.settings, options: { threads } }));
+    const t = `${threads} thread${threads > 1 ? 's' : ''}`;
+    ctx.log(`gemm ${SIZE} [${t}]: loopsmith expert schedule...`);
+    out.rows.push(row({ ...at, threads, kernel: 'loopsmith expert schedule', kind: 'loopsmith' }, await cpu.measureProgram(expert, ref)));
+    if (typeof ctx.blas === 'string') {
+      out.rows.push({ ...at, threads, kernel: 'OpenBLAS cblas_sgemm', kind: 'peer', status: 'unavailable', note: ctx.blas });
+    } else {
+      ctx.log(`gemm ${SIZE} [${t}]: OpenBLAS, ${ctx.blas.configs.filter((c) => !c.skip).length} configurations...`);
+      const { run, choice } = await ctx.blas.sgemm(SIZE, SIZE, SIZE, threads, cpu, ref);
+      out.rows.push(row({ ...at, threads, kernel: `${ctx.blas.version} cblas_sgemm, ${choice.chosen ?? 'no verified configuration'}`, kind: 'peer' }, run));
+      out.peers.push({ peer: ctx.blas.version, ...at, threads, ...choice });
+    }
+    // Naive i-j-k at 1024 runs for seconds per repeat: a baseline for the full run only.
+    if (threads === 1 && !ctx.quick) {
+      ctx.log(`gemm ${SIZE} [${t}]: naive loop nest...`);
+      const naive = new Pipeline(await openTarget('c', { settings: { ...ctx.settings, minSeconds: 0.1, maxRepeats: 3, warmup: 0 } }));
+      out.rows.push(row({ ...at, threads, kernel: 'naive loop nest (as lowered)', kind: 'baseline' }, await naive.measureProgram(base, ref)));
     }
   }
-  const blas = (t: number) => rows.find((r) => r.kernel.startsWith('OpenBLAS') && r.threads === t && r.status === 'ok')?.gflops;
-  const cpu = await openTarget('c');
-  if (argv.json) {
-    process.stdout.write(JSON.stringify({ workload: w.key, fingerprint: cpu.fingerprint, rows: rows.map((r) => ({ ...r, ratioToOpenBLAS: r.gflops && blas(r.threads) ? r.gflops / blas(r.threads)! : null })) }, null, 2) + '\n');
-    return;
-  }
-  process.stdout.write(`\nSGEMM ${n}x${n}x${n} on ${cpu.summary.join('; ')}\n\n`);
-  process.stdout.write(table(['kernel', 'threads', 'status', 'median ms', 'GFLOP/s', 'spread', 'x OpenBLAS'], rows.map((r) => [
-    r.kernel, String(r.threads), r.status,
-    r.stats ? (r.stats.median * 1e3).toFixed(2) : '-', r.gflops ? r.gflops.toFixed(1) : '-',
-    r.stats ? `${(r.stats.spread * 100).toFixed(1)}%` : '-',
-    r.gflops && blas(r.threads) ? `${(r.gflops / blas(r.threads)!).toFixed(2)}x` : '-',
-  ])) + '\n');
-  for (const r of rows) if (r.note) process.stdout.write(`note: ${r.kernel}: ${r.note}\n`);
-  process.stdout.write('\nspread = (p80 - p20) / median over the timed repeats; ratios compare kernels with the same thread count, measured in this run.\n');
+  return out;
 }
-
-main().catch((e) => {
-  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});

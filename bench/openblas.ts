@@ -1,38 +1,123 @@
+/**
+ * OpenBLAS as the CPU peer, at its best: a DYNAMIC_ARCH build picks a kernel by CPU model, not
+ * always its fastest (an AVX-512 AMD EPYC may get the AVX2 Haswell kernel), and an environment may
+ * preset one, so every core type the build has and the CPU can run is measured, verified, and the
+ * fastest one kept.
+ * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are set per child process only, never in this one.
+ */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PeerChoice } from '../cli/bench-results.js';
 import { exec } from '../targets/exec.js';
 import { Pipeline } from '../targets/pipeline.js';
 import { Candidate, ReferenceSpec } from '../targets/target.js';
-import { compareOutputs } from '../targets/verify.js';
+import { compareOutputs, reductionLength } from '../targets/verify.js';
 import { TimingStats, timingStats } from '../targets/stats.js';
+import { PeerConfig, fastestVerified } from './peer-select.js';
 
-export interface BlasRow { kernel: string; threads: number; status: string; stats?: TimingStats; gflops?: number; note?: string }
+/** Core types worth trying on x86-64 and the CPU flags (targets/cpu-info.ts names) each kernel needs. */
+export const OPENBLAS_CORE_TYPES: readonly { readonly name: string; readonly needs: readonly string[] }[] = [
+  { name: 'Cooperlake', needs: ['avx512f', 'avx512vl', 'avx512bw', 'avx512dq', 'avx512cd', 'avx512_bf16'] },
+  { name: 'SkylakeX', needs: ['avx512f', 'avx512vl', 'avx512bw', 'avx512dq', 'avx512cd'] },
+  { name: 'Zen', needs: ['avx2', 'fma'] },
+  { name: 'Haswell', needs: ['avx2', 'fma'] },
+  { name: 'Sandybridge', needs: ['avx'] },
+];
 
-const BLAS_SOURCE = fileURLToPath(new URL('../../bench/c/openblas-sgemm.c', import.meta.url));
+const PRESET_VARS = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
+const source = (f: string) => fileURLToPath(new URL(`../../bench/c/${f}`, import.meta.url));
 
-/** OpenBLAS cblas_sgemm on the same seeded inputs, checked against the same reference, same timing protocol. */
-export async function openblas<C extends Candidate, B>(size: number, threads: number, cpu: Pipeline<C, B>, ref: ReferenceSpec, minSeconds: number): Promise<BlasRow> {
-  const { referenceCompiler: compiler, seed } = cpu.target.settings;
-  const dir = await mkdtemp(join(tmpdir(), 'loopsmith-blas-'));
-  try {
-    const bin = join(dir, 'sgemm');
-    const cc = await exec(compiler, ['-O2', '-o', bin, BLAS_SOURCE, '-lopenblas'], { timeoutMs: 60_000 });
-    if (cc.code !== 0) return { kernel: 'OpenBLAS cblas_sgemm', threads, status: 'unavailable', note: `could not build against OpenBLAS (apt-get install libopenblas-dev): ${cc.stderr.split('\n')[0]}` };
-    const out = join(dir, 'out.bin');
-    const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
-    const r = await exec(bin, [size, size, size, seed, out, minSeconds, 100000, 3].map(String), { timeoutMs: 600_000, env });
-    if (r.code !== 0) return { kernel: 'OpenBLAS cblas_sgemm', threads, status: 'crash', note: r.stderr };
-    const raw = await readFile(out);
-    const got = { C: new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4) };
-    const cmp = compareOutputs(got, await cpu.reference(ref), size);
-    const j = JSON.parse(r.stdout) as { core: string; times: number[] };
-    const stats = timingStats(j.times);
-    const core = process.env.OPENBLAS_CORETYPE ? `${j.core}, OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}` : j.core;
-    return { kernel: `OpenBLAS cblas_sgemm (${core} kernel)`, threads, status: cmp.ok ? 'ok' : 'wrong_answer', stats, gflops: ref.flops / stats.median / 1e9, ...(cmp.ok ? {} : { note: cmp.message }) };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+/** The environment variables one configuration sets; the others of PRESET_VARS are unset. */
+export type BlasConfig = Readonly<Record<string, string>>;
+
+export interface BlasRun {
+  readonly status: string;
+  readonly stats?: TimingStats;
+  readonly gflops?: number;
+  readonly note?: string;
+}
+
+interface Parsed { core: string; config: string; times: number[] }
+
+export class OpenBlas {
+  private constructor(private readonly dir: string, private readonly bins: { sgemm: string; conv: string }, readonly version: string, readonly configs: readonly PeerConfig<BlasConfig>[]) {}
+
+  /** Builds the peer binaries and finds which core types this build has and this CPU runs; a string says why there is no peer. */
+  static async open(compiler: string, cpuFlags: readonly string[]): Promise<OpenBlas | string> {
+    const dir = await mkdtemp(join(tmpdir(), 'loopsmith-blas-'));
+    const bins = { sgemm: join(dir, 'sgemm'), conv: join(dir, 'conv') };
+    for (const [bin, file] of [[bins.sgemm, 'openblas-sgemm.c'], [bins.conv, 'im2col-sgemm.c']] as const) {
+      const cc = await exec(compiler, ['-O2', '-I', source(''), '-o', bin, source(file), '-lopenblas'], { timeoutMs: 60_000 });
+      if (cc.code !== 0) {
+        await rm(dir, { recursive: true, force: true });
+        return `could not build against OpenBLAS (apt-get install libopenblas-dev): ${cc.stderr.split('\n')[0]}`;
+      }
+    }
+    // A tiny run per configuration: which kernel the library really loads (an unknown name falls back to the default), and whether it runs at all.
+    const probe = (cfg: BlasConfig) => runPeer(bins.sgemm, ['16', '16', '16', '1', join(dir, 'probe.bin'), '0', '3', '0'], cfg, 1);
+    const def = await probe({});
+    if ('status' in def) {
+      await rm(dir, { recursive: true, force: true });
+      return `OpenBLAS does not run: ${def.note}`;
+    }
+    const version = def.config.split(' ').slice(0, 2).join(' ');
+    const has = new Set(cpuFlags);
+    const configs: PeerConfig<BlasConfig>[] = [{ label: `default (${def.core})`, config: {}, isDefault: true }];
+    for (const t of OPENBLAS_CORE_TYPES) {
+      const label = `core ${t.name}`;
+      const missing = t.needs.filter((f) => !has.has(f));
+      if (missing.length) { configs.push({ label, config: {}, skip: `the CPU lacks ${missing.join(', ')}` }); continue; }
+      if (t.name.toLowerCase() === def.core.toLowerCase()) { configs.push({ label, config: {}, skip: 'the default kernel' }); continue; }
+      const p = await probe({ OPENBLAS_CORETYPE: t.name });
+      if ('status' in p) configs.push({ label, config: {}, skip: `crashed in a probe run: ${p.note}` });
+      else if (p.core.toLowerCase() !== t.name.toLowerCase()) configs.push({ label, config: {}, skip: `not in this build (it loaded ${p.core})` });
+      else configs.push({ label, config: { OPENBLAS_CORETYPE: t.name } });
+    }
+    const preset = Object.fromEntries(PRESET_VARS.filter((v) => process.env[v] !== undefined).map((v) => [v, process.env[v]!]));
+    if (Object.keys(preset).length) configs.push({ label: `environment preset (${Object.entries(preset).map(([k, v]) => `${k}=${v}`).join(', ')})`, config: preset, isDefault: true });
+    return new OpenBlas(dir, bins, version, configs);
+  }
+
+  /** cblas_sgemm, row-major, at its fastest verified configuration. */
+  sgemm<C extends Candidate, B>(m: number, n: number, k: number, threads: number, cpu: Pipeline<C, B>, ref: ReferenceSpec) {
+    return this.best(this.bins.sgemm, (s) => [m, n, k, s.seed, '@out', s.minSeconds, s.maxRepeats, s.warmup], threads, cpu, ref);
+  }
+
+  /** conv2d (batch 1, stride 1) as im2col + cblas_sgemm, at the fastest verified configuration. */
+  im2colConv<C extends Candidate, B>(p: { c: number; h: number; w: number; k: number; kh: number; kw: number; pad: number }, threads: number, cpu: Pipeline<C, B>, ref: ReferenceSpec) {
+    return this.best(this.bins.conv, (s) => [p.c, p.h, p.w, p.k, p.kh, p.kw, p.pad, s.seed, '@out', s.minSeconds, s.maxRepeats, s.warmup], threads, cpu, ref);
+  }
+
+  close(): Promise<void> {
+    return rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async best<C extends Candidate, B>(bin: string, args: (s: Pipeline<C, B>['target']['settings']) => (string | number)[], threads: number, cpu: Pipeline<C, B>, ref: ReferenceSpec): Promise<{ run: BlasRun; choice: Omit<PeerChoice, 'peer' | 'section' | 'workload' | 'threads'> }> {
+    const want = await cpu.reference(ref);
+    const out = join(this.dir, 'out.bin');
+    const sel = await fastestVerified(this.configs, async (cfg): Promise<BlasRun> => {
+      const r = await runPeer(bin, args(cpu.target.settings).map((a) => (a === '@out' ? out : String(a))), cfg, threads);
+      if ('status' in r) return r;
+      const raw = await readFile(out);
+      const name = Object.keys(want)[0]!;
+      const cmp = compareOutputs({ [name]: new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4) }, want, reductionLength(ref.unscheduled));
+      if (!cmp.ok) return { status: 'wrong_answer', note: cmp.message };
+      const stats = timingStats(r.times);
+      return { status: 'ok', stats, gflops: ref.flops / stats.median / 1e9 };
+    });
+    return { run: sel.best?.result ?? { status: 'unavailable', note: sel.choice.summary }, choice: sel.choice };
   }
 }
 
+/** One peer process with OPENBLAS_* preset variables replaced by the configuration's. */
+async function runPeer(bin: string, args: string[], cfg: BlasConfig, threads: number): Promise<Parsed | { status: 'crash' | 'run_timeout'; note: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+  for (const v of PRESET_VARS) delete env[v];
+  Object.assign(env, cfg);
+  const r = await exec(bin, args, { timeoutMs: 600_000, env });
+  if (r.timedOut) return { status: 'run_timeout', note: 'no result within 600 s' };
+  if (r.code !== 0) return { status: 'crash', note: `${r.signal ?? `exit ${r.code}`}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}` };
+  return JSON.parse(r.stdout) as Parsed;
+}

@@ -1,6 +1,6 @@
 /**
  * Tune SGEMM 1024^3 single-threaded with `flex` under a time budget (default 15 minutes), then
- * measure the best kernel and OpenBLAS in the same run.
+ * measure the best kernel and OpenBLAS (at its fastest verified core type) in the same run.
  *
  *   npm run bench:tune-gemm1024 -- [--minutes 15] [--records path]
  */
@@ -12,13 +12,14 @@ import { hideBin } from 'yargs/helpers';
 import { lowerWorkload, workload } from '../ir/ops/index.js';
 import { applyTrace } from '../scheduler/apply.js';
 import { traceToTypeScript } from '../scheduler/trace.js';
+import { CTarget } from '../targets/c/target.js';
 import { Pipeline } from '../targets/pipeline.js';
 import { openTarget } from '../targets/registry.js';
 import { ReferenceSpec } from '../targets/target.js';
 import { TargetEvaluator } from '../tuner/evaluate.js';
 import { RecordStore } from '../tuner/records.js';
 import { tune } from '../tuner/tune.js';
-import { openblas } from './openblas.js';
+import { OpenBlas } from './openblas.js';
 
 async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
@@ -40,10 +41,13 @@ async function main(): Promise<void> {
   const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
   const final = new Pipeline(await openTarget('c', { settings: { minSeconds: 1 }, options: { threads: 1 } }));
   const mine = await final.measureProgram(applyTrace(base, r.best.trace), ref);
-  const blas = await openblas(1024, 1, final, ref, 1);
+  if (!(final.target instanceof CTarget)) throw new Error('the registry\'s c target is not the C target');
+  const peer = await OpenBlas.open(final.target.compiler.command, final.target.cpu.flags);
+  if (typeof peer === 'string') throw new Error(peer);
+  const { run: blas, choice } = await peer.sgemm(1024, 1024, 1024, 1, final, ref).finally(() => peer.close());
   process.stdout.write(`\nflex, ${r.trials} trials (${r.measured} measured) in ${minutes.toFixed(1)} min, stopped by ${r.stoppedBy}\n`);
   process.stdout.write(`tuned kernel: ${mine.gflops?.toFixed(1)} GFLOP/s (spread ${((mine.stats?.spread ?? 0) * 100).toFixed(1)} %)\n`);
-  process.stdout.write(`${blas.kernel}: ${blas.gflops?.toFixed(1)} GFLOP/s (spread ${((blas.stats?.spread ?? 0) * 100).toFixed(1)} %)\n`);
+  process.stdout.write(`${peer.version} cblas_sgemm, ${choice.summary}: ${blas.gflops?.toFixed(1)} GFLOP/s (spread ${((blas.stats?.spread ?? 0) * 100).toFixed(1)} %)\n`);
   process.stdout.write(`ratio: ${mine.gflops && blas.gflops ? (mine.gflops / blas.gflops).toFixed(2) : '-'}x OpenBLAS, single thread, same run\n\nschedule:\n${traceToTypeScript(r.best.trace)}\n`);
 }
 

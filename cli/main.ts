@@ -14,29 +14,45 @@ import { buildCommand } from './commands/build.js';
 import { reportCommand } from './commands/report.js';
 import { reportAndExit } from './errors.js';
 import { loadPlugins } from '../targets/registry.js';
+import { joinFlagListValues } from './target-args.js';
 
 const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, reportCommand, devicesCommand];
 
 // `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
-  throw e;
+  reportAndExit(e, 'standard output');
 });
+
+/**
+ * yargs names what it refused; --help says what is legal. Strict mode checks commands first, so
+ * an unknown argument, or an unknown "command" after a known one, is the first word's to explain.
+ */
+function withHelpHint(msg: string): string {
+  const first = hideBin(process.argv).find((a) => !a.startsWith('-'));
+  const word = /^Unknown commands?: (.*)$/.exec(msg)?.[1];
+  if (word !== undefined && !word.split(', ').includes(first ?? '')) return `Unknown argument: ${word}; run \`loopsmith ${first} --help\` for what it takes`;
+  if (word !== undefined) return `${msg}; run \`loopsmith --help\` for the commands`;
+  return /^Unknown arguments?:/.test(msg) ? `${msg}; run \`loopsmith ${first ? `${first} ` : ''}--help\` for what it takes` : msg;
+}
 
 async function main(): Promise<void> {
   // Before the commands are declared: a plugin's targets bring their own options.
   await loadPlugins();
-  let y = yargs(hideBin(process.argv))
+  let y = yargs(joinFlagListValues(hideBin(process.argv)))
     .scriptName('loopsmith')
     .usage('$0 <command> [options]\n\nDeclare tensor operators, schedule their loop nests, and generate kernels.')
     .parserConfiguration({ 'parse-numbers': false, 'camel-case-expansion': false, 'duplicate-arguments-array': true })
+    // Every command refuses flags and arguments it does not know; operator commands (their flags
+    // are the operator's parameters, checked by workloadFromArgv) relax this in operatorCommand.
+    .strict()
     .strictCommands()
     .demandCommand(1, 'name a command: run `loopsmith --help` for the list')
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      throw err ?? new InputError(msg.split('\n').filter(Boolean).join('; '));
+      throw err ?? new InputError(withHelpHint(msg.split('\n').filter(Boolean).join('; ')));
     })
-    .epilogue('Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error.\nLOOPSMITH_PLUGINS=a.js,b.js loads modules that register more targets (registerTarget in targets/registry.js).');
+    .epilogue('Exit codes: 0 success, 2 bad input or a file-system error (one line on stderr), 1 work that failed on this machine (one line: a kernel that fails verification, a reference that did not finish) or an internal error.\nLOOPSMITH_PLUGINS=a.js,b.js loads modules that register more targets (registerTarget in targets/registry.js).');
   for (const c of commands) y = c(y);
   await y.help().version().parseAsync();
 }

@@ -21,5 +21,23 @@ export function targetArgNames(): string[] {
 
 /** The target `--target` names, made (not opened) with its options from the command line. */
 export function targetFromArgv(argv: Record<string, unknown>, settings: Partial<MeasureSettings> = {}): Target {
-  return createTarget(String(argv.target), { settings, options: argv });
+  const target = createTarget(String(argv.target), { settings, options: argv });
+  for (const w of target.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+  return target;
+}
+
+/**
+ * yargs reads a value that begins with '-' as more flags, so `--cflags "-O2 -march=native"` is
+ * rewritten to `--cflags=-O2 -march=native` (one argument) before parsing, for every option whose
+ * value is itself a list of flags.
+ */
+export function joinFlagListValues(args: readonly string[]): string[] {
+  const names = new Set(targetOptions().filter((o) => o.flagList).map((o) => `--${o.name}`));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (names.has(a) && i + 1 < args.length) out.push(`${a}=${args[++i]!}`);
+    else out.push(a);
+  }
+  return out;
 }

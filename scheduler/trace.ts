@@ -13,6 +13,12 @@ export { TAIL_STRATEGIES, type TailStrategy } from './primitives/split.js';
 
 export const TRACE_VERSION = 1;
 
+/**
+ * Replay cost grows with the depth of the nest and every split deepens it (1,000 chained splits
+ * take over a minute); the tuner's and the expert schedules have a few dozen steps at most.
+ */
+export const MAX_TRACE_STEPS = 256;
+
 export interface Trace {
   readonly version: typeof TRACE_VERSION;
   /** The workload key the trace was written for; replay onto another workload is refused. */
@@ -82,6 +88,7 @@ export function parseTrace(text: string): Trace {
   const o = raw as Record<string, unknown>;
   if (o.version !== TRACE_VERSION) throw new TraceFormatError(`schedule version ${JSON.stringify(o.version)} is not supported; this loopsmith reads version ${TRACE_VERSION}`);
   if (!Array.isArray(o.steps)) throw new TraceFormatError('schedule has no "steps" list');
+  if (o.steps.length > MAX_TRACE_STEPS) throw new TraceFormatError(`schedule has ${o.steps.length} steps; at most ${MAX_TRACE_STEPS} are allowed`);
   if (o.workload !== undefined && typeof o.workload !== 'string') throw new TraceFormatError('schedule field "workload" must be a workload key string');
   const steps = o.steps.map(parseStep);
   return trace(steps, o.workload as string | undefined);

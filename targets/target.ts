@@ -34,9 +34,13 @@ export interface MeasureSettings {
   readonly jsReferenceFlops: number;
   /** The C compiler that builds that naive loop nest. */
   readonly referenceCompiler: string;
+  /** The compiled naive loop nest runs once per workload and seed; only a broken machine takes this long. */
+  readonly referenceTimeoutMs: number;
 }
 
-const DEFAULT_SETTINGS: MeasureSettings = { seed: 1, minSeconds: 0.3, maxRepeats: 1000, warmup: 2, runTimeoutMs: 60_000, jsReferenceFlops: 3e7, referenceCompiler: 'cc' };
+const DEFAULT_SETTINGS: MeasureSettings = {
+  seed: 1, minSeconds: 0.3, maxRepeats: 1000, warmup: 2, runTimeoutMs: 60_000, jsReferenceFlops: 3e7, referenceCompiler: 'cc', referenceTimeoutMs: 30 * 60_000,
+};
 
 /** Settings with defaults for what `given` leaves out (or leaves undefined). */
 export function measureSettings(given: Partial<MeasureSettings> = {}, defaults: Partial<MeasureSettings> = {}): MeasureSettings {
@@ -80,6 +84,8 @@ export interface Target<C extends Candidate = Candidate, B = unknown> {
   readonly capabilities: Readonly<Record<string, unknown>>;
   readonly summary: readonly string[];
   readonly spaceTarget: SpaceTarget;
+  /** What the user should know about the options given (more threads than cores): one line each. */
+  readonly warnings?: readonly string[];
   /** Is `other` (a stored fingerprint) a device whose records may stand in for this one's? */
   compatible(other: Readonly<Record<string, unknown>>): boolean;
   /** The schedule a program gets when none is given, where running it as lowered would be wrong for the device (a GPU would run it in one invocation). */
@@ -99,6 +105,8 @@ export interface TargetOption {
   readonly name: string;
   readonly describe: string;
   readonly default?: string;
+  /** Its value is itself a list of flags (`--cflags "-O2 -march=native"`), so it may begin with '-'. */
+  readonly flagList?: true;
 }
 
 /** A registry entry: how to make a target from the command line or from code. */

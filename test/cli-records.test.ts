@@ -6,11 +6,14 @@ import { RecordStore, TuningRecord, recordId } from '../tuner/records.js';
 import { MeasureStatus } from '../targets/measurement.js';
 import { assertBadInput, cli } from './cli.test.js';
 
+/** FLOPs of the fixtures' workload: a record's GFLOP/s must be these over its median. */
+const FLOPS = 2 * 8 * 8 * 8;
+
 function rec(id: string, gflops: number, status: MeasureStatus = 'ok', device = 'cpu:a'): TuningRecord {
   return {
     format: 1, id: recordId(id), workload: { key: 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32', op: 'gemm', params: { m: 8, n: 8, k: 8 }, dtype: 'f32' },
     target: { kind: 'c', fingerprint: { key: device } }, trace: { version: 1, steps: [] }, traceHash: id,
-    outcome: { status, gflops, median: 1 / gflops }, strategy: 'flex', seed: 1, trial: 0, timestamp: new Date(0).toISOString(), loopsmith: 'test',
+    outcome: { status, gflops, median: FLOPS / gflops / 1e9 }, strategy: 'flex', seed: 1, trial: 0, timestamp: new Date(0).toISOString(), loopsmith: 'test',
   };
 }
 

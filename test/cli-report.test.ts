@@ -8,11 +8,14 @@ import { RecordStore, TuningRecord, recordId } from '../tuner/records.js';
 import { MeasureStatus } from '../targets/measurement.js';
 import { cli } from './cli.test.js';
 
+/** FLOPs of the fixtures' workload: a record's GFLOP/s must be these over its median. */
+const FLOPS = 2 * 64 * 64 * 64;
+
 function rec(trial: number, strategy: string, gflops: number, status: MeasureStatus = 'ok'): TuningRecord {
   return {
     format: 1, id: recordId(strategy, String(trial)), workload: { key: 'gemm(k=64,m=64,n=64,transA=0,transB=0):f32', op: 'gemm', params: { m: 64, n: 64, k: 64 }, dtype: 'f32' },
     target: { kind: 'c', fingerprint: { key: 'cpu:test' } }, trace: { version: 1, steps: [] }, traceHash: `${strategy}${trial}`,
-    outcome: { status, gflops, median: 1 / gflops }, strategy, seed: 1, trial, timestamp: new Date(0).toISOString(), loopsmith: 'test',
+    outcome: { status, gflops, median: FLOPS / gflops / 1e9 }, strategy, seed: 1, trial, timestamp: new Date(0).toISOString(), loopsmith: 'test',
   };
 }
 

@@ -35,6 +35,6 @@ describe('cli: show --schedule', () => {
   }
 
   it('a missing trace file gets one line and exit 2', () => {
-    assertBadInput(cli(...GEMM64, '--schedule', join(dir, 'absent.json')), /cannot read schedule .*absent\.json: ENOENT/);
+    assertBadInput(cli(...GEMM64, '--schedule', join(dir, 'absent.json')), /cannot read schedule .*absent\.json: no such file or directory \(ENOENT\)/);
   });
 });

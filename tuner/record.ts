@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { InputError } from '../ir/errors.js';
+import { workload } from '../ir/ops/index.js';
 import { TraceFormatError } from '../scheduler/errors.js';
 import { Trace, parseTrace } from '../scheduler/trace.js';
 import { MEASURE_STATUSES, MeasureStatus, Measurement } from '../targets/measurement.js';
@@ -72,6 +74,32 @@ function parseOutcome(o: unknown): Outcome | string {
   };
 }
 
+/**
+ * Measured GFLOP/s is FLOPs / median / 1e9 (targets/pipeline.ts): anything further off than
+ * rounding was edited or computed for another workload, and would rank the record wrongly.
+ */
+export const GFLOPS_TOLERANCE = 0.01;
+
+/** The FLOP count of the workload a record names, or what is wrong with its op, params or key. */
+function workloadFlops(w: TuningRecord['workload']): number | string {
+  let derived;
+  try {
+    derived = workload(w.op, w.params, w.dtype);
+  } catch (e) {
+    if (e instanceof InputError) return `workload: ${e.message}`;
+    throw e;
+  }
+  return derived.key === w.key ? derived.flops : `workload key ${w.key} is not that of its op and params (${derived.key})`;
+}
+
+function gflopsProblem(o: Outcome, flops: number): string | undefined {
+  if (o.gflops === undefined) return undefined;
+  if (o.median === undefined) return 'outcome.gflops without a median';
+  const expected = flops / o.median / 1e9;
+  if (Math.abs(o.gflops - expected) <= GFLOPS_TOLERANCE * expected) return undefined;
+  return `outcome.gflops ${o.gflops} is not the workload's ${flops} FLOPs over the median ${o.median} s (${expected.toPrecision(4)})`;
+}
+
 /** A record from parsed JSON, every field checked; a string says what is wrong. */
 export function parseRecord(x: unknown): TuningRecord | string {
   if (!isObj(x)) return 'not an object';
@@ -94,6 +122,10 @@ export function parseRecord(x: unknown): TuningRecord | string {
   if (point && 'problem' in point) return point.problem;
   const outcome = parseOutcome(x.outcome);
   if (typeof outcome === 'string') return outcome;
+  const flops = workloadFlops({ key: w.key, op: w.op, params: w.params, dtype: w.dtype });
+  if (typeof flops === 'string') return flops;
+  const inconsistent = gflopsProblem(outcome, flops);
+  if (inconsistent) return inconsistent;
   return {
     format: RECORD_FORMAT, id, workload: { key: w.key, op: w.op, params: w.params, dtype: w.dtype }, target: { kind: t.kind, fingerprint: t.fingerprint },
     trace, traceHash, ...(point ? { point } : {}), outcome, strategy, seed, trial, timestamp, loopsmith,

@@ -1,9 +1,10 @@
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { InputError } from '../ir/errors.js';
+import { readFileSync } from 'node:fs';
 import { TuningRecord, parseRecord } from './record.js';
+import { RecordReplays } from './record-replay.js';
+import { RecordsFileError, appendLine, ioProblem, isDevice, readRecordsText } from './records-file.js';
 
 export { type TuningRecord, recordId, validateRecord } from './record.js';
+export { RecordsFileError } from './records-file.js';
 
 /** The records of a file, and what was skipped on the way. */
 export interface LoadedRecords {
@@ -14,8 +15,14 @@ export interface LoadedRecords {
   readonly invalid: number;
 }
 
-/** Invalid lines named in the warning; the rest are only counted. */
+/** Problems named in a warning; the rest are only counted. */
 const NAMED_INVALID = 3;
+
+/** One warning for many problems of one kind: the count, the first few, and how many more. */
+function countedWarning(path: string, what: string, problems: readonly string[]): string {
+  const more = problems.length > NAMED_INVALID ? `; and ${problems.length - NAMED_INVALID} more` : '';
+  return `${path}: skipped ${problems.length} ${what}: ${problems.slice(0, NAMED_INVALID).join('; ')}${more}`;
+}
 
 /** Relative to the current directory: tuning results belong to the project that uses them. */
 export const DEFAULT_RECORDS_PATH = '.loopsmith/records.jsonl';
@@ -39,12 +46,23 @@ export function loopsmithVersion(): string {
  * fsync, so a killed process leaves at most one torn last line; reading skips it with a warning,
  * and the next append starts on a fresh line, so no earlier record is ever lost. Records come out
  * parsed and checked (record.ts): a line that is not a valid record is skipped and counted, so it
- * can never become best.
+ * can never become best. Whether a record's trace replays onto its workload is checked where the
+ * record is used (`usable`; record-replay.ts says why): the queries for best only return records
+ * that replay, so a faster record that does not gives way to the next one.
  */
 export class RecordStore {
   private cache?: LoadedRecords;
+  private readonly replays = new RecordReplays();
+  /** Records found not to replay, by id, with the reason. */
+  private readonly unusable = new Map<string, string>();
+  private appended = 0;
 
   constructor(readonly path: string) {}
+
+  /** False when the path is a device such as /dev/null: nothing else (Q-models) is kept next to it. */
+  get persistent(): boolean {
+    return !isDevice(this.path);
+  }
 
   /** All valid records, in file order (read once, then cached; appends through this instance are added). */
   load(): LoadedRecords {
@@ -55,16 +73,7 @@ export class RecordStore {
   private read(): LoadedRecords {
     const records: TuningRecord[] = [];
     const warnings: string[] = [];
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { records, warnings, invalid: 0 };
-      const why = code ?? String((e as Error).message).split('\n')[0];
-      throw new InputError(`cannot read the records file ${this.path}: ${why}`);
-    }
-    const lines = text.split('\n');
+    const lines = readRecordsText(this.path).split('\n');
     // After a final '\n' split leaves an empty string; anything else is a line that was never finished.
     const torn = lines.pop()!;
     const bad: string[] = [];
@@ -81,10 +90,7 @@ export class RecordStore {
       if (typeof r === 'string') bad.push(`line ${i + 1} is not a tuning record (${r})`);
       else records.push(r);
     });
-    if (bad.length) {
-      const more = bad.length > NAMED_INVALID ? `; and ${bad.length - NAMED_INVALID} more` : '';
-      warnings.push(`${this.path}: skipped ${bad.length} invalid line${bad.length > 1 ? 's' : ''}: ${bad.slice(0, NAMED_INVALID).join('; ')}${more}`);
-    }
+    if (bad.length) warnings.push(countedWarning(this.path, `invalid line${bad.length > 1 ? 's' : ''}`, bad));
     const tornLine = torn.trim() !== '';
     if (tornLine) warnings.push(`${this.path}: the last line is torn (line ${lines.length + 1} has no line end: a run was killed while writing it); skipped`);
     return { records, warnings, invalid: bad.length + (tornLine ? 1 : 0) };
@@ -92,24 +98,35 @@ export class RecordStore {
 
   /** Appends one record durably: a single write of the whole line, then fsync. */
   append(r: TuningRecord): void {
-    const line = JSON.stringify(r) + '\n';
-    mkdirSync(dirname(this.path), { recursive: true });
-    const fd = openSync(this.path, 'a+');
     try {
-      // A torn line from a killed run has no '\n': end it so this record starts on its own line.
-      const size = fstatSync(fd).size;
-      let prefix = '';
-      if (size > 0) {
-        const last = Buffer.alloc(1);
-        if (readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) prefix = '\n';
-      }
-      writeSync(fd, prefix + line);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      appendLine(this.path, JSON.stringify(r) + '\n');
+    } catch (e) {
+      const n = this.appended;
+      const kept = n === 0 ? '' : n === 1 ? '; the record appended before it is kept' : `; the ${n} records appended before it are kept`;
+      throw new RecordsFileError(`cannot write the records file ${this.path}: ${ioProblem(e)}${kept}`);
     }
+    this.appended++;
     // Only extend a cache that exists: a later lazy load reads the record from the file.
     this.cache?.records.push(r);
+  }
+
+  /** Does the record's trace replay onto its workload? */
+  usable(r: TuningRecord): boolean {
+    return this.replayProblem(r) === undefined;
+  }
+
+  /** Why the record's trace does not replay onto its workload (remembered for `replayWarnings`), or undefined. */
+  replayProblem(r: TuningRecord): string | undefined {
+    const problem = this.replays.problem(r);
+    if (problem !== undefined) this.unusable.set(r.id, problem);
+    return problem;
+  }
+
+  /** At most one warning: the records passed over so far because their trace does not replay. */
+  replayWarnings(): string[] {
+    const problems = [...this.unusable].map(([id, why]) => `record ${id} (${why})`);
+    const what = problems.length > 1 ? 'records whose traces do not replay onto their workload' : 'record whose trace does not replay onto its workload';
+    return problems.length ? [countedWarning(this.path, what, problems)] : [];
   }
 
   /** Records for a workload on exactly this device, in file order. */
@@ -117,9 +134,9 @@ export class RecordStore {
     return this.load().records.filter((r) => r.workload.key === workloadKey && r.target.fingerprint.key === fingerprintKey);
   }
 
-  /** The fastest record that ran correctly (status 'ok') for a workload on exactly this device. */
+  /** The fastest usable record that ran correctly (status 'ok') for a workload on exactly this device. */
   best(workloadKey: string, fingerprintKey: string): TuningRecord | undefined {
-    return bestOf(this.forWorkload(workloadKey, fingerprintKey));
+    return this.bestOf(this.forWorkload(workloadKey, fingerprintKey));
   }
 
   /** Exact device first; otherwise the best over devices of the same kind that `compatible` accepts. */
@@ -128,22 +145,33 @@ export class RecordStore {
   ): { record: TuningRecord; match: 'exact' | 'compatible' } | undefined {
     const exact = this.best(workloadKey, fp.key);
     if (exact) return { record: exact, match: 'exact' };
-    const other = bestOf(this.load().records.filter(
+    const other = this.bestOf(this.load().records.filter(
       (r) => r.workload.key === workloadKey && r.target.kind === fp.kind && r.target.fingerprint.key !== fp.key && compatible(r.target.fingerprint)));
     return other ? { record: other, match: 'compatible' } : undefined;
   }
+
+  /** The best usable record of each (workload, device) among `rs`, by workload key. */
+  bestPerWorkload(rs: readonly TuningRecord[]): TuningRecord[] {
+    const groups = new Map<string, TuningRecord[]>();
+    for (const r of rs) {
+      const k = `${r.workload.key}|${r.target.fingerprint.key}`;
+      const g = groups.get(k);
+      if (g) g.push(r);
+      else groups.set(k, [r]);
+    }
+    return [...groups.values()].flatMap((g) => this.bestOf(g) ?? []).sort((a, b) => a.workload.key.localeCompare(b.workload.key));
+  }
+
+  /** Fastest first, the first that replays: only as many records are replayed as are passed over. */
+  private bestOf(rs: readonly TuningRecord[]): TuningRecord | undefined {
+    return rs.filter(comparable).sort((a, b) => (faster(a, b) ? -1 : faster(b, a) ? 1 : 0)).find((r) => this.usable(r));
+  }
 }
 
-/** Max gflops (for one workload that is min median); records that only have a median compare by it. */
-function bestOf(rs: readonly TuningRecord[]): TuningRecord | undefined {
-  let best: TuningRecord | undefined;
-  for (const r of rs) {
-    if (r.outcome.status !== 'ok') continue;
-    const g = r.outcome.gflops, m = r.outcome.median;
-    if (!(g !== undefined && g > 0) && !(m !== undefined && m > 0)) continue;
-    if (!best || faster(r, best)) best = r;
-  }
-  return best;
+/** An ok record with a time or a rate: the only kind that can be best. */
+function comparable(r: TuningRecord): boolean {
+  const g = r.outcome.gflops, m = r.outcome.median;
+  return r.outcome.status === 'ok' && ((g !== undefined && g > 0) || (m !== undefined && m > 0));
 }
 
 function faster(a: TuningRecord, b: TuningRecord): boolean {

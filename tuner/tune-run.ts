@@ -10,7 +10,8 @@ import { ReferenceSpec } from '../targets/target.js';
 import { Evaluator } from './evaluate.js';
 import { QLearner } from './qmodel.js';
 import { TuningRecord, measurementOf, outcomeOf, recordId } from './record.js';
-import { RecordStore } from './records.js';
+import { RecordStore, RecordsFileError } from './records.js';
+import { ioProblem } from './records-file.js';
 import { Point, ScheduleSpace, traceHash } from './space.js';
 import { Feedback, Strategy, StrategyName, makeStrategy } from './strategies.js';
 
@@ -63,7 +64,8 @@ export class TuningRun {
     this.ref = { key: workload.key, unscheduled: this.base, flops: workload.flops };
     const { records: db } = opts;
     this.warnings = [...db.load().warnings];
-    this.prior = new Map(db.forWorkload(workload.key, evaluator.fingerprint.key).map((r) => [r.traceHash, r] as const));
+    // Keyed by the hash of the trace itself: a record cannot lend its outcome to another trace.
+    this.prior = new Map(db.forWorkload(workload.key, evaluator.fingerprint.key).map((r) => [traceHash(r.trace), r] as const));
     this.learner = opts.strategy === 'q' || opts.strategy === 'flex' ? this.openLearner(join(dirname(db.path), 'qmodels', `${workload.op.name}-${evaluator.kind}.json`)) : undefined;
     this.strategy = makeStrategy(opts.strategy, {
       space: this.space, rng: rng(opts.seed), budget: opts.trials, seen: this.seen, warm: this.warmStart(), ...(this.learner ? { learner: this.learner.q } : {}),
@@ -87,10 +89,30 @@ export class TuningRun {
     return [...this.prior.values()].flatMap((record) => (record.point && keep(record) && this.space.contains(record.point) ? [{ record, point: record.point }] : []));
   }
 
+  /** Records that ran correctly, fastest first. */
+  private fastest(): TuningRecord[] {
+    return [...this.prior.values()].filter((x) => x.outcome.status === 'ok').sort((a, b) => (a.outcome.median ?? Infinity) - (b.outcome.median ?? Infinity));
+  }
+
+  /** The first `n` of `rs` whose trace replays (each is replayed only when the ones before it are taken or passed over). */
+  private usable(rs: readonly TuningRecord[], n: number): TuningRecord[] {
+    const out: TuningRecord[] = [];
+    for (const r of rs) {
+      if (out.length === n) break;
+      if (this.opts.records.usable(r)) out.push(r);
+    }
+    return out;
+  }
+
   /** Warm start: the best points measured before. */
   private warmStart(): Point[] {
-    return this.storedPoints((r) => r.outcome.status === 'ok')
-      .sort((a, b) => (a.record.outcome.median ?? Infinity) - (b.record.outcome.median ?? Infinity)).slice(0, 8).map((x) => x.point);
+    return this.usable(this.fastest().filter((r) => r.point && this.space.contains(r.point)), 8).map((r) => r.point!);
+  }
+
+  /** A stored outcome, unless it claims a time for a trace that does not replay (then it cannot be best). */
+  private storedOutcome(r: TuningRecord): Measurement {
+    if (r.outcome.status === 'ok' && !this.opts.records.usable(r)) return { status: 'rejected', message: `record ${r.id}: its trace does not replay onto ${this.workload.key}` };
+    return measurementOf(r.outcome);
   }
 
   private bestGflops(): number {
@@ -113,7 +135,7 @@ export class TuningRun {
     const replay: Feedback[] = [];
     for (const { record, point } of earlier.filter((x) => x.record.trial < this.opts.trials)) {
       this.seen.add(this.space.key(point));
-      const m = measurementOf(record.outcome);
+      const m = this.storedOutcome(record);
       replay.push({ point, cost: cost(m) });
       this.count(m, record.trace, record.id);
       // Trials the earlier run answered from its own records left no line: fill the curve over them.
@@ -138,7 +160,7 @@ export class TuningRun {
     traces.forEach((t, i) => {
       const old = this.prior.get(traceHash(t));
       if (old) {
-        outcomes[i] = measurementOf(old.outcome);
+        outcomes[i] = this.storedOutcome(old);
         this.fromRecords++;
         return;
       }
@@ -177,32 +199,36 @@ export class TuningRun {
       trace: t, traceHash: hash, point, outcome: outcomeOf(m),
       strategy: this.opts.strategy, seed: this.opts.seed, trial, timestamp, loopsmith: this.opts.version,
     };
-    this.opts.records.append(rec);
+    try {
+      this.opts.records.append(rec);
+    } catch (e) {
+      if (!(e instanceof RecordsFileError)) throw e;
+      // Candidates were measured: that is work done (exit 1), and every record written before stays.
+      throw new RecordsFileError(`${e.message}; tuning stopped at trial ${trial + 1}`, 1);
+    }
     this.prior.set(hash, rec);
   }
 
+  /** Saves the learner next to the records; with records on a device (/dev/null) nothing is kept. */
   saveLearner(): void {
-    this.learner?.q.save(this.learner.path);
+    if (!this.learner || !this.opts.records.persistent) return;
+    try {
+      this.learner.q.save(this.learner.path);
+    } catch (e) {
+      this.warnings.push(`Q-model ${this.learner.path} could not be saved: ${ioProblem(e)}`);
+    }
   }
 
   /**
    * The best `count` distinct kernels are measured again and the fastest of those becomes the
-   * result: one lucky measurement does not make a winner. A stored trace that no longer applies
-   * (an older version's) is passed over.
+   * result: one lucky measurement does not make a winner. A stored trace that does not replay
+   * (an older version's, or an edited record) is passed over for the next. An interrupt meanwhile leaves the best as the search found it.
    */
-  async remeasure(count: number): Promise<Measurement | undefined> {
-    const top = [...this.prior.values()].filter((x) => x.outcome.status === 'ok')
-      .sort((a, b) => (a.outcome.median ?? Infinity) - (b.outcome.median ?? Infinity)).slice(0, count);
+  async remeasure(count: number, stop?: { readonly requested: boolean }): Promise<Measurement | undefined> {
     let again: { rec: TuningRecord; m: Measurement } | undefined;
-    for (const rec of top) {
-      let program: Program;
-      try {
-        program = applyTrace(this.base, rec.trace);
-      } catch (e) {
-        if (!(e instanceof LoopsmithError)) throw e;
-        continue;
-      }
-      const [res] = await this.evaluator.measure([program], this.ref);
+    for (const rec of this.usable(this.fastest(), count)) {
+      const [res] = await this.evaluator.measure([applyTrace(this.base, rec.trace)], this.ref);
+      if (stop?.requested) return undefined;
       const m = res!.measurement;
       if (m.status === 'ok' && (!again || cost(m) < cost(again.m))) again = { rec, m };
     }

@@ -65,12 +65,12 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
   run.resume();
   const stoppedBy = await search(run, opts, elapsed, evaluator.spaceTarget.style === 'cpu' ? Math.max(2, evaluator.spaceTarget.threads) : 1);
   run.saveLearner();
-  const remeasured = opts.stop?.requested ? undefined : await run.remeasure(opts.remeasure ?? 3);
+  const remeasured = opts.stop?.requested ? undefined : await run.remeasure(opts.remeasure ?? 3, opts.stop);
   const { best } = run;
   return {
     workload: w, trials: run.trials, measured: run.measured, fromRecords: run.fromRecords, resumed: run.resumed, failures: run.failures, curve: run.curve, stoppedBy,
     ...(best ? { best: { ...best, ...(remeasured ? { remeasured } : {}) } } : {}),
-    spaceSize: run.space.size(), validFraction: 1 - run.invalid / (run.trials || 1), warnings: run.warnings,
+    spaceSize: run.space.size(), validFraction: 1 - run.invalid / (run.trials || 1), warnings: [...run.warnings, ...opts.records.replayWarnings()],
   };
 }
 

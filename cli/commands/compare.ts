@@ -38,22 +38,32 @@ export function compareCommand(y: Argv): Argv {
       try {
         await target.open();
         const fp = target.fingerprint.key;
+        // The records are read (and their warnings printed, once) only when a schedule names them.
+        let warned = false;
+        const records = (): RecordStore => {
+          if (!warned) for (const warning of db.load().warnings) process.stderr.write(`warning: ${warning}\n`);
+          warned = true;
+          return db;
+        };
         const resolve = (spec: string): Trace => {
           if (spec === 'naive') return trace([], w.key);
           if (spec === 'default') return target.defaultTrace?.(base, w.key) ?? trace([], w.key);
           if (spec === 'best') {
-            const b = db.best(w.key, fp);
+            const b = records().best(w.key, fp);
             if (!b) throw new InputError(`no tuning record for ${w.key} on this device in ${db.path}; run \`loopsmith tune\` first or name a trace file`);
             return b.trace;
           }
           if (existsSync(spec)) return loadSchedule(spec);
-          const r = db.load().records.find((x) => x.id === spec);
+          const r = records().load().records.find((x) => x.id === spec);
           if (!r) throw new InputError(`schedule '${spec}' is not a file, a record id in ${db.path}, naive, default or best`);
           if (r.workload.key !== w.key) throw new InputError(`record ${spec} is for ${r.workload.key}, not ${w.key}`);
+          const invalid = db.replayProblem(r);
+          if (invalid) throw new InputError(`record ${spec} in ${db.path} is invalid: its trace does not replay onto ${w.key} (${invalid})`);
           return r.trace;
         };
         const specs = (argv.schedules as string[]).map(String);
         const programs = specs.map((s) => applyTrace(base, resolve(s), { workload: w.key }));
+        for (const warning of db.replayWarnings()) process.stderr.write(`warning: ${warning}\n`);
         const ref = { key: w.key, unscheduled: base, flops: w.flops };
         const perRound: number[][] = specs.map(() => []);
         const status: (Measurement | undefined)[] = specs.map(() => undefined);

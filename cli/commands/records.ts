@@ -1,20 +1,20 @@
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { InputError } from '../../ir/errors.js';
-import { DEFAULT_RECORDS_PATH, RecordStore, TuningRecord } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord } from '../../tuner/records.js';
+import { ioProblem } from '../../tuner/records-file.js';
 import { table } from '../format.js';
 
 const ACTIONS = ['list', 'best', 'export', 'merge', 'prune'] as const;
 
-function bestPerWorkload(rs: readonly TuningRecord[]): TuningRecord[] {
-  const best = new Map<string, TuningRecord>();
-  for (const r of rs) {
-    if (r.outcome.status !== 'ok' || !(r.outcome.gflops! > 0)) continue;
-    const k = `${r.workload.key}|${r.target.fingerprint.key}`;
-    const cur = best.get(k);
-    if (!cur || r.outcome.gflops! > cur.outcome.gflops!) best.set(k, r);
+
+/** A file to merge must exist: a mistyped name must not look like a file with no new records. */
+function mustExist(path: string): void {
+  try {
+    statSync(path);
+  } catch (e) {
+    throw new InputError(`cannot merge ${path}: ${ioProblem(e)}`);
   }
-  return [...best.values()].sort((a, b) => a.workload.key.localeCompare(b.workload.key));
 }
 
 export function recordsCommand(y: Argv): Argv {
@@ -36,10 +36,17 @@ export function recordsCommand(y: Argv): Argv {
     (argv) => {
       const action = String(argv.action);
       if (!(ACTIONS as readonly string[]).includes(action)) throw new InputError(`unknown records action '${action}'; actions: ${ACTIONS.join(', ')}`);
+      const extra = action === 'merge' ? [] : ((argv.files as string[] | undefined) ?? []);
+      if (extra.length) throw new InputError(`records ${action} takes no file arguments (got '${extra.join("', '")}'); only merge does, and --records names the records file`);
       const db = new RecordStore(String(argv.records));
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
+      const best = () => {
+        const b = db.bestPerWorkload(mine);
+        for (const w of db.replayWarnings()) process.stderr.write(`warning: ${w}\n`);
+        return b;
+      };
       const row = (r: TuningRecord) => [r.id, r.workload.key, r.target.fingerprint.key, r.strategy, String(r.trial), r.outcome.status, r.outcome.gflops ? r.outcome.gflops.toFixed(2) : '-'];
       const headers = ['id', 'workload', 'device', 'strategy', 'trial', 'status', 'GFLOP/s'];
       switch (action) {
@@ -48,20 +55,26 @@ export function recordsCommand(y: Argv): Argv {
           else process.stdout.write(table(headers, mine.map(row)) + `\n${mine.length} records in ${db.path}\n`);
           return;
         case 'best': {
-          const best = bestPerWorkload(mine);
-          if (argv.json) process.stdout.write(JSON.stringify(best, null, 2) + '\n');
-          else process.stdout.write(table(headers, best.map(row)) + '\n');
+          const b = best();
+          if (argv.json) process.stdout.write(JSON.stringify(b, null, 2) + '\n');
+          else process.stdout.write(table(headers, b.map(row)) + '\n');
           return;
         }
         case 'export': {
-          const text = bestPerWorkload(mine).map((r) => JSON.stringify(r)).join('\n') + '\n';
-          if (argv.out) writeFileSync(String(argv.out), text);
-          else process.stdout.write(text);
+          const text = best().map((r) => JSON.stringify(r)).join('\n') + '\n';
+          if (argv.out) {
+            try {
+              writeFileSync(String(argv.out), text);
+            } catch (e) {
+              throw new RecordsFileError(`cannot write the export ${String(argv.out)}: ${ioProblem(e)}`);
+            }
+          } else process.stdout.write(text);
           return;
         }
         case 'merge': {
           const files = (argv.files as string[] | undefined) ?? [];
           if (!files.length) throw new InputError('merge needs one or more records files: loopsmith records merge other.jsonl');
+          files.forEach(mustExist);
           const have = new Set(records.map((r) => r.id));
           let added = 0;
           for (const f of files) {
@@ -78,11 +91,22 @@ export function recordsCommand(y: Argv): Argv {
           return;
         }
         case 'prune': {
+          // A device (/dev/null) holds no records, and a backup of it would be written into /dev.
+          if (!db.persistent) throw new InputError(`cannot prune ${db.path}: it is not a regular file`);
           const keep = records.filter((r) => r.outcome.status === 'ok');
+          const backup = `${db.path}.bak`;
           // The backup is the file byte for byte, so lines this version could not read are not lost.
-          if (existsSync(db.path)) copyFileSync(db.path, `${db.path}.bak`);
-          else writeFileSync(`${db.path}.bak`, '');
-          writeFileSync(db.path, keep.map((r) => JSON.stringify(r)).join('\n') + (keep.length ? '\n' : ''));
+          try {
+            if (existsSync(db.path)) copyFileSync(db.path, backup);
+            else writeFileSync(backup, '');
+          } catch (e) {
+            throw new RecordsFileError(`cannot write the backup ${backup}: ${ioProblem(e)}; ${db.path} is unchanged`);
+          }
+          try {
+            writeFileSync(db.path, keep.map((r) => JSON.stringify(r)).join('\n') + (keep.length ? '\n' : ''));
+          } catch (e) {
+            throw new RecordsFileError(`cannot write the records file ${db.path}: ${ioProblem(e)}; the previous file is saved as ${backup}`);
+          }
           process.stdout.write(`kept ${keep.length} of ${records.length} records (dropped ${records.length - keep.length} failed); previous file saved as ${db.path}.bak\n`);
           return;
         }

@@ -1,7 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
+import { loadBenchResult } from '../bench-results.js';
+import { reportBench } from '../report-bench.js';
 import { reportHtml } from '../report-html.js';
+import { checkOutputFile, writeFile } from '../output-files.js';
 
 export function reportCommand(y: Argv): Argv {
   return y.command(
@@ -11,14 +13,24 @@ export function reportCommand(y: Argv): Argv {
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file' })
       .option('out', { type: 'string', default: 'loopsmith-report.html', describe: 'HTML file to write' })
       .option('workload', { type: 'string', describe: 'only this workload key' })
-      .example('$0 report --out report.html', 'open report.html in a browser'),
+      .option('bench', { type: 'string', describe: 'plot a result file of `npm run bench` (bench-results/<fingerprint>/<date>.json) instead of a records file' })
+      .example('$0 report --out report.html', 'open report.html in a browser')
+      .example('$0 report --bench bench-results/cpu-.../2026-11-24T20-00-00.000Z.json --out bench.html', 'fraction of peak per bench row'),
     async (argv) => {
+      const out = String(argv.out);
+      checkOutputFile(out);
+      if (argv.bench !== undefined) {
+        const result = loadBenchResult(String(argv.bench));
+        writeFile(out, await reportBench(result, `loopsmith bench: ${String(argv.bench)}`));
+        process.stdout.write(`wrote ${out} (${result.rows.length} bench rows)\n`);
+        return;
+      }
       const db = new RecordStore(String(argv.records));
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
-      writeFileSync(String(argv.out), await reportHtml(mine, `loopsmith tuning report: ${db.path}`));
-      process.stdout.write(`wrote ${String(argv.out)} (${mine.length} records)\n`);
+      writeFile(out, await reportHtml(mine, `loopsmith tuning report: ${db.path}`));
+      process.stdout.write(`wrote ${out} (${mine.length} records)\n`);
     },
   );
 }

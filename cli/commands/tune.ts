@@ -45,6 +45,8 @@ export function tuneCommand(y: Argv): Argv {
         'Exit codes: 0 a verified kernel was found, 1 none was (every candidate failed), 2 bad input, 130 interrupted.',
       ].join('\n')),
     handler: async (argv) => {
+      // The search proposes points of its own space, which a hand-written trace is not.
+      if (argv.schedule !== undefined) throw new InputError('tune does not take --schedule (it searches its own schedule space); to measure a schedule against the tuned best: loopsmith compare <op> ... --schedules best <file>');
       const target = String(argv.target);
       const strategy = String(argv.strategy);
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
@@ -88,14 +90,14 @@ export function tuneCommand(y: Argv): Argv {
             workload: w.key, target, fingerprint: evaluator.fingerprint, strategy, seed, trials: result.trials, measured: result.measured,
             fromRecords: result.fromRecords, resumed: result.resumed, failures: result.failures, stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
             validFraction: result.validFraction, curve: result.curve,
-            best: b ? { recordId: b.recordId, gflops: b.measurement.gflops, median: b.measurement.stats?.median, spread: b.measurement.stats?.spread, trace: b.trace } : null,
+            best: b ? { recordId: b.recordId, remeasured: b.remeasured !== undefined, gflops: b.measurement.gflops, median: b.measurement.stats?.median, spread: b.measurement.stats?.spread, trace: b.trace } : null,
           }, null, 2) + '\n');
         } else {
           const fails = Object.entries(result.failures).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
           process.stdout.write([
             `${w.key} on ${target}: ${result.trials} trials (${result.measured} measured now, ${result.fromRecords} from the records${result.resumed ? `, resuming an earlier run at trial ${result.resumed}` : ''}), stopped by ${result.stoppedBy}`,
             `space: ${result.spaceSize.toExponential(2)} points, ${(result.validFraction * 100).toFixed(1)} % of proposed points valid; failures: ${fails}`,
-            b ? `best: ${b.measurement.gflops!.toFixed(2)} GFLOP/s, median ${formatSeconds(b.measurement.stats!.median)} (re-measured; spread ${(b.measurement.stats!.spread * 100).toFixed(1)} %), record ${b.recordId}` : 'best: none (no candidate was correct)',
+            b ? `best: ${b.measurement.gflops!.toFixed(2)} GFLOP/s, median ${formatSeconds(b.measurement.stats!.median)} (${b.remeasured ? 're-measured' : 'as measured during the search, not re-measured'}; spread ${(b.measurement.stats!.spread * 100).toFixed(1)} %), record ${b.recordId}` : 'best: none (no candidate was correct)',
             ...(b ? ['schedule:', ...traceToTypeScript(b.trace).split('\n').map((l) => `  ${l}`)] : []),
           ].join('\n') + '\n');
         }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,8 @@ export async function compileC(source: string, opts: CompileOptions): Promise<Co
     const first = (r.error ?? r.stderr).split('\n').find((l) => /error/.test(l)) ?? (r.error ?? r.stderr).split('\n')[0] ?? '';
     return { status: 'compile_error', dir, binary, message: `${opts.cc} failed: ${first.replace(dir + '/', '')}`.trim(), seconds };
   }
+  // A "compiler" that succeeds without writing the program (`--cc true`) compiled nothing.
+  if (!existsSync(binary)) return { status: 'compile_error', dir, binary, message: `${opts.cc} exited with status 0 but wrote no program (is it a C compiler? pass --cc gcc or --cc clang)`, seconds };
   return { status: 'ok', dir, binary, message: '', seconds };
 }
 

@@ -5,21 +5,24 @@ import { cCandidate } from './candidate.js';
 import { runHarness } from './run.js';
 
 const COMPILE_TIMEOUT_MS = 60_000;
-/** Naive loops on a large problem are slow, but they finish: only a broken machine waits this long. */
-const RUN_TIMEOUT_MS = 30 * 60_000;
+
+export type CompiledReference =
+  | { readonly ok: true; readonly outputs: Buffers }
+  | { readonly ok: false; readonly status: 'reference_timeout' | 'reference_error'; readonly message: string };
 
 /**
  * The right answer for a large problem: the unscheduled loop nest compiled as it is, without
  * -march or fast-math (the tests check this path against the reference executor).
  */
-export async function compiledReference(p: Program, seed: number, cc: string): Promise<Buffers> {
+export async function compiledReference(p: Program, seed: number, cc: string, timeoutMs: number): Promise<CompiledReference> {
   const c = cCandidate(p, 1);
   const bin = await compileC(c.compiled, { cc, cflags: ['-O2', '-std=c11'], openmp: false, timeoutMs: COMPILE_TIMEOUT_MS });
   try {
-    if (bin.status !== 'ok') throw new Error(`reference kernel failed to compile: ${bin.message}`);
-    const r = await runHarness(c.kernel, bin, { seed, minSeconds: 0, maxRepeats: 1, warmup: 0, timeoutMs: RUN_TIMEOUT_MS, env: process.env });
-    if (r.status !== 'ok') throw new Error(`reference kernel failed: ${r.message}`);
-    return r.outputs;
+    if (bin.status !== 'ok') return { ok: false, status: 'reference_error', message: `it did not compile: ${bin.message}` };
+    const r = await runHarness(c.kernel, bin, { seed, minSeconds: 0, maxRepeats: 1, warmup: 0, timeoutMs, env: process.env });
+    if (r.status === 'run_timeout') return { ok: false, status: 'reference_timeout', message: r.message };
+    if (r.status !== 'ok') return { ok: false, status: 'reference_error', message: r.message };
+    return { ok: true, outputs: r.outputs };
   } finally {
     await dispose(bin);
   }

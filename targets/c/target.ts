@@ -6,6 +6,7 @@ import { Built, MeasureSettings, RunResult, Target, TargetDefinition, integerOpt
 import { SpaceTarget } from '../../tuner/space.js';
 import { Compiled, compileC, dispose } from './build.js';
 import { CCandidate, cCandidate } from './candidate.js';
+import { parseCFlags } from './flags.js';
 import { runHarness } from './run.js';
 
 export interface COptions {
@@ -26,12 +27,15 @@ export class CTarget implements Target<CCandidate, Compiled> {
   readonly compileTimeoutMs: number;
   readonly fingerprint: CpuFingerprint;
   readonly settings: MeasureSettings;
+  readonly warnings: readonly string[];
 
   constructor(settings: Partial<MeasureSettings> = {}, o: COptions = {}) {
     this.cpu = detectCpu();
     this.compiler = detectCompiler(o.cc ?? 'cc');
     this.cflags = o.cflags ?? defaultCFlags(this.cpu, this.compiler);
     this.threads = o.threads ?? 1;
+    // More OpenMP threads than cores time-share them: slower, and noisier to measure.
+    this.warnings = this.threads > this.cpu.cores ? [`--threads ${this.threads} is more than the ${this.cpu.cores} cores of this CPU; threads beyond ${this.cpu.cores} share cores and make kernels slower and timings noisier`] : [];
     this.compileTimeoutMs = o.compileTimeoutMs ?? 60_000;
     this.fingerprint = cpuFingerprint(this.cpu, this.compiler, this.cflags);
     this.settings = measureSettings(settings, { referenceCompiler: this.compiler.command });
@@ -101,10 +105,10 @@ export const cTarget: TargetDefinition = {
   options: [
     { name: 'threads', default: '1', describe: 'c target: OpenMP threads for parallel loops' },
     { name: 'cc', default: 'cc', describe: 'c target: C compiler (gcc, clang, ...)' },
-    { name: 'cflags', describe: 'c target: compiler flags, space-separated (default: -O3 -march=native ... for this CPU)' },
+    { name: 'cflags', flagList: true, describe: 'c target: compiler flags, split like a shell command line (default: -O3 -march=native ... for this CPU)' },
   ],
   create(settings, o) {
-    const cflags = o.cflags === undefined ? [] : Array.isArray(o.cflags) ? o.cflags.map(String) : String(o.cflags).split(/\s+/).filter(Boolean);
+    const cflags = o.cflags === undefined ? [] : parseCFlags(o.cflags);
     return new CTarget(settings, {
       ...(o.cc !== undefined ? { cc: String(o.cc) } : {}),
       ...(o.threads !== undefined ? { threads: integerOption('threads', o.threads, 1) } : {}),

@@ -21,7 +21,13 @@ export class DeviceProcess {
   open(): Promise<GpuCapabilities> {
     if (this.ready) return this.ready;
     this.ready = new Promise((resolve, reject) => {
-      const child = fork(WORKER, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+      // Its own process group: a Ctrl-C at the terminal reaches the whole foreground group, and it
+      // is the tuner's to stop after the kernel in flight, not a crash of that kernel. The device
+      // process ends when we close it, when we exit, or when the IPC channel closes.
+      const child = fork(WORKER, [], { detached: true, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+      const killOnExit = () => child.kill('SIGKILL');
+      process.once('exit', killOnExit);
+      child.once('exit', () => process.off('exit', killOnExit));
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
       this.child = child;

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../../ir/errors.js';
-import { DEFAULT_RECORDS_PATH, RecordStore, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
 import { MEASURE_STATUSES, MeasureStatus } from '../../targets/measurement.js';
 import { lowerWorkload, workload } from '../../ir/ops/index.js';
 import { measurementOf, parseRecord } from '../../tuner/record.js';
@@ -12,6 +11,8 @@ import { ScheduleSpace, traceHash } from '../../tuner/space.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-records-'));
 const WORKLOAD = 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32';
+/** FLOPs of WORKLOAD: a record's GFLOP/s must be these over its median. */
+const FLOPS = 2 * 8 * 8 * 8;
 
 function rec(trial: number, over: Partial<TuningRecord> = {}, gflops = 10 + trial, status: MeasureStatus = 'ok'): TuningRecord {
   const timestamp = new Date(trial * 1000).toISOString();
@@ -20,7 +21,7 @@ function rec(trial: number, over: Partial<TuningRecord> = {}, gflops = 10 + tria
     workload: { key: WORKLOAD, op: 'gemm', params: { m: 8, n: 8, k: 8 }, dtype: 'f32' },
     target: { kind: 'c', fingerprint: { key: 'cpu:a', isa: 'avx512', compiler: 'gcc' } },
     trace: { version: 1, steps: [] }, traceHash: `h${trial}`,
-    outcome: { status, median: 1 / gflops, gflops }, strategy: 'flex', seed: 1, trial, timestamp, loopsmith: 'test',
+    outcome: { status, median: FLOPS / gflops / 1e9, gflops }, strategy: 'flex', seed: 1, trial, timestamp, loopsmith: 'test',
     ...over,
   };
 }
@@ -191,6 +192,84 @@ describe('tuner: records database', () => {
     assert.deepEqual(space.toTrace(r.point, w.key), r.trace);
   });
 
+  it('GFLOP/s must be the workload\'s FLOPs over the median, and the workload must be the one its op and params give', () => {
+    const off = (factor: number) => ({ ...rec(0), outcome: { status: 'ok', median: FLOPS / 10 / 1e9, gflops: 10 * factor } });
+    assert.equal(typeof parseRecord(off(1.005)), 'object', 'rounding is not a problem');
+    assert.match(String(parseRecord(off(1.05))), /^outcome\.gflops 10\.5 is not the workload's 1024 FLOPs over the median 1\.024e-7 s \(10\.00\)$/);
+    assert.match(String(parseRecord(off(0.9))), /is not the workload's 1024 FLOPs/);
+    assert.match(String(parseRecord({ ...rec(0), outcome: { status: 'wrong_answer', gflops: 1e9 } })), /outcome\.gflops without a median/);
+    assert.match(String(parseRecord({ ...rec(0), workload: { key: WORKLOAD, op: 'gemm', params: { m: 8, n: 8, k: 9 }, dtype: 'f32' } })), /workload key gemm\(k=8,.* is not that of its op and params \(gemm\(k=9,/);
+    assert.match(String(parseRecord({ ...rec(0), workload: { key: WORKLOAD, op: 'warp', params: {}, dtype: 'f32' } })), /^workload: unknown op 'warp'/);
+    const path = join(tmp(), 'r.jsonl');
+    const db = new RecordStore(path);
+    db.append(rec(0, {}, 5));
+    db.append(rec(1, {}, 7));
+    // Claims 1000 GFLOP/s from the median of a 7 GFLOP/s kernel: an edit that would make it best.
+    appendFileSync(path, JSON.stringify({ ...rec(2, {}, 7), outcome: { ...rec(2, {}, 7).outcome, gflops: 1000 } }) + '\n');
+    const loaded = new RecordStore(path);
+    assert.equal(loaded.load().invalid, 1);
+    assert.match(loaded.load().warnings.join('\n'), /skipped 1 invalid line: line 3 is not a tuning record \(outcome\.gflops 1000 is not/);
+    assert.equal(loaded.best(WORKLOAD, 'cpu:a')!.trial, 1);
+  });
+
+  it('best passes over faster records whose trace does not replay onto their workload, named in one counted warning', () => {
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
+    const noSuchLoop = { version: 1 as const, steps: [{ prim: 'split' as const, loop: 'zz', factors: [2], tail: 'guard' as const }] };
+    const notDivisible = { version: 1 as const, steps: [{ prim: 'split' as const, loop: 'i', factors: [3], tail: 'requireDivisible' as const }] };
+    const tiled = { version: 1 as const, steps: [{ prim: 'split' as const, loop: 'i', factors: [4], tail: 'requireDivisible' as const }] };
+    db.append(rec(0, {}, 5));
+    db.append(rec(1, { trace: tiled }, 7));
+    db.append(rec(2, { trace: noSuchLoop }, 100));
+    db.append(rec(3, { trace: notDivisible }, 90));
+    db.append(rec(4, { trace: noSuchLoop, target: { kind: 'c', fingerprint: { key: 'cpu:b', isa: 'avx512' } } }, 100));
+    assert.equal(db.load().records.length, 5, 'loading does not replay: that waits until a record is used');
+    assert.deepEqual(db.replayWarnings(), []);
+    assert.equal(db.best(WORKLOAD, 'cpu:a')!.trial, 1);
+    assert.equal(db.best(WORKLOAD, 'cpu:a')!.trial, 1);
+    const [w, ...more] = db.replayWarnings();
+    assert.deepEqual(more, []);
+    assert.match(w!, /: skipped 2 records whose traces do not replay onto their workload: record \w{12} \(.*zz.*\); record \w{12} \(.*\)$/);
+    assert.equal(db.bestWithFallback(WORKLOAD, { kind: 'c', key: 'cpu:b' }, () => true)!.record.trial, 1, 'the next valid record, of a compatible device');
+    assert.equal(db.best(WORKLOAD, 'cpu:b'), undefined);
+    assert.deepEqual(db.bestPerWorkload(db.load().records).map((r) => r.trial), [1]);
+    assert.match(db.replayWarnings()[0]!, /skipped 3 records/);
+    assert.equal(db.replayProblem(rec(2, { trace: noSuchLoop })) !== undefined, true);
+    assert.equal(db.usable(rec(1, { trace: tiled })), true);
+  });
+
+  it('a device holds no records: /dev/full and /dev/null read as empty, /dev/null takes appends, /dev/full refuses them in one line', () => {
+    const nul = new RecordStore('/dev/null');
+    assert.deepEqual(nul.load(), { records: [], warnings: [], invalid: 0 });
+    nul.append(rec(0));
+    assert.equal(nul.persistent, false);
+    const full = new RecordStore('/dev/full');
+    assert.deepEqual(full.load(), { records: [], warnings: [], invalid: 0 }, 'reading /dev/full would never end');
+    assert.throws(() => full.append(rec(0)), (e: unknown) => e instanceof RecordsFileError && e.exitCode === 2
+      && e.message === 'cannot write the records file /dev/full: ENOSPC (no space left on device)');
+    assert.equal(new RecordStore(join(tmp(), 'r.jsonl')).persistent, true);
+  });
+
+  it('a records path under a regular file fails to read and to write with ENOTDIR, naming the path', () => {
+    const file = join(tmp(), 'plain');
+    writeFileSync(file, 'x');
+    const db = new RecordStore(join(file, 'r.jsonl'));
+    assert.throws(() => db.load(), /^RecordsFileError: cannot read the records file .*plain\/r\.jsonl: ENOTDIR \(not a directory\)$/);
+    assert.throws(() => db.append(rec(0)), /^RecordsFileError: cannot write the records file .*plain\/r\.jsonl: ENOTDIR/);
+  });
+
+  it('an append that fails after others says how many were kept, and they are', () => {
+    const dir = tmp();
+    const real = join(dir, 'real.jsonl'), link = join(dir, 'r.jsonl');
+    symlinkSync(real, link);
+    const db = new RecordStore(link);
+    db.append(rec(0));
+    db.append(rec(1));
+    rmSync(link);
+    symlinkSync('/dev/full', link); // the disk fills up
+    assert.throws(() => db.append(rec(2)), /ENOSPC \(no space left on device\); the 2 records appended before it are kept$/);
+    assert.deepEqual(new RecordStore(real).load().records, [rec(0), rec(1)]);
+  });
+
   it('falls back to a compatible device when this one has no records, and says so', () => {
     const db = new RecordStore(join(tmp(), 'r.jsonl'));
     const mine = { kind: 'c', key: 'cpu:mine' };
@@ -222,7 +301,7 @@ describe('tuner: records database', () => {
     const path = join(tmp(), 'adir.jsonl');
     mkdirSync(path);
     assert.throws(() => new RecordStore(path).load(), (e: unknown) => {
-      assert.ok(e instanceof InputError);
+      assert.ok(e instanceof RecordsFileError && e.exitCode === 2);
       assert.match(e.message, /cannot read the records file .*adir\.jsonl: EISDIR/);
       assert.ok(!e.message.includes('\n'));
       return true;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { Program } from '../../ir/program.js';
 import { Measurement } from '../../targets/measurement.js';
 import { timingStats } from '../../targets/stats.js';
 import { Evaluator } from '../../tuner/evaluate.js';
-import { RecordStore, validateRecord } from '../../tuner/records.js';
+import { RecordStore, RecordsFileError, validateRecord } from '../../tuner/records.js';
 import { STRATEGIES } from '../../tuner/strategies.js';
 import { tune } from '../../tuner/tune.js';
 
@@ -34,7 +34,9 @@ class StubEvaluator implements Evaluator {
       const reg = loops.filter((l) => l.var.endsWith('.2')).reduce((n, l) => n * l.extent, 1);
       const unrolled = loops.some((l) => l.loopKind === 'unrolled');
       const seconds = 1e-3 * (1 + 0.3 * Math.abs(Math.log2(reg) - 6) + (unrolled ? 0 : 0.2));
-      const m: Measurement = reg === 2 ? { status: 'wrong_answer', message: 'planted', gflops: 1e9 } : { status: 'ok', times: [seconds, seconds, seconds], stats: timingStats([seconds, seconds, seconds]), gflops: 1 / seconds };
+      // As the pipeline does, and as loading a record checks: GFLOP/s are the workload's FLOPs over the median.
+      const timed = (t: number) => ({ times: [t, t, t], stats: timingStats([t, t, t]), gflops: W.flops / t / 1e9 });
+      const m: Measurement = reg === 2 ? { status: 'wrong_answer', message: 'planted', ...timed(1e-9) } : { status: 'ok', ...timed(seconds) };
       return { measurement: m, codeHash: String(this.measured), cached: false };
     });
   }
@@ -71,7 +73,7 @@ describe('tuner: the tuning loop', function () {
   it('flex and sa find the best region of a known landscape', async () => {
     for (const strategy of ['flex', 'sa'] as const) {
       const r = await tune(W, new StubEvaluator(), { strategy, trials: 120, seed: 11, records: new RecordStore(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
-      assert.ok(r.best!.measurement.gflops! > 0.9 / 1e-3, `${strategy} reached ${r.best!.measurement.gflops}`);
+      assert.ok(r.best!.measurement.gflops! > 0.9 * W.flops / 1e-3 / 1e9, `${strategy} reached ${r.best!.measurement.gflops}`);
     }
   });
 
@@ -98,6 +100,46 @@ describe('tuner: the tuning loop', function () {
     assert.match(r.warnings[0]!, /skipped 1 invalid line: line 9 is not a tuning record/);
     assert.notEqual(r.best!.recordId, 'forged');
     assert.equal(r.best!.measurement.gflops, first.best!.measurement.gflops);
+  });
+
+  it('a record whose trace does not replay is passed over in resume, warm start and re-measure, and named in one warning', async () => {
+    const path = join(tmp(), 'r.jsonl');
+    const first = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: 0 });
+    const rec = JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!) as { outcome: { median: number }; trace: { steps: unknown[] } };
+    // Same search (resume feeds it back), a point of this space, a consistent and very fast time, and a trace with a step that cannot apply.
+    const median = rec.outcome.median / 1000;
+    const trace = { ...rec.trace, steps: [...rec.trace.steps, { prim: 'split', loop: 'nowhere', factors: [2], tail: 'guard' }] };
+    appendFileSync(path, JSON.stringify({ ...rec, id: 'forged', trace, outcome: { status: 'ok', times: [median], median, gflops: W.flops / median / 1e9 } }) + '\n');
+    for (const remeasure of [0, 2]) {
+      const r = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure });
+      assert.notEqual(r.best!.recordId, 'forged');
+      assert.ok(r.best!.measurement.gflops! <= first.best!.measurement.gflops! * 1.01);
+      assert.deepEqual(r.warnings.length, 1, r.warnings.join('\n'));
+      assert.match(r.warnings[0]!, /skipped 1 record whose trace does not replay onto its workload: record forged \(.*nowhere/);
+    }
+  });
+
+  it('stops at the first record it cannot write, in one line (exit 1), keeping every record written before', async () => {
+    const dir = tmp();
+    const real = join(dir, 'real.jsonl'), link = join(dir, 'r.jsonl');
+    symlinkSync(real, link);
+    const ev = new StubEvaluator();
+    const measure = ev.measure.bind(ev);
+    ev.measure = async (ps) => {
+      // After two batches of two the disk is full.
+      if (ev.measured >= 4 && existsSync(real)) {
+        rmSync(link);
+        symlinkSync('/dev/full', link);
+      }
+      return measure(ps);
+    };
+    await assert.rejects(tune(W, ev, { strategy: 'random', trials: 20, seed: 5, records: new RecordStore(link), version: 'test', remeasure: 0 }), (e: unknown) => {
+      assert.ok(e instanceof RecordsFileError);
+      assert.equal(e.exitCode, 1);
+      assert.match(e.message, /^cannot write the records file .*r\.jsonl: ENOSPC \(no space left on device\); the 4 records appended before it are kept; tuning stopped at trial 5$/);
+      return true;
+    });
+    assert.equal(new RecordStore(real).load().records.length, 4);
   });
 
   it('stops early when the best stops improving', async () => {

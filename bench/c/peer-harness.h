@@ -1,0 +1,49 @@
+/* What every peer binary shares with loopsmith's C harness: the seeded input generator (mulberry32,
+ * as ir/random.ts), the output file for the checker, warm-up and timed repeats printed as JSON. */
+#ifndef LOOPSMITH_PEER_HARNESS_H
+#define LOOPSMITH_PEER_HARNESS_H
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+char *openblas_get_corename(void);
+char *openblas_get_config(void);
+int openblas_get_num_threads(void);
+
+static void peer_fill(float *p, size_t n, uint32_t a) {
+  for (size_t i = 0; i < n; i++) {
+    a += 0x6d2b79f5u;
+    uint32_t t = a;
+    t = (t ^ (t >> 15)) * (t | 1u);
+    t ^= t + (t ^ (t >> 7)) * (t | 61u);
+    p[i] = (float)((double)(t ^ (t >> 14)) / 4294967296.0 * 2.0 - 1.0);
+  }
+}
+
+static float *peer_alloc(size_t floats) { return aligned_alloc(64, (floats * 4 + 63) / 64 * 64); }
+
+static double peer_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+
+/* Runs once and writes `out` (floats) for the checker, then `warmup` untimed runs, then timed runs
+ * until `min_seconds` were measured (at least 3, at most `max_repeats`). */
+static int peer_measure(void (*run)(void *), void *ctx, const float *out, size_t n, const char *path, double min_seconds, long max_repeats, long warmup) {
+  run(ctx);
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(out, sizeof(float), n, f) != n) return 3;
+  fclose(f);
+  for (long i = 0; i < warmup; i++) run(ctx);
+  printf("{\"core\":\"%s\",\"config\":\"%s\",\"threads\":%d,\"times\":[", openblas_get_corename(), openblas_get_config(), openblas_get_num_threads());
+  double total = 0;
+  for (long r = 0; r < max_repeats && (total < min_seconds || r < 3); r++) {
+    double t0 = peer_now();
+    run(ctx);
+    double dt = peer_now() - t0;
+    total += dt;
+    printf("%s%.9f", r ? "," : "", dt);
+  }
+  printf("]}\n");
+  return 0;
+}
+#endif

@@ -1,0 +1,72 @@
+/**
+ * conv2d 3x3 on the CPU: loopsmith's schedule and the naive loop nest against im2col + OpenBLAS
+ * sgemm (what frameworks run without a direct kernel) at its fastest verified core type.
+ */
+import { Params, lowerWorkload, workload } from '../ir/ops/index.js';
+import { applyTrace } from '../scheduler/apply.js';
+import { findLoop } from '../scheduler/locate.js';
+import { Schedule } from '../scheduler/schedule.js';
+import { Trace } from '../scheduler/trace.js';
+import { Pipeline } from '../targets/pipeline.js';
+import { openTarget } from '../targets/registry.js';
+import { ReferenceSpec } from '../targets/target.js';
+import { SectionContext, SectionOutput, row } from './section.js';
+
+export const CONV_LAYERS: readonly Params[] = [
+  { n: 1, c: 64, h: 56, w: 56, k: 64, kh: 3, kw: 3, pad: 1 },
+  { n: 1, c: 256, h: 28, w: 28, k: 512, kh: 3, kw: 3, pad: 1 },
+];
+
+/**
+ * Until scheduler/expert.ts has a CPU conv2d schedule: a register tile of 8 output channels by one
+ * output row (vectorized along the row), and per input channel a zero-padded copy of the three
+ * input rows it reads, so the inner loops carry no padding test and vectorize.
+ */
+export function convCpuSchedule(params: Params, workloadKey: string): Trace {
+  const s = new Schedule(lowerWorkload(workload('conv2d', params)), workloadKey);
+  const ow = findLoop(s.program, 'ow', 'convCpuSchedule').loop.extent, k = findLoop(s.program, 'k', 'convCpuSchedule').loop.extent;
+  let kr = Math.min(8, k);
+  while (k % kr !== 0 || kr * ow > 512) kr--;
+  return s
+    .split('k', [kr], 'requireDivisible')
+    .split('ow', [ow], 'requireDivisible')
+    .reorder(['n', 'k.0', 'oh', 'ow.0', 'rc', 'rh', 'rw', 'k.1', 'ow.1'])
+    .cacheWrite('Y', 'local', 'ow.0')
+    .cacheRead('X', 'local', 'rc')
+    .unroll('k.1')
+    .vectorize('ow.1')
+    .parallel('k.0')
+    .trace;
+}
+
+export async function convCpu(ctx: SectionContext): Promise<SectionOutput> {
+  const out: SectionOutput = { rows: [], peers: [] };
+  for (const params of CONV_LAYERS) {
+    const w = workload('conv2d', params);
+    const base = lowerWorkload(w);
+    const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
+    const scheduled = applyTrace(base, convCpuSchedule(params, w.key), { workload: w.key });
+    const at = { section: 'conv-cpu', workload: w.key };
+    const name = `conv2d ${params.c}x${params.h}x${params.w}->${params.k}`;
+    for (const threads of ctx.threads) {
+      const cpu = new Pipeline(await openTarget('c', { settings: ctx.settings, options: { threads } }));
+      const t = `${threads} thread${threads > 1 ? 's' : ''}`;
+      ctx.log(`${name} [${t}]: loopsmith schedule...`);
+      out.rows.push(row({ ...at, threads, kernel: 'loopsmith: 8-channel register tile, padded row cache', kind: 'loopsmith' }, await cpu.measureProgram(scheduled, ref)));
+      if (typeof ctx.blas === 'string') {
+        out.rows.push({ ...at, threads, kernel: 'im2col + OpenBLAS sgemm', kind: 'peer', status: 'unavailable', note: ctx.blas });
+      } else {
+        ctx.log(`${name} [${t}]: im2col + OpenBLAS...`);
+        const { run, choice } = await ctx.blas.im2colConv({ c: params.c!, h: params.h!, w: params.w!, k: params.k!, kh: params.kh!, kw: params.kw!, pad: params.pad! }, threads, cpu, ref);
+        out.rows.push(row({ ...at, threads, kernel: `im2col + ${ctx.blas.version} sgemm, ${choice.chosen ?? 'no verified configuration'}`, kind: 'peer' }, run));
+        out.peers.push({ peer: `im2col + ${ctx.blas.version}`, ...at, threads, ...choice });
+      }
+      if (threads === 1 && !ctx.quick) {
+        ctx.log(`${name} [${t}]: naive loop nest...`);
+        const naive = new Pipeline(await openTarget('c', { settings: { ...ctx.settings, minSeconds: 0.1, maxRepeats: 3, warmup: 0 } }));
+        out.rows.push(row({ ...at, threads, kernel: 'naive loop nest (as lowered)', kind: 'baseline' }, await naive.measureProgram(base, ref)));
+      }
+    }
+  }
+  return out;
+}

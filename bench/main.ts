@@ -1,0 +1,103 @@
+/**
+ * `npm run bench`: the GEMM and conv benches on the CPU and the WebGPU bench, each against its
+ * peer at its best and the device's measured peak, in one run on a quiet machine. Prints the
+ * tables and writes bench-results/<fingerprint>/<date>.json (cli/bench-results.ts).
+ *
+ *   npm run bench -- [--quick] [--only gemm,conv,webgpu] [--ignore-load] [--max-wait 600] [--out bench-results] [--json]
+ */
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { BENCH_FORMAT, BenchResult, BenchRow, PeakRow, PeerChoice, withRatios, writeBenchResult } from '../cli/bench-results.js';
+import { LoopsmithError } from '../ir/errors.js';
+import { CTarget } from '../targets/c/target.js';
+import { exec } from '../targets/exec.js';
+import { openTarget } from '../targets/registry.js';
+import { convCpu } from './conv-cpu.js';
+import { gemmCpu } from './gemm-cpu.js';
+import { LoadGate, loadThresholdFor } from './load-gate.js';
+import { OpenBlas } from './openblas.js';
+import { cpuPeaks } from './peak.js';
+import { SectionContext, runSettings } from './section.js';
+import { benchTables } from './tables.js';
+import { webgpu } from './webgpu.js';
+
+const SECTIONS = ['gemm', 'conv', 'webgpu'] as const;
+type Section = (typeof SECTIONS)[number];
+
+async function version(): Promise<BenchResult['loopsmith']> {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const git = await exec('git', ['describe', '--always', '--dirty'], { timeoutMs: 10_000 });
+  return { version: pkg.version, ...(git.code === 0 ? { commit: git.stdout.trim() } : {}) };
+}
+
+async function main(): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .option('quick', { type: 'boolean', default: false, describe: 'a few short repeats per kernel, no naive baselines: a smoke run, not for comparison' })
+    .option('only', { type: 'string', default: SECTIONS.join(','), describe: `sections, comma-separated: ${SECTIONS.join(', ')}` })
+    .option('ignore-load', { type: 'boolean', default: false, describe: 'measure even when the machine is busy (the results say "measured under load")' })
+    .option('max-wait', { type: 'number', default: 600, describe: 'seconds to wait for a quiet machine before refusing' })
+    .option('out', { type: 'string', default: 'bench-results', describe: 'directory of result files' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result file to stdout (tables go to stderr)' })
+    .strict().help().parseAsync();
+  const only = argv.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length || !only.length) throw new LoopsmithError(`--only takes ${SECTIONS.join(', ')}; got '${argv.only}'`);
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const cpu = await openTarget('c');
+  if (!(cpu instanceof CTarget)) throw new Error('the registry\'s c target is not the C target');
+  const threads = [...new Set([1, cpu.cpu.cores])];
+  const gate = new LoadGate({ threshold: loadThresholdFor(cpu.cpu.cores), maxWaitSeconds: argv['max-wait'], pollSeconds: 10, ignore: argv['ignore-load'], log });
+  await gate.check('the bench');
+
+  const quick = argv.quick;
+  const rows: BenchRow[] = [], peers: PeerChoice[] = [], peaks: PeakRow[] = [];
+  let webgpuDevice: Readonly<Record<string, unknown>> | undefined;
+  const summary = [...cpu.summary];
+  const wants = (s: Section) => only.includes(s);
+  const blas = wants('gemm') || wants('conv') ? await OpenBlas.open(cpu.compiler.command, cpu.cpu.flags) : 'not needed';
+  try {
+    if (typeof blas !== 'string') summary.push(`peer ${blas.version}: core types ${blas.configs.map((c) => `${c.label}${c.skip ? ` (skipped: ${c.skip})` : ''}`).join(', ')}`);
+    const ctx: SectionContext = { quick, threads, settings: runSettings(quick), blas, log };
+    if (wants('gemm') || wants('conv')) {
+      await gate.check('the CPU peak');
+      log(`cpu: FMA peak on ${threads.join(' and ')} threads...`);
+      peaks.push(...await cpuPeaks(cpu, threads, quick));
+    }
+    for (const s of SECTIONS.filter(wants)) {
+      await gate.check(`the ${s} section`);
+      if (s === 'webgpu') {
+        const g = await webgpu(ctx);
+        peaks.push(g.peak);
+        webgpuDevice = g.device;
+        summary.push(...g.summary);
+        rows.push(...g.rows);
+        peers.push(...g.peers);
+      } else {
+        const o = await (s === 'gemm' ? gemmCpu : convCpu)(ctx);
+        rows.push(...o.rows);
+        peers.push(...o.peers);
+      }
+    }
+  } finally {
+    if (typeof blas !== 'string') await blas.close();
+  }
+  const result: BenchResult = {
+    format: BENCH_FORMAT, date: new Date().toISOString(), loopsmith: await version(),
+    machine: { fingerprint: cpu.fingerprint.key, cpu: cpu.fingerprint, summary, ...(webgpuDevice ? { webgpu: webgpuDevice } : {}) },
+    settings: { quick, only, ignoreLoad: argv['ignore-load'], loadThreshold: gate.options.threshold, loads: gate.seen, measuredUnderLoad: gate.underLoad },
+    peaks, peers, rows: withRatios(rows, peaks),
+  };
+  const path = writeBenchResult(argv.out, result);
+  (argv.json ? process.stderr : process.stdout).write(`\n${benchTables(result)}\nwrote ${path}\n`);
+  if (argv.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
+
+main().then(
+  // TF.js's device and dawn.node's polling would keep the process alive.
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

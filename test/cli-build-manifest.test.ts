@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertBadInput, cli } from './cli.test.js';
+
+const SCHEDULE = fileURLToPath(new URL('../../scheduler/fixtures/gemm-cpu-64.json', import.meta.url));
+const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-manifest-'));
+const kernel = (o: object = {}) => ({ name: 'gemm64', op: 'gemm', params: { m: 64, n: 64, k: 64 }, out: 'kernels', schedule: SCHEDULE, ...o });
+
+function manifest(dir: string, body: object): string {
+  const path = join(dir, 'kernels.json');
+  writeFileSync(path, JSON.stringify(body));
+  return path;
+}
+
+describe('cli: build manifests', function () {
+  this.timeout(180_000);
+
+  it('absolute out, schedule and records paths are taken as they are', () => {
+    const dir = tmp(), elsewhere = tmp();
+    const out = join(dir, 'generated', 'c');
+    const records = join(elsewhere, 'records.jsonl');
+    const r = cli('build', manifest(dir, { records, kernels: [kernel({ out }), kernel({ name: 'fallback64', out, schedule: undefined, fallback: true, verify: false })] }));
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(join(out, 'gemm64.c')) && existsSync(join(out, 'fallback64.c')));
+    assert.ok(r.stderr.includes(`in ${records};`), `the records path is used as given: ${r.stderr}`);
+  });
+
+  it('an out that leaves the manifest\'s folder is refused in one line, unless --allow-outside', () => {
+    const dir = tmp();
+    const project = join(dir, 'project');
+    mkdirSync(project);
+    assertBadInput(cli('build', manifest(project, { kernels: [kernel({ out: '../escaped' })] })), /kernels\[0\]: "out" \.\.\/escaped is outside the manifest's folder .*project; write under it, or pass --allow-outside$/);
+    assertBadInput(cli('build', manifest(project, { kernels: [kernel({ out: join(dir, 'abs') })] })), /kernels\[0\]: "out" .*abs is outside the manifest's folder/);
+    assert.equal(existsSync(join(dir, 'escaped')) || existsSync(join(dir, 'abs')), false);
+    const r = cli('build', manifest(project, { kernels: [kernel({ out: '../escaped' })] }), '--allow-outside');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(join(dir, 'escaped', 'gemm64.c')));
+  });
+
+  it('a folder whose name starts with two dots is still inside', () => {
+    const dir = tmp();
+    const r = cli('build', manifest(dir, { kernels: [kernel({ out: '..gen' })] }), '--no-verify');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(join(dir, '..gen', 'gemm64.c')));
+  });
+
+  it('two kernels with one name are an error naming both entries', () => {
+    const dir = tmp();
+    assertBadInput(cli('build', manifest(dir, { kernels: [kernel(), kernel({ name: 'other' }), kernel({ out: 'more' })] })), /kernels\[0\] and kernels\[2\] are both named "gemm64"; kernel names must be unique/);
+  });
+});
