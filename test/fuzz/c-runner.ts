@@ -10,6 +10,7 @@ import { detectCpu } from '../../targets/cpu-info.js';
 import { exec } from '../../targets/exec.js';
 import { Prepared } from './cases.js';
 import { CJob, translationUnit } from './c-translation-unit.js';
+import { blameCompiler } from './second-opinion.js';
 import { Expected, KernelRunner, Verdict } from './verdict.js';
 
 export interface CRunnerOptions {
@@ -69,10 +70,23 @@ export class CBatchRunner implements KernelRunner {
       }
     });
     if (jobs.length) await this.build(jobs, verdicts);
+    await this.secondOpinions(jobs, verdicts);
     return verdicts;
   }
 
   async close(): Promise<void> {}
+
+  /** A wrong answer that only the optimizer produces, from C the sanitizers find clean, is the compiler's (second-opinion.ts). */
+  private async secondOpinions(jobs: readonly Job[], verdicts: Verdict[]): Promise<void> {
+    for (const j of jobs.filter((x) => verdicts[x.at]?.status === 'wrong_answer')) {
+      const right = (raw: Buffer) => {
+        const [outputs] = readRecords(raw, [j], 0);
+        return outputs !== undefined && this.expected.judge(j.prepared, outputs).status === 'ok';
+      };
+      const b = await blameCompiler(j, this.cc, this.cflags, this.expected.inputSeed, right);
+      if (b.compiler) verdicts[j.at] = { status: 'miscompiled', message: `${verdicts[j.at]!.status === 'wrong_answer' ? (verdicts[j.at] as { message: string }).message : ''}; ${b.message}` };
+    }
+  }
 
   /** Compiles `jobs` as one unit and runs it; on a compile failure, each half on its own. */
   private async build(jobs: readonly Job[], verdicts: Verdict[]): Promise<void> {

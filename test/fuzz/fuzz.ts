@@ -52,6 +52,8 @@ export interface FuzzSummary {
   readonly checked: number;
   readonly ok: number;
   readonly skipped: number;
+  /** Wrong answers the C compiler's optimizer made from C that is right (second-opinion.ts): reported, not loopsmith's failures. */
+  readonly miscompiled: readonly { readonly index: number; readonly fuzzCase: FuzzCase; readonly message: string }[];
   readonly failed: number;
   readonly seconds: number;
   readonly kernelsPerSecond: number;
@@ -126,12 +128,14 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const progress = o.progress ?? (() => undefined);
   const t0 = performance.now(), cpu0 = cpuSeconds();
   const raw: { index: number; fuzzCase: FuzzCase; status: FailureStatus; message: string }[] = [];
+  const miscompiled: { index: number; fuzzCase: FuzzCase; message: string }[] = [];
   let ok = 0, skipped = 0, generated = 0, checked = 0, lastReport = t0;
 
   const record = (index: number, fuzzCase: FuzzCase, v: Verdict) => {
     checked++;
     if (v.status === 'ok') ok++;
     else if (v.status === 'skipped') skipped++;
+    else if (v.status === 'miscompiled') miscompiled.push({ index, fuzzCase, message: v.message });
     else raw.push({ index, fuzzCase, status: v.status, message: v.message });
   };
   const stopped = () => o.stopAfter !== undefined && raw.length >= o.stopAfter;
@@ -178,7 +182,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
       failures.push({ index: f.index, status: f.status, message: f.message, original: f.fuzzCase, shrunk: { ...s, ...layer, regression: regressionTest(s.fuzzCase, f.status, o.target, o.seed, s.message) } });
     }
     return {
-      target: o.target, device: await runner.describe(), seed: o.seed, requested: o.count, checked, ok, skipped, failed: raw.length,
+      target: o.target, device: await runner.describe(), seed: o.seed, requested: o.count, checked, ok, skipped, miscompiled: miscompiled.sort((a, b) => a.index - b.index), failed: raw.length,
       seconds, kernelsPerSecond: checked / seconds, cpuPerKernel: cpu / checked, shrinkSeconds: (performance.now() - t1) / 1000, failures,
     };
   } finally {

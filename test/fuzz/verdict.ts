@@ -10,6 +10,8 @@ export type Verdict =
   | { readonly status: 'ok' }
   /** Not a bug: the kernel is too large to be worth compiling, or over the device's limits. */
   | { readonly status: 'skipped'; readonly message: string }
+  /** Not loopsmith's bug: the C is right (right at -O1, clean under the sanitizers) and the compiler's -O3 code is wrong. */
+  | { readonly status: 'miscompiled'; readonly message: string }
   | { readonly status: FailureStatus; readonly message: string };
 
 
