@@ -9,7 +9,10 @@ import { CBatchRunner } from './c-runner.js';
 import { regressionTest } from './regression.js';
 import { Check, Shrunk, shrink } from './shrink.js';
 import { FailureStatus, KernelRunner, Verdict } from './verdict.js';
-import { WebGpuBatchRunner } from './webgpu-runner.js';
+import { WebGpuPool } from './webgpu-runner.js';
+
+/** Device processes for WebGPU: one per core, at most 4 (each holds a device and its memory). */
+const webgpuProcesses = () => Math.min(4, Math.max(1, availableParallelism()));
 
 export type FuzzTarget = 'c' | 'webgpu';
 
@@ -52,8 +55,8 @@ export interface FuzzSummary {
   readonly checked: number;
   readonly ok: number;
   readonly skipped: number;
-  /** Wrong answers the C compiler's optimizer made from C that is right (second-opinion.ts): reported, not loopsmith's failures. */
-  readonly miscompiled: readonly { readonly index: number; readonly fuzzCase: FuzzCase; readonly message: string }[];
+  /** Kernels the toolchain got wrong or could not build in time (verdict.ts): reported, not loopsmith's failures. */
+  readonly toolchain: readonly { readonly index: number; readonly fuzzCase: FuzzCase; readonly status: 'miscompiled' | 'device_timeout'; readonly message: string }[];
   readonly failed: number;
   readonly seconds: number;
   readonly kernelsPerSecond: number;
@@ -92,7 +95,7 @@ const inputSeedOf = (seed: number) => 1 + (seed % 100_000);
 
 function makeRunner(o: FuzzOptions): KernelRunner {
   const inputSeed = inputSeedOf(o.seed);
-  return o.target === 'c' ? new CBatchRunner({ inputSeed, ...(o.dialect ? { dialect: o.dialect } : {}) }) : new WebGpuBatchRunner(inputSeed);
+  return o.target === 'c' ? new CBatchRunner({ inputSeed, ...(o.dialect ? { dialect: o.dialect } : {}) }) : new WebGpuPool(inputSeed, webgpuProcesses());
 }
 
 /** Verdicts for cases replayed from scratch: the shrinker's view (undefined for an illegal variant). */
@@ -122,20 +125,20 @@ function layerOf(c: FuzzCase, seed: number): 'scheduler' | 'codegen or target' {
 export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const ops = o.ops?.length ? opsByName(o.ops) : [...OPS];
   const device: Device = o.target === 'c' ? 'cpu' : 'gpu';
-  const batch = o.batch ?? (o.target === 'c' ? 100 : 25);
-  const inFlight = o.target === 'c' ? Math.max(1, availableParallelism()) : 1;
+  const batch = o.batch ?? (o.target === 'c' ? 100 : 10);
+  const inFlight = o.target === 'c' ? Math.max(1, availableParallelism()) : webgpuProcesses();
   const runner = makeRunner(o);
   const progress = o.progress ?? (() => undefined);
   const t0 = performance.now(), cpu0 = cpuSeconds();
   const raw: { index: number; fuzzCase: FuzzCase; status: FailureStatus; message: string }[] = [];
-  const miscompiled: { index: number; fuzzCase: FuzzCase; message: string }[] = [];
+  const toolchain: { index: number; fuzzCase: FuzzCase; status: 'miscompiled' | 'device_timeout'; message: string }[] = [];
   let ok = 0, skipped = 0, generated = 0, checked = 0, lastReport = t0;
 
   const record = (index: number, fuzzCase: FuzzCase, v: Verdict) => {
     checked++;
     if (v.status === 'ok') ok++;
     else if (v.status === 'skipped') skipped++;
-    else if (v.status === 'miscompiled') miscompiled.push({ index, fuzzCase, message: v.message });
+    else if (v.status === 'miscompiled' || v.status === 'device_timeout') toolchain.push({ index, fuzzCase, status: v.status, message: v.message });
     else raw.push({ index, fuzzCase, status: v.status, message: v.message });
   };
   const stopped = () => o.stopAfter !== undefined && raw.length >= o.stopAfter;
@@ -182,7 +185,7 @@ export async function fuzz(o: FuzzOptions): Promise<FuzzSummary> {
       failures.push({ index: f.index, status: f.status, message: f.message, original: f.fuzzCase, shrunk: { ...s, ...layer, regression: regressionTest(s.fuzzCase, f.status, o.target, o.seed, s.message) } });
     }
     return {
-      target: o.target, device: await runner.describe(), seed: o.seed, requested: o.count, checked, ok, skipped, miscompiled: miscompiled.sort((a, b) => a.index - b.index), failed: raw.length,
+      target: o.target, device: await runner.describe(), seed: o.seed, requested: o.count, checked, ok, skipped, toolchain: toolchain.sort((a, b) => a.index - b.index), failed: raw.length,
       seconds, kernelsPerSecond: checked / seconds, cpuPerKernel: cpu / checked, shrinkSeconds: (performance.now() - t1) / 1000, failures,
     };
   } finally {

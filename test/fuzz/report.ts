@@ -19,8 +19,8 @@ export function describeFailure(f: Failure, seed: number): string {
 export function describeSummary(s: FuzzSummary): string {
   const head = [
     `fuzz ${s.target} (${s.device}), seed ${s.seed}: ${s.checked} kernels checked in ${s.seconds.toFixed(1)} s = ${s.kernelsPerSecond.toFixed(1)} kernels/s (${(1000 * s.cpuPerKernel).toFixed(0)} ms of CPU per kernel)`,
-    `  ${s.ok} ok, ${s.skipped} skipped (too large or over the device's limits), ${s.miscompiled.length ? `${s.miscompiled.length} miscompiled by the C compiler, ` : ''}${s.failed} failed${s.failed ? `; shrinking took ${s.shrinkSeconds.toFixed(1)} s` : ''}`,
+    `  ${s.ok} ok, ${s.skipped} skipped (too large or over the device's limits), ${s.toolchain.length ? `${s.toolchain.length} left to the toolchain (${['miscompiled', 'device_timeout'].map((k) => `${s.toolchain.filter((t) => t.status === k).length} ${k}`).join(', ')}), ` : ''}${s.failed} failed${s.failed ? `; shrinking took ${s.shrinkSeconds.toFixed(1)} s` : ''}`,
   ];
-  const compiler = s.miscompiled.map((m) => `  miscompiled by the C compiler (not counted as failed): kernel ${m.index}, ${m.fuzzCase.op} ${literal(m.fuzzCase.params)}: ${m.message}\n${traceToJSON(trace(m.fuzzCase.steps))}`);
+  const compiler = s.toolchain.map((m) => `  ${m.status} (the toolchain's, not counted as failed): kernel ${m.index}, ${m.fuzzCase.op} ${literal(m.fuzzCase.params)}: ${m.message}\n    steps ${JSON.stringify(m.fuzzCase.steps)}`);
   return [...head, ...compiler, ...s.failures.map((f) => describeFailure(f, s.seed))].join('\n');
 }

@@ -10,8 +10,12 @@ export type Verdict =
   | { readonly status: 'ok' }
   /** Not a bug: the kernel is too large to be worth compiling, or over the device's limits. */
   | { readonly status: 'skipped'; readonly message: string }
-  /** Not loopsmith's bug: the C is right (right at -O1, clean under the sanitizers) and the compiler's -O3 code is wrong. */
-  | { readonly status: 'miscompiled'; readonly message: string }
+  /**
+   * Not loopsmith's bug, reported apart: `miscompiled`, the C is right (right at -O1, clean under the
+   * sanitizers) and the compiler's -O3 code is wrong; `device_timeout`, the device's shader compiler
+   * did not finish within the fuzzer's limit (loop bounds are constants, so the kernel itself cannot hang).
+   */
+  | { readonly status: 'miscompiled' | 'device_timeout'; readonly message: string }
   | { readonly status: FailureStatus; readonly message: string };
 
 
