@@ -53,14 +53,15 @@ export function planRegisterTiles(p: Program): { program: Program; tiles: Set<st
     const size = b.shape.reduce((x, y) => x * y, 1);
     const last = b.shape[b.shape.length - 1]!;
     if (size > REGISTER_BUDGET || !VECTOR_WIDTHS.includes(last)) continue;
-    // Loop variables that index the tile: every one but the last dimension's must be unrolled or a box loop.
+    // Loop variables that index the tile: every one but the last dimension's must be unrolled or a serial box loop.
     const unrolledOrBox = new Set<string>();
     const lastDim = b.shape.length - 1;
     let reshaped = false;
     walkStmt(body, (s) => {
       if (s.kind !== 'for') return;
       const dim = boxDim(s, b.name);
-      if (s.loopKind === 'unrolled' || dim !== undefined) unrolledOrBox.add(s.var);
+      // A box loop the schedule made parallel or bound to a GPU axis stays a loop: its rows are not constant.
+      if (s.loopKind === 'unrolled' || (dim !== undefined && s.loopKind === 'serial')) unrolledOrBox.add(s.var);
       // A last-dimension box loop the schedule reordered outward (it now holds another loop)
       // cannot become one vector per row: the tile stays in memory.
       if (dim === lastDim && containsLoop(s)) reshaped = true;

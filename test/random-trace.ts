@@ -249,12 +249,14 @@ const MAKERS: Record<Primitive, { weight: number; make: Maker }> = {
   },
 };
 
-const TOTAL_WEIGHT = PRIMITIVES.reduce((s, p) => s + MAKERS[p].weight, 0);
+/** How often each primitive is drawn, relative to the others; the property tests use the defaults. */
+export type PrimitiveWeights = Partial<Record<Primitive, number>>;
 
-function pickPrimitive(r: Rng): Primitive {
-  let x = r() * TOTAL_WEIGHT;
+function pickPrimitive(r: Rng, weights: PrimitiveWeights): Primitive {
+  const w = (p: Primitive) => weights[p] ?? MAKERS[p].weight;
+  let x = r() * PRIMITIVES.reduce((s, p) => s + w(p), 0);
   for (const p of PRIMITIVES) {
-    x -= MAKERS[p].weight;
+    x -= w(p);
     if (x < 0) return p;
   }
   return PRIMITIVES[PRIMITIVES.length - 1]!;
@@ -262,16 +264,17 @@ function pickPrimitive(r: Rng): Primitive {
 
 /**
  * Up to `maxSteps` random primitives that apply to `program`, in order. Gives up after
- * 5 * maxSteps candidates, so a program that offers little still ends.
+ * 5 * maxSteps candidates, so a program that offers little still ends. `weights` overrides how
+ * often primitives are drawn (the fuzzer leans toward unrolling and vectorizing).
  */
-export function randomLegalTrace(program: Program, seed: number, maxSteps: number): RandomTrace {
+export function randomLegalTrace(program: Program, seed: number, maxSteps: number, weights: PrimitiveWeights = {}): RandomTrace {
   const r = mulberry32(seed);
   const steps: Step[] = [];
   const rejectedByPrim = Object.fromEntries(PRIMITIVES.map((p) => [p, 0])) as Record<Primitive, number>;
   let rejected = 0;
   let current = program;
   for (let attempt = 0; attempt < 5 * maxSteps && steps.length < maxSteps; attempt++) {
-    const prim = pickPrimitive(r);
+    const prim = pickPrimitive(r, weights);
     const step = MAKERS[prim].make(r, current, sites(current));
     if (!step) continue;
     let next: Program;

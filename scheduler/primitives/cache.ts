@@ -299,8 +299,11 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   // inside `at` computed, completely: no reduction loop outside, a dense box (no holes left by a
   // reorder or a fuse), no guard that skips some of its elements. Otherwise each visit holds a
   // partial result and the write-back accumulates into the output (BLAS's C += A_panel * B_panel),
-  // which is sound for any box because untouched elements add the identity.
-  const partial = [...site.enclosing, site.loop].some((l) => l.axis === 'reduce') || !denseBox(st.indices, loops) || guardedStore(site.loop.body, st, decl.shape);
+  // which is sound for any box because untouched elements add the identity. The write-back of an
+  // inner partial cache adds such identities over its whole box, which may reach past what this
+  // visit computes: its sums are partial too.
+  const partial = [...site.enclosing, site.loop].some((l) => l.axis === 'reduce') || !denseBox(st.indices, loops) || guardedStore(site.loop.body, st, decl.shape)
+    || [...site.enclosing, site.loop, ...loops].some((l) => l.role?.kind === 'cacheBox' && l.role.stage === 'writeBack');
   if (partial && st.accum === 'assign') {
     throw new ScheduleError(prim, [atName], `the tile of ${buffer} inside ${atName} is not a dense, unguarded box, and ${buffer} is not a reduction that could accumulate partial tiles`, 'place the cache where the inner loops index the output directly');
   }

@@ -1,23 +1,7 @@
 import { CKernel } from '../../codegen/c/render.js';
 
-/**
- * The measuring program linked with a kernel: fills the inputs from a seed with the same
- * generator as the reference executor (mulberry32, seed*7919 + buffer position), fills outputs
- * with NaN, runs the kernel once and writes every output to a file for the checker, then, when
- * asked, times repeated runs after a warm-up. It prints JSON: the seconds of that first call
- * (`check`, which the pipeline uses to stop hopeless candidates early) and the timed runs (`times`).
- *
- * usage: kernel <seed> <output-file> <min-seconds> <max-repeats> <warmup>   (min-seconds 0: no timing)
- */
-export function harnessSource(k: CKernel, positions: readonly number[]): string {
-  const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-  const alloc = k.params.map((p) => `  float *${p.cName} = ls_buffer(${size(p.shape)});`);
-  const fill = k.params.map((p, i) =>
-    p.role === 'input' ? `  ls_fill(${p.cName}, ${size(p.shape)}, (uint32_t)(seed * 7919ull + ${positions[i]}ull));` : `  ls_nan(${p.cName}, ${size(p.shape)});`);
-  const call = `${k.functionName}(${k.params.map((p) => p.cName).join(', ')})`;
-  const write = k.params.filter((p) => p.role === 'output').map((p) => `  if (fwrite(${p.cName}, sizeof(float), ${size(p.shape)}, out) != ${size(p.shape)}) return 3;`);
-  return `
-#include <stdio.h>
+/** Buffers, the input generator and the clock: shared by every harness (the fuzzer's runs many kernels in one program). */
+export const HARNESS_HELPERS = `#include <stdio.h>
 #include <time.h>
 
 static float *ls_buffer(size_t n) {
@@ -35,7 +19,26 @@ static void ls_fill(float *p, size_t n, uint32_t a) {
   }
 }
 static void ls_nan(float *p, size_t n) { for (size_t i = 0; i < n; i++) p[i] = NAN; }
-static double ls_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+static double ls_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }`;
+
+/**
+ * The measuring program linked with a kernel: fills the inputs from a seed with the same
+ * generator as the reference executor (mulberry32, seed*7919 + buffer position), fills outputs
+ * with NaN, runs the kernel once and writes every output to a file for the checker, then, when
+ * asked, times repeated runs after a warm-up. It prints JSON: the seconds of that first call
+ * (`check`, which the pipeline uses to stop hopeless candidates early) and the timed runs (`times`).
+ *
+ * usage: kernel <seed> <output-file> <min-seconds> <max-repeats> <warmup>   (min-seconds 0: no timing)
+ */
+export function harnessSource(k: CKernel, positions: readonly number[]): string {
+  const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+  const alloc = k.params.map((p) => `  float *${p.cName} = ls_buffer(${size(p.shape)});`);
+  const fill = k.params.map((p, i) =>
+    p.role === 'input' ? `  ls_fill(${p.cName}, ${size(p.shape)}, (uint32_t)(seed * 7919ull + ${positions[i]}ull));` : `  ls_nan(${p.cName}, ${size(p.shape)});`);
+  const call = `${k.functionName}(${k.params.map((p) => p.cName).join(', ')})`;
+  const write = k.params.filter((p) => p.role === 'output').map((p) => `  if (fwrite(${p.cName}, sizeof(float), ${size(p.shape)}, out) != ${size(p.shape)}) return 3;`);
+  return `
+${HARNESS_HELPERS}
 
 int main(int argc, char **argv) {
   if (argc != 6) { fprintf(stderr, "usage: %s seed out min-seconds max-repeats warmup\\n", argv[0]); return 2; }

@@ -59,6 +59,15 @@ for k in 0..4:  // reduce
     ['a tail guard inside the tile', 'gemv', { m: 6, k: 4 }, [
       { prim: 'split', loop: 'i', factors: [3], tail: 'requireDivisible' }, { prim: 'split', loop: 'i.1', factors: [2], tail: 'guard' },
       { prim: 'reorder', loops: ['i.1.1', 'i.1.0', 'i.0'] }, { prim: 'cacheWrite', buffer: 'y', scope: 'local', at: 'i.0' }]],
+    // Found by the fuzzer: the inner partial write-back adds identities over a box wider than one visit of j.0.
+    ['a cache around the partial write-back of another', 'gemm', { m: 1, n: 3, k: 3 }, [
+      { prim: 'tile', loops: ['j', 'k'], factors: [2, 2], tail: 'guard' },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'workgroup', at: 'j.0' }, { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j.0' },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'j.0' }]],
+    ['a cache placed at the partial write-back loop of another', 'gemv', { m: 2, k: 1 }, [
+      { prim: 'split', loop: 'i', factors: [1], tail: 'guard' }, { prim: 'fuse', outer: 'i.0', inner: 'i.1' },
+      { prim: 'tile', loops: ['i.0.i.1.fused', 'k'], factors: [1, 1], tail: 'guard' },
+      { prim: 'cacheWrite', buffer: 'y', scope: 'local', at: 'i.0.i.1.fused.0' }, { prim: 'cacheWrite', buffer: 'y', scope: 'local', at: 'y.local.w.0' }]],
   ];
   for (const [what, op, params, steps] of partialCases) {
     it(`accumulates partial tiles when the box is not exact: ${what}`, () => {

@@ -66,6 +66,35 @@ describe('C target: regressions', function () {
     await check(p, base, w.key);
   });
 
+  // Found by the fuzzer (npm run fuzz): a write-back loop made parallel or bound cannot hold a register tile's rows.
+  it('grouped_conv2d with a 6-step schedule renders (fuzz seed 158923243)', async () => {
+    const w = workload('grouped_conv2d', { n: 1, c: 1, h: 2, w: 2, k: 1, kh: 1, kw: 1, stride: 1, pad: 0, dilation: 1, groups: 1 });
+    const base = lowerWorkload(w);
+    const p = applyTrace(base, trace([
+      { prim: 'split', loop: 'oh', factors: [2], tail: 'guard' },
+      { prim: 'split', loop: 'ow', factors: [2], tail: 'pad' },
+      { prim: 'reorder', loops: ['rw', 'oh.1'] },
+      { prim: 'cacheWrite', buffer: 'Y', scope: 'local', at: 'ow.0' },
+      { prim: 'unroll', loop: 'oh.1' },
+      { prim: 'parallel', loop: 'Y.local.w.2' },
+    ]));
+    await check(p, base, w.key);
+  });
+
+  it('bilinear with a 6-step schedule renders (fuzz seed 158923243)', async () => {
+    const w = workload('bilinear', { n: 2, i: 1, j: 1, o: 2 });
+    const base = lowerWorkload(w);
+    const p = applyTrace(base, trace([
+      { prim: 'split', loop: 'b', factors: [2], tail: 'guard' },
+      { prim: 'split', loop: 'o', factors: [2], tail: 'requireDivisible' },
+      { prim: 'reorder', loops: ['rj', 'b.1'] },
+      { prim: 'cacheWrite', buffer: 'Y', scope: 'local', at: 'o.0' },
+      { prim: 'unroll', loop: 'b.1' },
+      { prim: 'bind', loop: 'Y.local.w.0', axis: 'thread.y' },
+    ]));
+    await check(p, base, w.key);
+  });
+
   it('a loop and a buffer of the same name stay two variables', async () => {
     const A = bufferDecl('A', [4], 'f32', 'global', 'input'), B = bufferDecl('B', [4], 'f32', 'global', 'output');
     const p = program('p', [A, B], forLoop('A', 4, store('B', [variable('A')], mul(load('A', [variable('A')]), f32(2)))));
