@@ -103,13 +103,9 @@ async function searchRun(sw: SearchWorkload, target: Target, cfg: SearchConfig, 
 /** The peers once, the reference ready on disk (so no tune's clock holds it), then every seed of every configuration, interleaved so drift spreads evenly. */
 async function benchWorkload(sw: SearchWorkload, libs: PeerLibraries, o: SearchBenchOptions, summary: string[]): Promise<WorkloadResult> {
   const { log } = o;
-  const peerTarget = await openKind(sw.target, o.quickPeers ? runSettings(true) : runSettings(false), o.threads);
-  let peers;
-  try {
-    peers = await measurePeers(sw.target, sw.workload, o.threads, libs, new Pipeline(peerTarget), !!o.quickPeers, log);
-  } finally {
-    await peerTarget.close();
-  }
+  // The peers' own target: measured in full, with the bench's usual repeats, then closed (a WebGPU device process each).
+  const peerTarget = await openKind(sw.target, runSettings(!!o.quickPeers), o.threads);
+  const peers = await measurePeers(sw.target, sw.workload, o.threads, libs, new Pipeline(peerTarget), !!o.quickPeers, log).finally(() => peerTarget.close());
   const target = await openKind(sw.target, { minSeconds: o.minSeconds }, o.threads);
   const runs: SearchRun[] = [];
   try {
