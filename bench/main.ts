@@ -5,13 +5,11 @@
  *
  *   npm run bench -- [--quick] [--only gemm,conv,webgpu] [--ignore-load] [--max-wait 600] [--out bench-results] [--json]
  */
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BENCH_FORMAT, BenchResult, BenchRow, PeakRow, PeerChoice, withRatios, writeBenchResult } from '../cli/bench-results.js';
 import { LoopsmithError } from '../ir/errors.js';
 import { CTarget } from '../targets/c/target.js';
-import { exec } from '../targets/exec.js';
 import { openTarget } from '../targets/registry.js';
 import { convCpu } from './conv-cpu.js';
 import { gemmCpu } from './gemm-cpu.js';
@@ -20,16 +18,11 @@ import { OpenBlas } from './openblas.js';
 import { cpuPeaks } from './peak.js';
 import { SectionContext, runSettings } from './section.js';
 import { benchTables } from './tables.js';
+import { version } from './version.js';
 import { webgpu } from './webgpu.js';
 
 const SECTIONS = ['gemm', 'conv', 'webgpu'] as const;
 type Section = (typeof SECTIONS)[number];
-
-async function version(): Promise<BenchResult['loopsmith']> {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const git = await exec('git', ['describe', '--always', '--dirty'], { timeoutMs: 10_000 });
-  return { version: pkg.version, ...(git.code === 0 ? { commit: git.stdout.trim() } : {}) };
-}
 
 async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))

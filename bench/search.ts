@@ -1,97 +1,96 @@
 /**
- * The search strategies against each other on the C target: same trial budget, several seeds,
- * fresh records per run (no resume, no warm start, no saved Q-model or cost model), every candidate verified.
- * Prints best GFLOP/s at 50/100/200 trials (median over seeds), trials to reach 90 % of the best
- * any strategy found, and writes the best-so-far curves to a CSV (and an SVG plot).
+ * `npm run bench:search`: the search strategies (with and without the cost model) against each
+ * other and against the peers, on the issue 11 workloads on both targets: each tune from fresh
+ * records, several seeds, best-so-far by trial and by wall-clock second, candidates measured per
+ * second, the final best re-measured, and the speed targets computed from it all.
  *
- *   npm run bench:search -- [--trials 200] [--seeds 3] [--strategies random,sa,q,flex] [--models on,off] [--workloads gemm,conv2d] [--out bench-results]
+ *   npm run bench:search -- [--workloads gemm1024,...] [--time-budget 180] [--trials N] [--seeds 5]
+ *     [--strategies random,sa,q,flex] [--models on,off] [--starting-points 8] [--threads 1]
+ *     [--min-time 0.1] [--horizon N] [--ignore-load] [--max-wait 600] [--out bench-results] [--json]
  *
- * `--models on,off` runs each strategy with and without the cost model (`flex` and `flex-nomodel`).
- *
- * Also, with --gemm1024: tune GEMM 1024^3 single-thread with flex under a 15-minute budget and
- * compare with OpenBLAS measured in the same run.
+ * Prints the tables (bench/search/tables.ts) and writes bench-results/search-<date>.json and the
+ * curves (bench/search/files.ts).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { relative } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { median } from 'simple-statistics';
-import { Workload, workload } from '../ir/ops/index.js';
-import { openTarget } from '../targets/registry.js';
-import { TargetEvaluator } from '../tuner/evaluate.js';
-import { RecordStore } from '../tuner/records.js';
+import { InputError, LoopsmithError } from '../ir/errors.js';
+import { detectCpu } from '../targets/cpu-info.js';
+import { integerOption } from '../targets/target.js';
 import { MODEL_MODES, ModelMode } from '../tuner/model-guided.js';
 import { STRATEGIES, StrategyName } from '../tuner/strategies.js';
-import { tune } from '../tuner/tune.js';
-import { table } from '../cli/format.js';
+import { LoadGate, loadThresholdFor } from './load-gate.js';
+import { writeSearchFiles } from './search/files.js';
+import { SearchConfig } from './search/result.js';
+import { searchBench } from './search/run.js';
+import { searchTables } from './search/tables.js';
+import { DEFAULT_WORKLOADS, WORKLOAD_IDS, searchWorkloads } from './search/workloads.js';
 
-const WORKLOADS: Record<string, () => Workload> = {
-  gemm: () => workload('gemm', { m: 512, n: 512, k: 512 }),
-  conv2d: () => workload('conv2d', { n: 1, c: 64, h: 56, w: 56, k: 64, kh: 3, kw: 3, pad: 1 }),
-};
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 
-function svg(curves: { label: string; points: number[] }[], title: string): string {
-  const W = 640, H = 360, pad = 48;
-  const maxX = Math.max(...curves.map((c) => c.points.length)), maxY = Math.max(1e-9, ...curves.flatMap((c) => c.points));
-  const colors = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
-  const x = (i: number) => pad + (i / Math.max(1, maxX - 1)) * (W - 2 * pad), y = (v: number) => H - pad - (v / maxY) * (H - 2 * pad);
-  const lines = curves.map((c, k) => `<polyline fill="none" stroke="${colors[k % colors.length]}" stroke-width="2" points="${c.points.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/><text x="${W - pad - 150}" y="${pad + 16 * k}" fill="${colors[k % colors.length]}" font-size="12">${c.label}</text>`);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif"><text x="${pad}" y="20" font-size="14">${title}</text>`
-    + `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#000"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#000"/>`
-    + `<text x="${W / 2}" y="${H - 10}" font-size="12">trial</text><text x="8" y="${pad - 8}" font-size="12">best GFLOP/s (median over seeds), max ${maxY.toFixed(1)}</text>${lines.join('')}</svg>`;
+/** The command line with `--workloads` set to one id: that workload alone, with the same settings. */
+function withWorkloads(args: readonly string[], id: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--workloads') i++;
+    else if (!args[i]!.startsWith('--workloads=')) out.push(args[i]!);
+  }
+  return [...out, '--workloads', id];
+}
+
+function configs(strategies: readonly string[], models: readonly string[]): SearchConfig[] {
+  const badS = strategies.filter((s) => !(STRATEGIES as readonly string[]).includes(s));
+  if (badS.length || !strategies.length) throw new InputError(`--strategies takes a comma list of ${STRATEGIES.join(', ')}; got '${strategies.join(',')}'`);
+  const badM = models.filter((m) => !(MODEL_MODES as readonly string[]).includes(m));
+  if (badM.length || !models.length) throw new InputError(`--models takes a comma list of ${MODEL_MODES.join(', ')}; got '${models.join(',')}'`);
+  // Without the cost model a strategy is labelled '<name>-nomodel': the ablation.
+  return strategies.flatMap((strategy) => models.map((model) => ({ strategy: strategy as StrategyName, model: model as ModelMode, label: model === 'on' ? strategy : `${strategy}-nomodel` })));
 }
 
 async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
-    .option('trials', { type: 'number', default: 200 })
-    .option('seeds', { type: 'number', default: 3 })
+    .option('workloads', { type: 'string', default: DEFAULT_WORKLOADS.join(','), describe: `comma list of ${WORKLOAD_IDS.join(', ')}` })
+    .option('time-budget', { type: 'number', describe: 'seconds per tune (default 180, or none when only --trials is given)' })
+    .option('trials', { type: 'number', describe: 'trials per tune (default: no limit but the time budget)' })
+    .option('seeds', { type: 'number', default: 5 })
     .option('strategies', { type: 'string', default: STRATEGIES.join(',') })
-    .option('models', { type: 'string', default: 'on', describe: `cost model settings to compare: ${MODEL_MODES.join(',')}` })
-    .option('workloads', { type: 'string', default: 'gemm,conv2d' })
-    .option('min-time', { type: 'number', default: 0.05 })
+    .option('models', { type: 'string', default: 'on,off', describe: 'cost model settings: on, off (off: the ablation, labelled <strategy>-nomodel)' })
+    .option('starting-points', { type: 'number', default: 8, describe: 'starting points measured first by each tune (0: none)' })
+    .option('threads', { type: 'number', default: 1, describe: 'C target threads (and the CPU peer\'s)' })
+    .option('min-time', { type: 'number', default: 0.1, describe: 'seconds of timed runs per candidate, as loopsmith tune' })
+    .option('horizon', { type: 'number', describe: 'trials the strategies plan over (default --trials, or the budget at 2 candidates/s on C, 1/s on WebGPU)' })
+    .option('ignore-load', { type: 'boolean', default: false, describe: 'measure even when the machine is busy (the results say "measured under load")' })
+    .option('max-wait', { type: 'number', default: 600, describe: 'seconds to wait for a quiet machine before each workload' })
     .option('out', { type: 'string', default: 'bench-results' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the result JSON to stdout (tables go to stderr)' })
     .strict().help().parseAsync();
-  const models = argv.models.split(',') as ModelMode[];
-  if (!models.every((m) => (MODEL_MODES as readonly string[]).includes(m))) throw new Error(`--models takes ${MODEL_MODES.join(',')}`);
-  // One curve per strategy and model setting; without the model a strategy is labelled '<name>-nomodel'.
-  const configs = (argv.strategies.split(',') as StrategyName[]).flatMap((strategy) => models.map((model) => ({ strategy, model, label: model === 'on' ? strategy : `${strategy}-nomodel` })));
-  const strategies = configs.map((c) => c.label);
-  mkdirSync(argv.out, { recursive: true });
-  const target = await openTarget('c', { settings: { minSeconds: argv['min-time'] }, options: { threads: 1 } });
-  const evaluatorFor = () => new TargetEvaluator(target);
-  for (const name of argv.workloads.split(',')) {
-    const w = WORKLOADS[name]!();
-    const curves = new Map<string, number[][]>();
-    for (const { strategy, model, label: s } of configs) {
-      for (let seed = 1; seed <= argv.seeds; seed++) {
-        const dir = mkdtempSync(join(tmpdir(), 'loopsmith-search-'));
-        const t0 = performance.now();
-        const r = await tune(w, evaluatorFor(), { strategy, model, trials: argv.trials, seed, records: new RecordStore(join(dir, 'r.jsonl')), version: 'bench', remeasure: 0, earlyStopWindow: 1e9 });
-        const c = [...r.curve];
-        while (c.length < argv.trials) c.push(c[c.length - 1] ?? 0);
-        curves.set(s, [...(curves.get(s) ?? []), c]);
-        process.stderr.write(`${name} ${s} seed ${seed}: best ${c[c.length - 1]!.toFixed(2)} GFLOP/s after ${r.trials} trials (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
-      }
-    }
-    const top = Math.max(...[...curves.values()].flat().map((c) => c[c.length - 1]!));
-    const med = (s: string, i: number) => median(curves.get(s)!.map((c) => c[Math.min(i, c.length - 1)]!));
-    const reach = (s: string) => {
-      const ts = curves.get(s)!.map((c) => c.findIndex((v) => v >= 0.9 * top));
-      const ok = ts.filter((t) => t >= 0);
-      return ok.length ? `${median(ok.map((t) => t + 1))} (${ok.length}/${ts.length} seeds)` : `never (0/${ts.length})`;
-    };
-    const marks = [50, 100, 200].filter((m) => m <= argv.trials);
-    process.stdout.write(`\n${w.key}, C target, 1 thread, ${argv.seeds} seeds, ${argv.trials} trials each; best of all: ${top.toFixed(2)} GFLOP/s\n\n`);
-    process.stdout.write(table(['strategy', ...marks.map((m) => `@${m} (median)`), 'trials to 90 % of best'], strategies.map((s) => [s, ...marks.map((m) => med(s, m - 1).toFixed(2)), reach(s)])) + '\n');
-    const rows = Array.from({ length: argv.trials }, (_, i) => [i + 1, ...strategies.map((s) => med(s, i).toFixed(3))].join(','));
-    writeFileSync(join(argv.out, `search-${name}.csv`), [`trial,${strategies.join(',')}`, ...rows].join('\n') + '\n');
-    writeFileSync(join(argv.out, `search-${name}.svg`), svg(strategies.map((s) => ({ label: s, points: Array.from({ length: argv.trials }, (_, i) => med(s, i)) })), `best-so-far, ${name}`));
-    process.stdout.write(`curves: ${join(argv.out, `search-${name}.csv`)} and .svg\n`);
-  }
+  const trials = argv.trials === undefined ? Infinity : integerOption('trials', argv.trials, 1);
+  const timeBudget = argv['time-budget'] ?? (argv.trials === undefined ? 180 : undefined);
+  if (timeBudget !== undefined && !(timeBudget > 0)) throw new InputError(`--time-budget must be a positive number of seconds, got '${String(argv['time-budget'])}'`);
+  if (!(argv['min-time'] > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(argv['min-time'])}'`);
+  const args = process.argv.slice(2);
+  const script = ['node', relative(process.cwd(), process.argv[1]!) || process.argv[1]!];
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const result = await searchBench({
+    workloads: searchWorkloads(list(argv.workloads)), configs: configs(list(argv.strategies), list(argv.models)),
+    seeds: integerOption('seeds', argv.seeds, 1), trials, ...(timeBudget !== undefined ? { timeBudgetSeconds: timeBudget } : {}),
+    ...(argv.horizon !== undefined ? { horizon: integerOption('horizon', argv.horizon, 1) } : {}),
+    startingPoints: integerOption('starting-points', argv['starting-points'], 0), threads: integerOption('threads', argv.threads, 1), minSeconds: argv['min-time'],
+    command: [...script, ...args].map(quote).join(' '), commandFor: (id) => [...script, ...withWorkloads(args, id)].map(quote).join(' '),
+    gate: new LoadGate({ threshold: loadThresholdFor(detectCpu().cores), maxWaitSeconds: argv['max-wait'], pollSeconds: 10, ignore: argv['ignore-load'], log }),
+    log,
+  });
+  const [json, ...curves] = writeSearchFiles(argv.out, result);
+  (argv.json ? process.stderr : process.stdout).write(`\n${searchTables(result)}\nwrote ${json}\ncurves: ${curves.join(', ')}\n`);
+  if (argv.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 
-main().catch((e) => {
-  process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`);
-  process.exit(1);
-});
+main().then(
+  // TF.js's device and dawn.node's polling would keep the process alive.
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench:search: ${e instanceof LoopsmithError ? e.message : e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(e instanceof InputError ? 2 : 1);
+  },
+);

@@ -19,8 +19,8 @@ export interface StartingPoint {
   readonly point?: Point;
 }
 
-/** Hand-written schedules of an operator for a style of target (scheduler/expert.ts). */
-function experts(w: Workload, style: SpaceStyle): { label: string; trace: Trace }[] {
+/** Hand-written schedules of an operator for a style of target (scheduler/expert.ts); the search bench measures them as peers. */
+export function expertSchedules(w: Workload, style: SpaceStyle): { label: string; trace: Trace }[] {
   const p = w.params;
   if (w.op.name === 'gemm' && !p.transA && !p.transB) {
     const { m, n, k } = p as { m: number; n: number; k: number };
@@ -110,7 +110,7 @@ export function startingPoints(ctx: StartingContext): StartingPoint[] {
     out.push({ label, trace, ...(point ? { point } : {}) });
   };
   if (ctx.defaultTrace) add('default schedule', ctx.defaultTrace);
-  for (const e of experts(w, space.target.style)) add(e.label, e.trace);
+  for (const e of expertSchedules(w, space.target.style)) add(e.label, e.trace);
 
   const others = ctx.records.load().records.filter((r) => r.workload.op === w.op.name && r.target.kind === ctx.kind && r.workload.key !== w.key && r.point && r.outcome.status === 'ok');
   const groups = new Map<string, TuningRecord[]>();

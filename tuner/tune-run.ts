@@ -32,6 +32,8 @@ export interface RunOptions {
   readonly modelExploration?: number;
   /** At most this many starting points (starting-points.ts) are measured before the search; 0: none. Default 8. */
   readonly startingPoints?: number;
+  /** Trials the strategies plan their schedules over (see TuneOptions.horizon); default `trials`. */
+  readonly horizon?: number;
 }
 
 export interface Best {
@@ -104,9 +106,13 @@ export class TuningRun {
     }
     this.learner = opts.strategy === 'q' || opts.strategy === 'flex' ? this.openLearner(join(dirname(db.path), 'qmodels', `${workload.op.name}-${evaluator.kind}.json`)) : undefined;
     this.strategy = makeStrategy(opts.strategy, {
-      space: this.space, rng: rng(opts.seed), budget: opts.trials, seen: this.seen, warm: this.warmStart(), ...(this.learner ? { learner: this.learner.q } : {}),
+      space: this.space, rng: rng(opts.seed), budget: this.horizon, seen: this.seen, warm: this.warmStart(), ...(this.learner ? { learner: this.learner.q } : {}),
       ...(this.guide && this.learner ? { value: (points: readonly Point[]) => this.value(points) } : {}),
     });
+  }
+
+  private get horizon(): number {
+    return this.opts.horizon ?? this.opts.trials;
   }
 
   /** The learner continues from the model saved for this operator and target kind, when it fits. */
@@ -116,7 +122,7 @@ export class TuningRun {
     if (saved.status === 'rejected') this.warnings.push(saved.warning);
     // Exploration decays per move chosen; with the cost model, `oversample` moves are chosen per trial.
     const q = new QLearner({
-      inputs, actions, seed: this.opts.seed, epsilonDecaySteps: Math.max(20, Math.floor(this.opts.trials / 2)) * (this.guide?.oversample ?? 1),
+      inputs, actions, seed: this.opts.seed, epsilonDecaySteps: Math.max(20, Math.floor(this.horizon / 2)) * (this.guide?.oversample ?? 1),
       ...(saved.status === 'loaded' ? { network: saved.network } : {}),
     });
     return { q, path };

@@ -29,6 +29,12 @@ export interface TuneOptions {
   readonly model?: ModelMode;
   readonly modelOversample?: number;
   readonly modelExploration?: number;
+  /**
+   * Trials the strategies plan over: annealing temperature, flex's random seeding and exploration,
+   * the Q-learner's epsilon decay. Default `trials`. A run bounded by time alone (`trials`
+   * Infinity) needs an estimate here, or those schedules never leave their first phase.
+   */
+  readonly horizon?: number;
 }
 
 export interface Progress {

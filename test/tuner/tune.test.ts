@@ -190,6 +190,19 @@ describe('tuner: the tuning loop', function () {
     assert.equal(r.stoppedBy, 'no-improvement');
     assert.ok(r.trials < 400);
   });
+
+  it('a run without a trial limit plans over its horizon: flex then searches as it does with that many trials', async () => {
+    const hashes = async (opts: { trials: number; horizon?: number }) => {
+      const db = new RecordStore(join(tmp(), 'r.jsonl'));
+      const stop = { requested: false };
+      await tune(W, new StubEvaluator(), { strategy: 'flex', seed: 5, records: db, version: 'test', remeasure: 0, earlyStopWindow: 1000, stop, onProgress: (p) => { if (p.trial >= 40) stop.requested = true; }, ...opts });
+      return new RecordStore(db.path).load().records.slice(0, 39).map((r) => r.traceHash);
+    };
+    const planned = await hashes({ trials: 40 });
+    assert.deepEqual(await hashes({ trials: Infinity, horizon: 40 }), planned);
+    // Without a horizon an unbounded flex never ends its random seeding phase.
+    assert.notDeepEqual(await hashes({ trials: Infinity }), planned);
+  });
 });
 
 describe('tuner: the cost model on the C target', function () {
