@@ -66,8 +66,8 @@ export class WebGpuBatchRunner implements KernelRunner {
         continue;
       }
       const req = { kernel: c.kernel, positions: c.positions, seed: this.expected.inputSeed, time: false, minSeconds: 0, maxRepeats: 1, warmup: 0 };
-      const r = await this.device.run(req, RUN_TIMEOUT_MS);
-      if (r.status === 'run_timeout') out.push({ status: 'device_timeout', message: r.message });
+      const r = await this.device.run(req, { timeoutMs: RUN_TIMEOUT_MS, compileTimeoutMs: RUN_TIMEOUT_MS });
+      if (r.status === 'run_timeout' || r.status === 'compile_timeout') out.push({ status: 'device_timeout', message: r.message });
       else out.push(r.status === 'ok' ? this.expected.judge(p, r.outputs) : { status: r.status, message: r.message });
     }
     return out;
