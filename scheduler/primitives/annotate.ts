@@ -3,6 +3,7 @@ import { ForStmt, GPU_AXES, GpuAxis, LoopKind, Stmt, collectLoops, walkStmt, wit
 import { Program, withBody } from '../../ir/program.js';
 import { ScheduleContext } from '../context.js';
 import { ScheduleError } from '../errors.js';
+import { overlappingWriteBack } from './write-back-overlap.js';
 import { LoopSite, findLoop, hasLoopInside, replaceLoop } from '../locate.js';
 import { PrimitiveDef } from '../primitive.js';
 import { split } from './split.js';
@@ -102,6 +103,8 @@ export function parallel(p: Program, name: string): Program {
   if (inner) throw new ScheduleError(prim, [name, inner.var], `${inner.var} inside ${name} is already parallel`, 'one parallel loop per nest');
   const shared = writtenEnclosingAllocs(p, l);
   if (shared.length) throw new ScheduleError(prim, [name], `scratch buffer ${shared[0]!.name} encloses ${name} and would be shared by its threads`, 'parallelize a loop outside the cache (its `at` loop or above)');
+  const racing = overlappingWriteBack(l);
+  if (racing) throw new ScheduleError(prim, [name], `the tiles that ${racing} writes back overlap between iterations of ${name}, so in parallel their write-backs would race`, 'parallelize a loop whose iterations write apart (the outer split loop of the output)');
   return setKind(p, site, 'parallel');
 }
 
@@ -139,6 +142,8 @@ export function bind(p: Program, name: string, axis: GpuAxis): Program {
   if (inner) throw new ScheduleError(prim, [name], `workgroup buffer ${inner} is inside ${name}; its tile was sized without this binding`, 'bind loops before cacheRead/cacheWrite with scope workgroup');
   const wg = allocs.find((a) => a.scope === 'workgroup');
   if (wg && axis.startsWith('workgroup')) throw new ScheduleError(prim, [name], `workgroup buffer ${wg.name} encloses ${name}`, 'bind workgroup axes outside workgroup caches');
+  const racing = overlappingWriteBack(l);
+  if (racing) throw new ScheduleError(prim, [name], `the tiles that ${racing} writes back overlap between iterations of ${name}, so bound to ${axis} their write-backs would race`, `bind a loop whose iterations write apart (the split loops of the output), or cache inside the loop you bind`);
   return setKind(p, site, axis);
 }
 

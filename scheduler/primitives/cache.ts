@@ -11,6 +11,7 @@ import { ScheduleContext } from '../context.js';
 import { ScheduleError } from '../errors.js';
 import { affineIn } from '../affine.js';
 import { Footprint, footprint } from '../footprint.js';
+import { tilesOverlap } from './write-back-overlap.js';
 import { LoopSite, findLoop, freshName, replaceLoop } from '../locate.js';
 import { PrimitiveDef } from '../primitive.js';
 
@@ -266,6 +267,19 @@ function fusableEpilogue(nest: Stmt, buffer: BufferDecl): { vars: string[]; valu
   return { vars: st.indices.map((e) => (e as { name: string }).name), value: st.value };
 }
 
+/**
+ * Iterations of a parallel or GPU-bound loop around the cache run at once, each with its own tile
+ * and its own write-back: the tiles must not overlap, or the write-backs race (the fuzzer found two
+ * invocations adding into one element with a tile kept whole because its index was `(i * 3 + t) % 3`).
+ */
+function checkDisjoint(prim: string, around: readonly ForStmt[], fp: Footprint): void {
+  const ranges = new Map(around.map((l) => [l.var, l.extent] as const));
+  for (const l of around) {
+    if (!(l.loopKind === 'parallel' || isGpuAxis(l.loopKind)) || !tilesOverlap(l, fp, ranges)) continue;
+    throw new ScheduleError(prim, [l.var], `the tiles of the iterations of ${l.loopKind} loop ${l.var} overlap (${fp.extent.join('x')} elements each${fp.whole.some(Boolean) ? ', some dimensions kept whole because their index is not affine in the loops inside' : ''}), so their write-backs would race`, `place the cache inside a loop whose tile moves with ${l.var}, or where the output is indexed affinely`);
+  }
+}
+
 /** Accumulate the output tile computed inside `at` in a scratch buffer and write it back once. */
 export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: string, ctx: ScheduleContext): Program {
   const prim = `cacheWrite(${buffer}, ${scope}, ${atName})`;
@@ -313,6 +327,7 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   if (sharedBy) throw new ScheduleError(prim, [atName, sharedBy.var], `parallel loop ${sharedBy.var} inside ${atName} would share the accumulator`, 'place the cache inside the parallel loop');
   const fp = footprint([st.indices], relaxedLoops(site, scope, loops), decl.shape);
   checkSize(prim, atName, fp, ctx);
+  checkDisjoint(prim, [...site.enclosing, site.loop], fp);
   // transform
   const name = freshName(p, `${buffer}.${scope === 'local' ? 'local' : 'shared'}`);
   const local = bufferDecl(name, fp.extent, decl.dtype, scope, 'temp');

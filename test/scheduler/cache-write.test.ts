@@ -86,4 +86,24 @@ for k in 0..4:  // reduce
     assertIllegal(p, [{ prim: 'parallel', loop: 'j' }, { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i' }], /parallel loop j inside i would share the accumulator/);
     assertIllegal(p, [{ prim: 'bind', loop: 'i', axis: 'thread.y' }, { prim: 'cacheWrite', buffer: 'C', scope: 'workgroup', at: 'j' }], /j is inside thread loop i; a workgroup accumulator there would be written back by every invocation/, ['j', 'i']);
   });
+
+  it('refuses to run overlapping write-backs at once: a tile kept whole under a loop that is then bound, or a cache placed inside a bound loop (fuzz seed 166706745)', () => {
+    const p = lowered('conv1d_transpose', { n: 1, c: 1, w: 3, k: 1, kw: 1, stride: 2, pad: 1, dilation: 1, groups: 1 });
+    const tiled: Step[] = [
+      { prim: 'split', loop: 'rc', factors: [1], tail: 'guard' },
+      { prim: 'fuse', outer: 'k', inner: 'ow' },
+      { prim: 'tile', loops: ['n', 'k.ow.fused', 'rc.0'], factors: [1, 1, 1], tail: 'requireDivisible' },
+    ];
+    const fused: Step[] = [{ prim: 'fuse', outer: 'n.0', inner: 'k.ow.fused.0' }, { prim: 'split', loop: 'n.0.k.ow.fused.0.fused', factors: [3], tail: 'requireDivisible' }];
+    // Every invocation would add its whole (mostly zero) tile of Y: the WebGPU run lost updates.
+    assertIllegal(p, [...tiled, { prim: 'cacheWrite', buffer: 'Y', scope: 'local', at: 'rc.0.0' }, ...fused, { prim: 'bind', loop: 'n.0.k.ow.fused.0.fused.1', axis: 'thread.x' }],
+      /the tiles that Y\.local writes back overlap between iterations of n\.0\.k\.ow\.fused\.0\.fused\.1, so bound to thread\.x their write-backs would race/, ['n.0.k.ow.fused.0.fused.1']);
+    assertIllegal(p, [...tiled, ...fused, { prim: 'bind', loop: 'n.0.k.ow.fused.0.fused.1', axis: 'thread.x' }, { prim: 'cacheWrite', buffer: 'Y', scope: 'local', at: 'rc.0.0' }],
+      /the tiles of the iterations of thread\.x loop n\.0\.k\.ow\.fused\.0\.fused\.1 overlap \(1x1x3 elements each, some dimensions kept whole/);
+    assertIllegal(p, [...tiled, { prim: 'cacheWrite', buffer: 'Y', scope: 'local', at: 'rc.0.0' }, ...fused, { prim: 'parallel', loop: 'n.0.k.ow.fused.0.fused.1' }], /so in parallel their write-backs would race/);
+    // Tiles that move with the bound loop are fine, affine or not (a fused pixel index: f / w, f % w).
+    const gemm = lowered('gemm', { m: 8, n: 8, k: 4 });
+    const ok = applyTrace(gemm, trace([{ prim: 'split', loop: 'i', factors: [2], tail: 'requireDivisible' }, { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'i.0' }, { prim: 'parallel', loop: 'i.0' }]));
+    assertSameResults(gemm, ok);
+  });
 });
