@@ -83,7 +83,7 @@ export class CBatchRunner implements KernelRunner {
         const [outputs] = readRecords(raw, [j], 0);
         return outputs !== undefined && this.expected.judge(j.prepared, outputs).status === 'ok';
       };
-      const b = await blameCompiler(j, this.cc, this.cflags, this.expected.inputSeed, right);
+      const b = await blameCompiler(j, this.cc, this.cflags, this.expected.inputSeed, right, this.o.threads ?? 2);
       if (b.compiler) verdicts[j.at] = { status: 'miscompiled', message: `${verdicts[j.at]!.status === 'wrong_answer' ? (verdicts[j.at] as { message: string }).message : ''}; ${b.message}` };
     }
   }
