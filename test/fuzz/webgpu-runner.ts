@@ -11,7 +11,7 @@ import { Expected, KernelRunner, Verdict } from './verdict.js';
  * one copy alone takes 10 s the first time and 20 ms once Mesa's shader cache has it). Waiting says
  * nothing about loopsmith: such a kernel is reported as a device_timeout, not a failure.
  */
-const RUN_TIMEOUT_MS = 3_000;
+const RUN_TIMEOUT_MS = 1_500;
 /** lavapipe compiles a fully unrolled 100 KB shader for minutes; such a kernel says little the others do not. */
 const MAX_SOURCE_CHARS = 30_000;
 /**

@@ -37,8 +37,11 @@ describe('the compiled reference: a failure ends the run and blames no candidate
   it('tune stops with it and records no candidate as failed', async () => {
     const records = new RecordStore(join(mkdtempSync(join(tmpdir(), 'loopsmith-ref-')), 'r.jsonl'));
     const evaluator = new TargetEvaluator(new CTarget({ ...tooShort, minSeconds: 0.01 }));
+    // A reference that takes ~0.1 s, so that its 1 ms limit expires even when the machine is busy
+    // (on gemm 128 a loaded event loop has seen the 3 ms run finish before the timer fired).
+    const big = workload('gemm', { m: 512, n: 512, k: 512 });
     try {
-      await assert.rejects(tune(w, evaluator, { strategy: 'random', trials: 4, seed: 1, records, version: 'test' }), (e: unknown) => e instanceof ReferenceFailure && e.status === 'reference_timeout');
+      await assert.rejects(tune(big, evaluator, { strategy: 'random', trials: 4, seed: 1, records, version: 'test' }), (e: unknown) => e instanceof ReferenceFailure && e.status === 'reference_timeout');
     } finally {
       await evaluator.close();
     }
