@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readSavedJson } from './saved-json.js';
 import { dirname } from 'node:path';
 import { rng } from '../ir/random.js';
 
@@ -204,21 +205,10 @@ export class QLearner {
 
   /** The network saved at `path` if it fits a space of this size; a file that does not is named in a warning. */
   static loadNetwork(path: string, inputs: number, actions: number): LoadedNetwork {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { status: 'absent' };
-      return rejected(path, `cannot be read (${code ?? (e as Error).message.split('\n')[0]})`);
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return rejected(path, 'is not JSON (corrupted)');
-    }
-    const parsed = parseNetwork(raw, inputs, actions);
+    const saved = readSavedJson(path);
+    if (saved.status === 'absent') return saved;
+    if (saved.status === 'bad') return rejected(path, saved.problem);
+    const parsed = parseNetwork(saved.raw, inputs, actions);
     return typeof parsed === 'string' ? rejected(path, parsed) : { status: 'loaded', network: QNetwork.fromJSON(parsed) };
   }
 }

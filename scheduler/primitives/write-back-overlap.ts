@@ -1,4 +1,4 @@
-import { Expr, freeVars } from '../../ir/expr.js';
+import { Expr, freeVars, int, substitute } from '../../ir/expr.js';
 import { ForStmt, Stmt, walkStmt } from '../../ir/loop.js';
 
 /** Integer index arithmetic (floor division), as the IR means it; undefined for anything else. */
@@ -82,18 +82,13 @@ export function overlappingWriteBack(l: ForStmt): string | undefined {
     const box = loops.filter((x) => x.role?.kind === 'cacheBox' && x.role.stage === 'writeBack');
     const buffer = box[0]?.role?.kind === 'cacheBox' ? box[0].role.buffer : undefined;
     if (!buffer || s.buffer === buffer) return;
-    const boxVars = new Map(box.map((x) => [x.var, 0] as const));
+    const boxVars = new Map(box.map((x) => [x.var, int(0)] as const));
     const extent = s.indices.map((_, d) => box.find((x) => x.role?.kind === 'cacheBox' && x.role.dim === d)?.extent ?? 1);
     const ranges = new Map(loops.filter((x) => !boxVars.has(x.var)).map((x) => [x.var, x.extent] as const));
     // The origin: the stored index with the box loops at their first iteration.
-    const origin = s.indices.map((e) => substituteZero(e, boxVars));
+    const origin = s.indices.map((e) => substitute(e, boxVars));
     if (tilesOverlap(l, { origin, extent }, ranges)) found = buffer;
   });
   return found;
 }
 
-function substituteZero(e: Expr, zero: ReadonlyMap<string, number>): Expr {
-  if (e.kind === 'var' && zero.has(e.name)) return { kind: 'const', value: 0, dtype: 'i32' };
-  if (e.kind === 'binary') return { ...e, a: substituteZero(e.a, zero), b: substituteZero(e.b, zero) };
-  return e;
-}

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readSavedJson } from '../saved-json.js';
 import { dirname } from 'node:path';
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js';
 import { GbtOptions, RankingGbt } from './gbt.js';
@@ -128,21 +129,10 @@ export class CostModel {
 
   /** The model saved at `path` if it is one for this operator, target kind and feature set; a file that is not is named in a warning. */
   static load(path: string, op: string, kind: string, options: CostModelOptions = {}): LoadedModel {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { status: 'absent' };
-      return rejected(path, `cannot be read (${code ?? (e as Error).message.split('\n')[0]})`);
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return rejected(path, 'is not JSON (corrupted)');
-    }
-    const parsed = parseModel(raw, op, kind);
+    const saved = readSavedJson(path);
+    if (saved.status === 'absent') return saved;
+    if (saved.status === 'bad') return rejected(path, saved.problem);
+    const parsed = parseModel(saved.raw, op, kind);
     if (typeof parsed === 'string') return rejected(path, parsed);
     const m = new CostModel(op, kind, options);
     for (const r of parsed.rows.slice(-m.o.maxRows)) {
