@@ -10,7 +10,9 @@ import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { RecordStore } from '../../tuner/records.js';
 import { tune } from '../../tuner/tune.js';
 
-const w = workload('gemm', { m: 128, n: 128, k: 128 });
+// gemm 512's reference takes ~0.1 s, so that its 1 ms limit expires even on a busy machine (on gemm 128
+// a loaded event loop has seen the 3 ms run finish before the timer fired, in CI).
+const w = workload('gemm', { m: 512, n: 512, k: 512 });
 const ref: ReferenceSpec = { key: w.key, unscheduled: lowerWorkload(w), flops: w.flops };
 // jsReferenceFlops 0 sends every problem to the compiled reference; 1 ms is too short for any run of it.
 // No disk cache: a reference stored by an earlier run must not stand in for the one that fails here.
@@ -24,7 +26,7 @@ describe('the compiled reference: a failure ends the run and blames no candidate
     const first = await refs.get(ref).then(() => undefined, (e: unknown) => e);
     assert.ok(first instanceof ReferenceFailure, String(first));
     assert.equal(first.status, 'reference_timeout');
-    assert.match(first.message, /^reference_timeout: the compiled naive reference for gemm\(k=128,m=128,n=128,transA=0,transB=0\):f32 did not finish in 0\.001 s \(the referenceTimeoutMs setting\); no kernel can be checked without it, so none was blamed$/);
+    assert.match(first.message, /^reference_timeout: the compiled naive reference for gemm\(k=512,m=512,n=512,transA=0,transB=0\):f32 did not finish in 0\.001 s \(the referenceTimeoutMs setting\); no kernel can be checked without it, so none was blamed$/);
     const second = await refs.get(ref).then(() => undefined, (e: unknown) => e);
     assert.equal(second, first, 'the same failure, not a second run');
   });
@@ -37,11 +39,8 @@ describe('the compiled reference: a failure ends the run and blames no candidate
   it('tune stops with it and records no candidate as failed', async () => {
     const records = new RecordStore(join(mkdtempSync(join(tmpdir(), 'loopsmith-ref-')), 'r.jsonl'));
     const evaluator = new TargetEvaluator(new CTarget({ ...tooShort, minSeconds: 0.01 }));
-    // A reference that takes ~0.1 s, so that its 1 ms limit expires even when the machine is busy
-    // (on gemm 128 a loaded event loop has seen the 3 ms run finish before the timer fired).
-    const big = workload('gemm', { m: 512, n: 512, k: 512 });
     try {
-      await assert.rejects(tune(big, evaluator, { strategy: 'random', trials: 4, seed: 1, records, version: 'test' }), (e: unknown) => e instanceof ReferenceFailure && e.status === 'reference_timeout');
+      await assert.rejects(tune(w, evaluator, { strategy: 'random', trials: 4, seed: 1, records, version: 'test' }), (e: unknown) => e instanceof ReferenceFailure && e.status === 'reference_timeout');
     } finally {
       await evaluator.close();
     }
