@@ -103,6 +103,9 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
 /** Batches until the budget, the time, an interrupt or a flat best-so-far curve stops the search. */
 async function search(run: TuningRun, opts: TuneOptions, elapsed: () => number, batchSize: number): Promise<TuneResult['stoppedBy']> {
   const window = opts.earlyStopWindow ?? Math.max(30, Math.floor(opts.trials / 3));
+  // The window counts searched trials only: starting points (an expert schedule often among them)
+  // set a high best that the search needs its own window to beat, not one shortened by theirs.
+  const searchFrom = run.trials;
   const minGain = opts.earlyStopImprovement ?? 0.01;
   while (run.trials < opts.trials) {
     if (opts.stop?.requested) return 'interrupted';
@@ -117,7 +120,7 @@ async function search(run: TuningRun, opts: TuneOptions, elapsed: () => number, 
     });
     if (trials >= window && curve.length > window) {
       const then = curve[curve.length - 1 - window]!, now = curve[curve.length - 1]!;
-      if (then > 0 && now / then - 1 < minGain && trials - run.resumed >= window) return 'no-improvement';
+      if (then > 0 && now / then - 1 < minGain && trials - searchFrom >= window) return 'no-improvement';
     }
   }
   return 'trials';

@@ -6,7 +6,7 @@ import { Reserved } from '../cstyle/names.js';
 const syntax = new Syntax(true);
 
 /** The builtin parameters every entry point declares. */
-export const BUILTIN_PARAMS = { workgroup: 'wid', local: 'lid', index: 'lidx' } as const;
+export const BUILTIN_PARAMS = { workgroup: 'wid', local: 'lid', index: 'lidx', groups: 'nwg' } as const;
 
 /**
  * WGSL keywords, its reserved words, the predeclared types and functions a kernel uses, and the

@@ -50,7 +50,7 @@ describe('WebGPU target: faults cost one candidate, never the run', function () 
   });
 
   it('a kernel that never finishes is killed with its device process, and the next candidate runs', async () => {
-    const hang = withSource(good(), (s) => s.replace('fn main_0(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {',
+    const hang = withSource(good(), (s) => s.replace(/fn main_0\([^\n]*\{/,
       '$&\n  var spin: u32 = 1u;\n  loop { spin = spin * 1664525u + 1013904223u; if (spin == 0u && lidx > 4096u) { break; } }\n  C[0] = f32(spin);'));
     const quick = new WebGpuTarget({ minSeconds: 0.05, runTimeoutMs: 5_000 });
     try {

@@ -189,6 +189,7 @@ describe('tuner: the tuning loop', function () {
     const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 400, seed: 1, records: new RecordStore(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 30, earlyStopImprovement: 0.01 });
     assert.equal(r.stoppedBy, 'no-improvement');
     assert.ok(r.trials < 400);
+    assert.ok(r.trials >= r.started.length + 30, `the window of 30 counts searched trials, not the ${r.started.length} starting points`);
   });
 
   it('a run without a trial limit plans over its horizon: flex then searches as it does with that many trials', async () => {
