@@ -1,6 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { readSavedJson } from './saved-json.js';
-import { dirname } from 'node:path';
+import { readSavedJson, writeSavedJson } from './saved-json.js';
 import { rng } from '../ir/random.js';
 
 export interface QNetworkJSON {
@@ -199,8 +197,7 @@ export class QLearner {
   }
 
   save(path: string): void {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, JSON.stringify(this.network.toJSON()));
+    writeSavedJson(path, this.network.toJSON());
   }
 
   /** The network saved at `path` if it fits a space of this size; a file that does not is named in a warning. */

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /**
  * A model file saved beside the records, read back: absent (nothing saved yet), JSON, or the one
@@ -19,5 +20,18 @@ export function readSavedJson(path: string): SavedJson {
     return { status: 'json', raw: JSON.parse(text) as unknown };
   } catch {
     return { status: 'bad', problem: 'is not JSON (corrupted)' };
+  }
+}
+
+/** Written to a temporary file and renamed, so a reader (or a run killed mid-save) sees the old file or the new one, never a torn one. */
+export function writeSavedJson(path: string, json: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify(json));
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
 }

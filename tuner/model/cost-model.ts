@@ -1,6 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { readSavedJson } from '../saved-json.js';
-import { dirname } from 'node:path';
+import { readSavedJson, writeSavedJson } from '../saved-json.js';
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js';
 import { GbtOptions, RankingGbt } from './gbt.js';
 
@@ -109,22 +107,13 @@ export class CostModel {
     return g ? features.map((x) => g.score(canonical(x))) : undefined;
   }
 
-  /** Written to a temporary file and renamed, so a reader sees the old model or the new one, never a torn file. */
   save(path: string): void {
-    mkdirSync(dirname(path), { recursive: true });
     const json = {
       format: COST_MODEL_FORMAT, model: MODEL_TAG, op: this.op, target: this.kind, features: FEATURE_NAMES,
       rows: this.rows.map((r) => ({ k: r.key, g: r.group, ...(r.label !== undefined ? { y: r.label } : {}), x: r.features })),
       gbt: this.gbt?.toJSON() ?? null,
     };
-    const tmp = `${path}.${process.pid}.tmp`;
-    try {
-      writeFileSync(tmp, JSON.stringify(json));
-      renameSync(tmp, path);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw e;
-    }
+    writeSavedJson(path, json);
   }
 
   /** The model saved at `path` if it is one for this operator, target kind and feature set; a file that is not is named in a warning. */
