@@ -247,6 +247,21 @@ const MAKERS: Record<Primitive, { weight: number; make: Maker }> = {
       return at === undefined ? undefined : { prim: 'cacheWrite', buffer: output.name, scope: chance(r, 0.8) ? 'local' : 'workgroup', at };
     },
   },
+  layout: {
+    weight: 1.5,
+    make: (r, p) => {
+      const input = pick(r, p.buffers.filter((b) => b.role === 'input'));
+      if (!input) return undefined;
+      // One or two blocked dimensions (a factor that divides the dimension, or now and then not), or none: a padded copy.
+      const dims = shuffle(r, input.shape.map((_, d) => d).filter((d) => input.shape[d]! >= 2)).slice(0, chance(r, 0.2) ? 0 : chance(r, 0.7) ? 1 : 2);
+      const factors = dims.map((d) => pickFactor(r, input.shape[d]!));
+      const blocked = dims.length ? { dims, factors } : {};
+      // Before the nest (the CPU's pack), or at a loop that reads it, as a cache would be.
+      if (chance(r, 0.4)) return { prim: 'layout', buffer: input.name, ...blocked };
+      const at = chance(r, 0.1) ? pick(r, collectLoops(p.body).map((l) => l.var)) : pick(r, loopsReading(p, input.name));
+      return at === undefined ? undefined : { prim: 'layout', buffer: input.name, ...blocked, ...(chance(r, 0.25) ? { scope: 'workgroup' as const } : {}), at };
+    },
+  },
 };
 
 /** How often each primitive is drawn, relative to the others; the property tests use the defaults. */

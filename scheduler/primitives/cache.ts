@@ -112,48 +112,96 @@ function relaxedLoops(site: LoopSite, scope: Scope, inner: readonly ForStmt[]): 
   return [...threads, ...inner];
 }
 
-function checkSize(prim: string, at: string, fp: Footprint, ctx: ScheduleContext): void {
-  const n = fp.extent.reduce((a, b) => a * b, 1);
-  if (n > ctx.maxCacheElements) throw new ScheduleError(prim, [at], `the tile is ${fp.extent.join('x')} = ${n} elements, more than ${ctx.maxCacheElements}`, 'place the cache at a deeper loop');
+function checkSize(prim: string, at: string, extent: readonly number[], ctx: ScheduleContext): void {
+  const n = extent.reduce((a, b) => a * b, 1);
+  if (n > ctx.maxCacheElements) throw new ScheduleError(prim, [at], `the tile is ${extent.join('x')} = ${n} elements, more than ${ctx.maxCacheElements}`, 'place the cache at a deeper loop');
 }
+
+/**
+ * How a staged copy lays out its box: cacheRead keeps it as it is; layout (layout.ts) blocks
+ * dimensions and moves their inner parts innermost.
+ */
+export interface Packing {
+  /** Suffix of the scratch buffer's name. */
+  readonly suffix: string;
+  /** The scratch buffer's shape for a box of this extent. */
+  shape(extent: readonly number[]): number[];
+  /** The scratch index of an access at this box position; `inner` are the loops the box spans. */
+  index(local: readonly Expr[], inner: readonly ForStmt[]): Expr[];
+  /** The box position of a scratch position (the copy loops' variables). */
+  position(t: readonly Expr[]): Expr[];
+}
+
+const boxAsItIs = (scope: Scope): Packing => ({ suffix: scope === 'local' ? 'local' : 'shared', shape: (e) => [...e], index: (l) => [...l], position: (t) => [...t] });
 
 /** Stage the tile of an input that the loops inside `at` read into a scratch buffer. */
 export function cacheRead(p: Program, buffer: string, scope: Scope, atName: string, ctx: ScheduleContext): Program {
-  const prim = `cacheRead(${buffer}, ${scope}, ${atName})`;
+  return stageInput(p, `cacheRead(${buffer}, ${scope}, ${atName})`, buffer, scope, atName, boxAsItIs(scope), ctx);
+}
+
+/**
+ * Copies what the loops inside `at` read of an input into a scratch buffer laid out by `packing`,
+ * and reads it from there; without `at`, once before the nest that reads it (a pack in memory,
+ * for the CPU).
+ */
+export function stageInput(p: Program, prim: string, buffer: string, scope: Scope, atName: string | undefined, packing: Packing, ctx: ScheduleContext): Program {
   const decl = p.buffers.find((b) => b.name === buffer);
   const inputs = p.buffers.filter((b) => b.role === 'input').map((b) => b.name);
   if (!decl || decl.role !== 'input') throw new ScheduleError(prim, [], `${buffer} is not an input of this kernel`, `inputs: ${inputs.join(', ')}`);
-  const site = findLoop(p, atName, prim);
-  const accesses = loadsOf(site.loop.body, buffer);
-  if (accesses.length === 0) {
-    const legal = loopsEnclosing(p, (s) => readsBuffer(s, buffer));
-    throw new ScheduleError(prim, [atName], `nothing inside ${atName} reads ${buffer}: the cache would sit outside its consumer`, `loops that enclose reads of ${buffer}: ${legal.join(', ')}`);
+  const legal = () => `loops that enclose reads of ${buffer}: ${loopsEnclosing(p, (s) => readsBuffer(s, buffer)).join(', ')}`;
+  let region: Stmt, enclosing: ForStmt[], inner: (loops: ForStmt[]) => ForStmt[];
+  let place: (staged: (s: Stmt) => Stmt) => Stmt;
+  if (atName === undefined) {
+    if (scope !== 'local') throw new ScheduleError(prim, [], `a pack before the nest is one copy in memory, not workgroup memory`, 'use scope local, or give `at` a workgroup loop');
+    const nests = tops(p).filter((t) => loadsOf(t, buffer).length);
+    if (nests.length !== 1) throw new ScheduleError(prim, [], `${nests.length} nests read ${buffer}; a pack before the nest needs exactly one`, legal());
+    region = nests[0]!;
+    const gpu = collectLoops(region).find((l) => isGpuAxis(l.loopKind));
+    if (gpu) throw new ScheduleError(prim, [gpu.var], `${gpu.var} is bound to ${gpu.loopKind}: a pack before the nest would be every invocation's own copy of all of ${buffer}`, 'on the GPU give `at`: a loop inside the thread loops (scope local) or a workgroup loop (scope workgroup)');
+    enclosing = [];
+    inner = (loops) => loops;
+    const top = region;
+    place = (staged) => (p.body === top ? staged(top) : seq(tops(p).map((t) => (t === top ? staged(t) : t))));
+  } else {
+    const site = findLoop(p, atName, prim);
+    region = site.loop.body;
+    if (loadsOf(region, buffer).length === 0) throw new ScheduleError(prim, [atName], `nothing inside ${atName} reads ${buffer}: the cache would sit outside its consumer`, legal());
+    checkPlacement(prim, site, scope, 'cache');
+    enclosing = [...site.enclosing, site.loop];
+    inner = (loops) => relaxedLoops(site, scope, loops);
+    place = (staged) => replaceLoop(p.body, atName, (l) => withLoop(l, { body: staged(l.body) }));
   }
-  checkPlacement(prim, site, scope, 'cache');
-  const fp = footprint(accesses.map((a) => a.indices), relaxedLoops(site, scope, unionLoops(accesses.map((a) => a.loops))), decl.shape);
-  checkSize(prim, atName, fp, ctx);
+  const accesses = loadsOf(region, buffer);
+  const spanned = inner(unionLoops(accesses.map((a) => a.loops)));
+  const fp = footprint(accesses.map((a) => a.indices), spanned, decl.shape);
+  const shape = packing.shape(fp.extent);
+  checkSize(prim, atName ?? buffer, shape, ctx);
+  const vector = enclosing.find((l) => l.loopKind === 'vectorized');
+  if (vector && shape.some((e) => e > 1)) throw new ScheduleError(prim, [vector.var], `${vector.var} is vectorized: the copy's loops would sit inside a vector`, 'place it outside the vectorized loop');
   // transform
-  const name = freshName(p, `${buffer}.${scope === 'local' ? 'local' : 'shared'}`);
-  const local = bufferDecl(name, fp.extent, decl.dtype, scope, 'temp');
-  const byIndex = new Map(accesses.map((a, i) => [canonical(a.indices), fp.local[i]!] as const));
-  // The copy zero-fills positions outside the input, so a padding guard whose only job was to
-  // keep this load in bounds, around a product that has the load as a factor, is now redundant:
-  // dropping it lets the compute vectorize. (A guard with another fallback, like max-pooling's
-  // lowest value, stays.)
-  const unguarded = mapStmtExprs(site.loop.body, (e) => mapExpr(e, (x) => (x.kind === 'select' && paddingGuardOf(x, buffer, decl.shape, fp.whole) ? x.then : x)));
-  const body = mapStmtExprs(unguarded, (e) =>
-    mapExpr(e, (x) => (x.kind === 'load' && x.buffer === buffer ? load(name, byIndex.get(canonical(x.indices))!) : x)));
-  const ranges = loopRanges([...site.enclosing, site.loop]);
-  const copy = boxNest(name, name, 'copy', fp.extent, scope, (t) => {
-    const g = fp.origin.map((o, d) => plus(o, t[d]!));
-    boxRanges(name, fp.extent, scope).forEach(([v, r]) => ranges.set(v, r));
-    const cond = inBounds(g, decl.shape, ranges);
-    const v = load(buffer, g);
-    return store(name, t, cond ? { kind: 'select', cond, then: v, else: f32(0) } : v);
-  });
+  const name = freshName(p, `${buffer}.${packing.suffix}`);
+  const local = bufferDecl(name, shape, decl.dtype, scope, 'temp');
+  const byIndex = new Map(accesses.map((a, i) => [canonical(a.indices), packing.index(fp.local[i]!, spanned)] as const));
+  const ranges = loopRanges(enclosing);
   const sync = scope === 'workgroup' ? [barrier] : [];
-  const staged = alloc(local, seq([copy, ...sync, body, ...sync]));
-  return withBody(p, replaceLoop(p.body, atName, (l) => withLoop(l, { body: staged })));
+  return withBody(p, place((r) => {
+    // The copy zero-fills positions outside the input, so a padding guard whose only job was to
+    // keep this load in bounds, around a product that has the load as a factor, is now redundant:
+    // dropping it lets the compute vectorize. (A guard with another fallback, like max-pooling's
+    // lowest value, stays.)
+    const unguarded = mapStmtExprs(r, (e) => mapExpr(e, (x) => (x.kind === 'select' && paddingGuardOf(x, buffer, decl.shape, fp.whole) ? x.then : x)));
+    const body = mapStmtExprs(unguarded, (e) =>
+      mapExpr(e, (x) => (x.kind === 'load' && x.buffer === buffer ? load(name, byIndex.get(canonical(x.indices))!) : x)));
+    const copy = boxNest(name, name, 'copy', shape, scope, (t) => {
+      const at = packing.position(t);
+      const g = fp.origin.map((o, d) => plus(o, at[d]!));
+      boxRanges(name, shape, scope).forEach(([v, rg]) => ranges.set(v, rg));
+      const cond = inBounds(g, decl.shape, ranges);
+      const v = load(buffer, g);
+      return store(name, t, cond ? { kind: 'select', cond, then: v, else: f32(0) } : v);
+    });
+    return alloc(local, seq([copy, ...sync, body, ...sync]));
+  }));
 }
 
 /** The ranges of the loop variables `boxNest` makes. */
@@ -326,7 +374,7 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   const sharedBy = collectLoops(site.loop.body).find((l) => l.loopKind === 'parallel');
   if (sharedBy) throw new ScheduleError(prim, [atName, sharedBy.var], `parallel loop ${sharedBy.var} inside ${atName} would share the accumulator`, 'place the cache inside the parallel loop');
   const fp = footprint([st.indices], relaxedLoops(site, scope, loops), decl.shape);
-  checkSize(prim, atName, fp, ctx);
+  checkSize(prim, atName, fp.extent, ctx);
   checkDisjoint(prim, [...site.enclosing, site.loop], fp);
   // transform
   const name = freshName(p, `${buffer}.${scope === 'local' ? 'local' : 'shared'}`);

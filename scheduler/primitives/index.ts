@@ -2,6 +2,7 @@ import { ArgsOf, PrimitiveDef, StepOf } from '../primitive.js';
 import { BIND, PARALLEL, UNROLL, VECTORIZE } from './annotate.js';
 import { CACHE_READ, CACHE_WRITE } from './cache.js';
 import { FUSE } from './fuse.js';
+import { LAYOUT } from './layout.js';
 import { REORDER } from './reorder.js';
 import { SPLIT } from './split.js';
 import { TILE } from './tile.js';
@@ -10,7 +11,7 @@ import { TILE } from './tile.js';
  * Every schedule primitive, once. The order is part of the interface: parse errors list the
  * primitives in it, and the seeded random traces of the property tests draw from it.
  */
-export const REGISTRY = [SPLIT, TILE, REORDER, FUSE, VECTORIZE, UNROLL, PARALLEL, BIND, CACHE_READ, CACHE_WRITE] as const;
+export const REGISTRY = [SPLIT, TILE, REORDER, FUSE, VECTORIZE, UNROLL, PARALLEL, BIND, CACHE_READ, CACHE_WRITE, LAYOUT] as const;
 
 type Registered = (typeof REGISTRY)[number];
 

@@ -1,0 +1,142 @@
+import { Expr, add, int, mul, plus, variable } from '../../ir/expr.js';
+import { ForStmt } from '../../ir/loop.js';
+import { Program } from '../../ir/program.js';
+import { affineIn } from '../affine.js';
+import { ScheduleContext } from '../context.js';
+import { ScheduleError, TraceFormatError } from '../errors.js';
+import { PrimitiveDef } from '../primitive.js';
+import { Packing, stageInput } from './cache.js';
+
+type Scope = 'local' | 'workgroup';
+
+/** Dimension `dim` split by `factor`, its inner part moved innermost. */
+export interface Block {
+  readonly dim: number;
+  readonly factor: number;
+}
+
+/**
+ * `i` as `q * f + r` with `r` in [0, f), read off its affine form when the terms whose
+ * coefficients are not multiples of f stay in that range over the loops (the usual case: a split
+ * loop of extent f), so the packed index is plain loop variables that the vectorizer sees as
+ * contiguous; otherwise floor division and its remainder, which are right for any index.
+ */
+function divide(i: Expr, f: number, loops: readonly ForStmt[]): [Expr, Expr] {
+  const ext = new Map(loops.map((l) => [l.var, l.extent]));
+  const a = affineIn(i, new Set(ext.keys()));
+  if (a && !a.rest) {
+    const qc = Math.floor(a.constant / f), rc = a.constant - qc * f;
+    let lo = rc, hi = rc, q: Expr | undefined, r: Expr | undefined;
+    for (const [v, c] of a.coefs) {
+      if (c % f === 0) {
+        const t = c / f === 1 ? variable(v) : mul(variable(v), int(c / f));
+        q = q ? add(q, t) : t;
+      } else {
+        const t = c === 1 ? variable(v) : mul(variable(v), int(c));
+        r = r ? add(r, t) : t;
+        lo += Math.min(0, c * (ext.get(v)! - 1));
+        hi += Math.max(0, c * (ext.get(v)! - 1));
+      }
+    }
+    if (lo >= 0 && hi < f) return [q ? plus(q, int(qc)) : int(qc), r ? plus(r, int(rc)) : int(rc)];
+  }
+  return [{ kind: 'binary', op: 'div', a: i, b: int(f) }, { kind: 'binary', op: 'mod', a: i, b: int(f) }];
+}
+
+/** `[d0][d1]...` with each blocked dimension split: outer parts in place, inner parts last, in the order given. */
+function blockedPacking(blocks: readonly Block[]): Packing {
+  return {
+    suffix: 'packed',
+    shape: (extent) => [...extent.map((e, d) => {
+      const b = blocks.find((x) => x.dim === d);
+      return b ? Math.ceil(e / b.factor) : e;
+    }), ...blocks.map((b) => b.factor)],
+    index: (local, inner) => {
+      const outer = [...local];
+      const parts = blocks.map((b) => {
+        const [q, r] = divide(local[b.dim]!, b.factor, inner);
+        outer[b.dim] = q;
+        return r;
+      });
+      return [...outer, ...parts];
+    },
+    position: (t) => {
+      const n = t.length - blocks.length;
+      const pos = t.slice(0, n);
+      blocks.forEach((b, j) => {
+        pos[b.dim] = plus(mul(t[b.dim]!, int(b.factor)), t[n + j]!);
+      });
+      return pos;
+    },
+  };
+}
+
+/**
+ * Stores an input in a blocked, permuted layout (TVM's NCHWc, oneDNN's OIhw16o): each blocked
+ * dimension is split by its factor and the inner part moved innermost, so a loop over that inner
+ * part reads contiguous memory (weights [K][C][R][S] blocked on K by 16 are read as
+ * [K/16][C][R][S][16]). At `at`, the tile the loops inside it read is packed on every iteration
+ * (scope local or workgroup, as cacheRead); without `at`, all of the input once before its nest. A
+ * tile whose extent the factor does not divide is rounded up and zero-filled; without blocks, the
+ * pack is a padded copy (positions outside the input are zero, so padding guards on the reads go).
+ */
+export function layout(p: Program, buffer: string, blocks: readonly Block[], scope: Scope, at: string | undefined, ctx: ScheduleContext): Program {
+  const prim = `layout(${buffer}${blocks.length ? `, [${blocks.map((b) => b.dim).join(', ')}] by [${blocks.map((b) => b.factor).join(', ')}]` : ''}${at ? `, ${scope}, ${at}` : ''})`;
+  const decl = p.buffers.find((b) => b.name === buffer);
+  if (decl) {
+    const rank = decl.shape.length;
+    blocks.forEach((b, i) => {
+      if (b.dim < 0 || b.dim >= rank) throw new ScheduleError(prim, [], `${buffer} has ${rank} dimensions (shape ${decl.shape.join('x')}); dimension ${b.dim} does not exist`, `dimensions 0 to ${rank - 1}`);
+      if (blocks.findIndex((x) => x.dim === b.dim) !== i) throw new ScheduleError(prim, [], `dimension ${b.dim} is blocked twice`, 'block each dimension once');
+      if (b.factor < 2) throw new ScheduleError(prim, [], `a block of ${b.factor} along dimension ${b.dim} changes nothing`, 'factors of 2 or more');
+      if (b.factor > decl.shape[b.dim]!) throw new ScheduleError(prim, [], `a block of ${b.factor} along dimension ${b.dim} is larger than the dimension (${decl.shape[b.dim]})`, `factors up to ${decl.shape[b.dim]}`);
+    });
+  }
+  return stageInput(p, prim, buffer, scope, at, blockedPacking(blocks), ctx);
+}
+
+// --- trace step ---
+
+export interface LayoutStep {
+  readonly prim: 'layout';
+  readonly buffer: string;
+  /** Blocked dimensions and their factors, pairwise; absent: a copy as it is. */
+  readonly dims?: readonly number[];
+  readonly factors?: readonly number[];
+  /** Absent: local. */
+  readonly scope?: Scope;
+  /** Absent: once, before the nest. */
+  readonly at?: string;
+}
+
+const SCOPES: readonly Scope[] = ['local', 'workgroup'];
+
+function blocksOf(s: LayoutStep): Block[] {
+  return (s.dims ?? []).map((dim, i) => ({ dim, factor: s.factors![i]! }));
+}
+
+export const LAYOUT: PrimitiveDef<LayoutStep, [buffer: string, dims?: number[], factors?: number[], scope?: Scope, at?: string]> = {
+  prim: 'layout',
+  fields: ['buffer', 'dims', 'factors', 'scope', 'at'],
+  parse: (f) => {
+    const buffer = f.buffer('buffer');
+    if (f.has('dims') !== f.has('factors')) throw new TraceFormatError(`layout of ${buffer}: 'dims' and 'factors' go together (each blocked dimension and its factor)`);
+    const dims = f.has('dims') ? f.ints('dims') : undefined, factors = f.has('factors') ? f.ints('factors') : undefined;
+    if (dims && factors && dims.length !== factors.length) throw new TraceFormatError(`layout of ${buffer}: ${dims.length} dims and ${factors.length} factors; give one factor per blocked dimension`);
+    return LAYOUT.step(buffer, dims, factors, f.has('scope') ? f.oneOf('scope', SCOPES, 'local or workgroup') : undefined, f.has('at') ? f.loop('at') : undefined);
+  },
+  step: (buffer, dims, factors, scope, at) => ({
+    prim: 'layout', buffer, ...(dims?.length ? { dims: [...dims], factors: [...(factors ?? [])] } : {}), ...(scope && scope !== 'local' ? { scope } : {}), ...(at !== undefined ? { at } : {}),
+  }),
+  // Trailing defaults are left out: s.layout('W', [0], [16]) packs before the nest.
+  args: (s) => {
+    const dims = [...(s.dims ?? [])], factors = [...(s.factors ?? [])];
+    if (s.at !== undefined) return [s.buffer, dims, factors, s.scope ?? 'local', s.at];
+    if (s.scope) return [s.buffer, dims, factors, s.scope];
+    return dims.length ? [s.buffer, dims, factors] : [s.buffer];
+  },
+  apply: (p, s, ctx) => {
+    if ((s.dims?.length ?? 0) !== (s.factors?.length ?? 0)) throw new ScheduleError(`layout(${s.buffer})`, [], `${s.dims?.length ?? 0} dims and ${s.factors?.length ?? 0} factors`, 'one factor per blocked dimension');
+    return layout(p, s.buffer, blocksOf(s), s.scope ?? 'local', s.at, ctx);
+  },
+};
