@@ -28,7 +28,7 @@ export async function convCpu(ctx: SectionContext): Promise<SectionOutput> {
       const cpu = new Pipeline(await openTarget('c', { settings: ctx.settings, options: { threads } }));
       const t = `${threads} thread${threads > 1 ? 's' : ''}`;
       ctx.log(`${name} [${t}]: loopsmith schedule...`);
-      out.rows.push(row({ ...at, threads, kernel: 'loopsmith: 8-channel register tile, padded row cache', kind: 'loopsmith' }, await cpu.measureProgram(scheduled, ref)));
+      out.rows.push(row({ ...at, threads, kernel: 'loopsmith: channel-vectorized register tile, packed weights, padded input', kind: 'loopsmith' }, await cpu.measureProgram(scheduled, ref)));
       if (typeof ctx.blas === 'string') {
         out.rows.push({ ...at, threads, kernel: 'im2col + OpenBLAS sgemm', kind: 'peer', status: 'unavailable', note: ctx.blas });
       } else {

@@ -99,13 +99,37 @@ export function expertGpuConv2d(params: Params, workload?: string): Trace {
 }
 
 /**
- * conv2d (NCHW) for CPUs: a register tile of up to 8 output channels by one output row
- * (vectorized along the row), and per input channel a zero-padded copy of the input rows it
- * reads, so the inner loops carry no padding test and vectorize; parallel over channel blocks.
+ * conv2d (NCHW) for CPUs, as TVM's x86 schedules and oneDNN do it: vectorized along output
+ * channels. The weights are packed once as [K/kb][C][R][S][kb] (contiguous vector loads) and the
+ * input once as a zero-padded copy (no padding tests inside); each register tile holds kb output
+ * channels (one or two vectors of `lanes`) by up to 7-8 output columns, updated by broadcasting one
+ * input value per column against the packed weights; parallel over channel blocks. When the output
+ * channels are not a multiple of the lanes, the older row-vectorized schedule.
  */
-export function expertCpuConv2d(params: Params, workload?: string): Trace {
+export function expertCpuConv2d(params: Params, workload?: string, lanes = 16): Trace {
   const s = new Schedule(lowerWorkload(lookup('conv2d', params)), workload);
   const ow = findLoop(s.program, 'ow', 'expertCpuConv2d').loop.extent, k = findLoop(s.program, 'k', 'expertCpuConv2d').loop.extent;
+  if (k % lanes !== 0) return rowVectorizedConv2d(s, ow, k);
+  const kb = k % (2 * lanes) === 0 ? 2 * lanes : lanes;
+  const owr = fit(kb > lanes ? 7 : 8, ow);
+  return s
+    .split('k', [kb], 'requireDivisible')
+    .split('ow', [owr], 'requireDivisible')
+    .reorder(['n', 'k.0', 'oh', 'ow.0', 'rc', 'rh', 'rw', 'ow.1', 'k.1'])
+    .layout('W', [0], [kb])
+    .layout('X')
+    .cacheWrite('Y', 'local', 'ow.0', [0, 2, 3, 1])
+    .unroll('ow.1')
+    .vectorize('k.1')
+    .parallel('k.0')
+    .trace;
+}
+
+/**
+ * A register tile of up to 8 output channels by one output row (vectorized along the row), and
+ * per input channel a zero-padded copy of the input rows it reads; parallel over channel blocks.
+ */
+function rowVectorizedConv2d(s: Schedule, ow: number, k: number): Trace {
   let kr = Math.min(8, k);
   while (k % kr !== 0 || kr * ow > 512) kr--;
   return s

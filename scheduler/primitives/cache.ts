@@ -329,11 +329,16 @@ function checkDisjoint(prim: string, around: readonly ForStmt[], fp: Footprint):
 }
 
 /** Accumulate the output tile computed inside `at` in a scratch buffer and write it back once. */
-export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: string, ctx: ScheduleContext): Program {
-  const prim = `cacheWrite(${buffer}, ${scope}, ${atName})`;
+export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: string, ctx: ScheduleContext, order?: readonly number[]): Program {
+  const prim = `cacheWrite(${buffer}, ${scope}, ${atName}${order ? `, order [${order.join(', ')}]` : ''})`;
   const decl = p.buffers.find((b) => b.name === buffer);
   const outputs = p.buffers.filter((b) => b.role === 'output').map((b) => b.name);
   if (!decl || decl.role !== 'output') throw new ScheduleError(prim, [], `${buffer} is not an output of this kernel`, `outputs: ${outputs.join(', ')}`);
+  const rank = decl.shape.length, identity = decl.shape.map((_, d) => d);
+  if (order && (order.length !== rank || identity.some((d) => !order.includes(d)))) {
+    throw new ScheduleError(prim, [], `order [${order.join(', ')}] is not a permutation of ${buffer}'s ${rank} dimensions`, `a permutation of ${identity.join(', ')} (the last one is the register tile's vector)`);
+  }
+  const perm = order ?? identity;
   const site = findLoop(p, atName, prim);
   const stores: { st: Extract<Stmt, { kind: 'store' }>; loops: readonly ForStmt[] }[] = [];
   walkStmt(site.loop.body, (s, loops) => {
@@ -378,17 +383,21 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   checkDisjoint(prim, [...site.enclosing, site.loop], fp);
   // transform
   const name = freshName(p, `${buffer}.${scope === 'local' ? 'local' : 'shared'}`);
-  const local = bufferDecl(name, fp.extent, decl.dtype, scope, 'temp');
-  const localIdx = fp.local[0]!;
+  // The tile's dimensions in `order`: the last one is what a register tile vectorizes.
+  const tileShape = perm.map((d) => fp.extent[d]!);
+  const unpermute = (t: readonly Expr[]) => identity.map((d) => t[perm.indexOf(d)]!);
+  const local = bufferDecl(name, tileShape, decl.dtype, scope, 'temp');
+  const localIdx = perm.map((d) => fp.local[0]![d]!);
   const body = mapStmt(site.loop.body, (s) => (s === st || (s.kind === 'store' && s.buffer === buffer) ? store(name, localIdx, s.kind === 'store' ? s.value : f32(0), st.accum) : s));
-  const init = st.accum === 'assign' ? [] : [boxNest(`${name}.i`, name, 'init', fp.extent, scope, (t) => store(name, t, reductionIdentity(st.accum as 'sum', decl.dtype)))];
+  const init = st.accum === 'assign' ? [] : [boxNest(`${name}.i`, name, 'init', tileShape, scope, (t) => store(name, t, reductionIdentity(st.accum as 'sum', decl.dtype)))];
   const top = tops(p);
   const nestIndex = top.findIndex((t) => collectLoops(t).some((l) => l.var === atName));
   const epi = partial ? undefined : top.slice(nestIndex + 1).map((t, i) => ({ i: i + nestIndex + 1, f: fusableEpilogue(t, decl) })).find((x) => x.f);
   const ranges = loopRanges([...site.enclosing, site.loop]);
-  const writeBack = boxNest(`${name}.w`, name, 'writeBack', fp.extent, scope, (t) => {
-    const g = fp.origin.map((o, d) => plus(o, t[d]!));
-    boxRanges(`${name}.w`, fp.extent, scope).forEach(([v, r]) => ranges.set(v, r));
+  const writeBack = boxNest(`${name}.w`, name, 'writeBack', tileShape, scope, (t) => {
+    const pos = unpermute(t);
+    const g = fp.origin.map((o, d) => plus(o, pos[d]!));
+    boxRanges(`${name}.w`, tileShape, scope).forEach(([v, r]) => ranges.set(v, r));
     const acc = load(name, t);
     const value = epi
       ? substitute(mapExpr(epi.f!.value, (x) => (x.kind === 'load' && x.buffer === buffer ? acc : x)), new Map(epi.f!.vars.map((v, d) => [v, g[d]!])))
@@ -419,24 +428,36 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
 
 const SCOPES: readonly Scope[] = ['local', 'workgroup'];
 
-export interface CacheStep<P extends 'cacheRead' | 'cacheWrite'> {
-  readonly prim: P;
+export interface CacheReadStep {
+  readonly prim: 'cacheRead';
   readonly buffer: string;
   readonly scope: Scope;
   readonly at: string;
 }
 
-/** Both caches take the same fields and differ only in what they do. */
-function cacheDef<P extends 'cacheRead' | 'cacheWrite'>(prim: P, run: typeof cacheRead): PrimitiveDef<CacheStep<P>, [buffer: string, scope: Scope, at: string]> {
-  return {
-    prim,
-    fields: ['buffer', 'scope', 'at'],
-    parse: (f) => ({ prim, buffer: f.buffer('buffer'), scope: f.oneOf('scope', SCOPES, 'local or workgroup'), at: f.loop('at') }),
-    step: (buffer, scope, at) => ({ prim, buffer, scope, at }),
-    args: (s) => [s.buffer, s.scope, s.at],
-    apply: (p, s, ctx) => run(p, s.buffer, s.scope, s.at, ctx),
-  };
+export interface CacheWriteStep {
+  readonly prim: 'cacheWrite';
+  readonly buffer: string;
+  readonly scope: Scope;
+  readonly at: string;
+  /** The tile's dimensions in this order (absent: the output's); the last is a register tile's vector. */
+  readonly order?: readonly number[];
 }
 
-export const CACHE_READ = cacheDef('cacheRead', cacheRead);
-export const CACHE_WRITE = cacheDef('cacheWrite', cacheWrite);
+export const CACHE_READ: PrimitiveDef<CacheReadStep, [buffer: string, scope: Scope, at: string]> = {
+  prim: 'cacheRead',
+  fields: ['buffer', 'scope', 'at'],
+  parse: (f) => ({ prim: 'cacheRead', buffer: f.buffer('buffer'), scope: f.oneOf('scope', SCOPES, 'local or workgroup'), at: f.loop('at') }),
+  step: (buffer, scope, at) => ({ prim: 'cacheRead', buffer, scope, at }),
+  args: (s) => [s.buffer, s.scope, s.at],
+  apply: (p, s, ctx) => cacheRead(p, s.buffer, s.scope, s.at, ctx),
+};
+
+export const CACHE_WRITE: PrimitiveDef<CacheWriteStep, [buffer: string, scope: Scope, at: string, order?: number[]]> = {
+  prim: 'cacheWrite',
+  fields: ['buffer', 'scope', 'at', 'order'],
+  parse: (f) => CACHE_WRITE.step(f.buffer('buffer'), f.oneOf('scope', SCOPES, 'local or workgroup'), f.loop('at'), f.has('order') ? f.ints('order') : undefined),
+  step: (buffer, scope, at, order) => ({ prim: 'cacheWrite', buffer, scope, at, ...(order ? { order: [...order] } : {}) }),
+  args: (s) => (s.order ? [s.buffer, s.scope, s.at, [...s.order]] : [s.buffer, s.scope, s.at]),
+  apply: (p, s, ctx) => cacheWrite(p, s.buffer, s.scope, s.at, ctx, s.order),
+};

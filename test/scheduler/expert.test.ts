@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { applyTrace } from '../../scheduler/apply.js';
-import { expertGpuConv2d } from '../../scheduler/expert.js';
+import { expertCpuConv2d, expertGpuConv2d } from '../../scheduler/expert.js';
+import { renderC } from '../../codegen/c/render.js';
+import { lowerForCodegen } from '../../codegen/lower.js';
 import { FIXTURE_DIR, expertFixtures } from '../../scheduler/fixtures/write.js';
 import { parseTrace, traceToJSON } from '../../scheduler/trace.js';
 import { collectLoops } from '../../ir/loop.js';
@@ -40,5 +42,24 @@ describe('expert GEMM schedules (fixtures)', () => {
     const kinds = new Set(collectLoops(scheduled.body).map((l) => l.loopKind));
     for (const k of ['workgroup.x', 'workgroup.y', 'thread.x', 'unrolled']) assert.ok(kinds.has(k as never), `has a ${k} loop`);
     assertSameResults(p, scheduled);
+  });
+
+  it('the CPU conv2d schedule vectorizes output channels over packed weights and a padded input, and computes what the unscheduled conv2d computes', () => {
+    const params = { n: 1, c: 4, h: 7, w: 14, k: 64, kh: 3, kw: 3, pad: 1 };
+    const p = lowered('conv2d', params);
+    const t = expertCpuConv2d(params);
+    assert.ok(t.steps.some((s) => s.prim === 'layout' && s.buffer === 'W' && s.dims?.[0] === 0 && s.factors?.[0] === 32), 'weights packed in blocks of 32 output channels');
+    const scheduled = applyTrace(p, t);
+    assertSameResults(p, scheduled);
+    const c = renderC(lowerForCodegen(scheduled)).source;
+    // Two 16-lane accumulators per output column, 7 columns; contiguous weight loads, broadcast inputs, no padding test inside.
+    assert.match(c, /ls_v16 Y_local_r0_c0, Y_local_r0_c1, .*Y_local_r6_c1; \/\* register tile Y\.local: 1x1x7x32 \*\//);
+    assert.match(c, /Y_local_r6_c1 = Y_local_r6_c1 \+ ls_splat16\(X_packed\[[^\]]+\]\) \* ls_load16\(&W_packed\[/);
+    const compute = c.slice(c.indexOf('register tile'), c.indexOf('Y[n *'));
+    assert.match(compute, /for \(int rw = 0;/);
+    assert.doesNotMatch(compute, /\? /, 'no select left in the compute');
+    // Output channels that are not a multiple of the lanes: the row-vectorized schedule, still right.
+    const odd = { ...params, k: 12 };
+    assertSameResults(lowered('conv2d', odd), applyTrace(lowered('conv2d', odd), expertCpuConv2d(odd)));
   });
 });
