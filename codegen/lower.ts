@@ -3,6 +3,7 @@ import { printProgram } from '../ir/print.js';
 import { planRegisterTiles } from './registers.js';
 import { simplifyProgram } from './simplify.js';
 import { expandUnrolled } from './unroll.js';
+import { dropUnitLoops } from './unit-loops.js';
 
 /** What the shared lowering hands to a renderer. */
 export interface Lowered {
@@ -21,6 +22,7 @@ export interface Pass {
  * verified program, so each can be tested and its output printed on its own.
  */
 export const PASSES: readonly Pass[] = [
+  { name: 'drop-unit-loops', run: (p) => dropUnitLoops(p) },
   { name: 'simplify-indices', run: (p) => simplifyProgram(p) },
   {
     name: 'register-tiles',

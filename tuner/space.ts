@@ -82,7 +82,8 @@ export class ScheduleSpace {
     const loops = nest.loops();
     return factorsFit && Object.keys(p.factors).length === nest.axes.length
       && p.order.length === loops.length && new Set(p.order).size === loops.length && p.order.every((x) => nest.has(x))
-      && p.unroll <= MAX_UNROLL_DEPTH && Object.keys(p.cacheRead).every((i) => nest.inputs.includes(i));
+      && p.unroll <= MAX_UNROLL_DEPTH && Object.keys(p.cacheRead).every((i) => nest.inputs.includes(i))
+      && Object.keys(p.pack ?? {}).every((i) => nest.inputs.includes(i)) && (p.pack === undefined || this.actions.some((a) => a.kind === 'pack'));
   }
 
   /** Normalized features of a point for the Q-learner: level sizes, loop positions, switches. */
@@ -94,13 +95,13 @@ export class ScheduleSpace {
     }
     const pos = new Map(p.order.map((x, i) => [x, i / Math.max(1, p.order.length - 1)]));
     for (const a of this.axes) for (let l = 0; l < a.levels; l++) f.push(pos.get(this.nest.loop(a.name, l)) ?? 0);
-    f.push(p.unroll / MAX_UNROLL_DEPTH, p.vectorize, p.parallel, p.cacheWrite, ...this.inputs.map((i) => p.cacheRead[i] ?? 0));
+    f.push(p.unroll / MAX_UNROLL_DEPTH, p.vectorize, p.parallel, p.cacheWrite / 2, ...this.inputs.map((i) => p.cacheRead[i] ?? 0), ...this.inputs.map((i) => p.pack?.[i] ?? 0));
     return f.map((x) => x * 2 - 1);
   }
 
   /** Length of `features`: two per level of every axis, then the switches. */
   get featureCount(): number {
-    return 2 * this.axes.reduce((n, a) => n + a.levels, 0) + 4 + this.inputs.length;
+    return 2 * this.axes.reduce((n, a) => n + a.levels, 0) + 4 + 2 * this.inputs.length;
   }
 
   key(p: Point): string {

@@ -83,7 +83,11 @@ export function overlappingWriteBack(l: ForStmt): string | undefined {
     const buffer = box[0]?.role?.kind === 'cacheBox' ? box[0].role.buffer : undefined;
     if (!buffer || s.buffer === buffer) return;
     const boxVars = new Map(box.map((x) => [x.var, int(0)] as const));
-    const extent = s.indices.map((_, d) => box.find((x) => x.role?.kind === 'cacheBox' && x.role.dim === d)?.extent ?? 1);
+    // Per output dimension, the box loop its index runs over (the tile's dimensions may be permuted: cacheWrite's order).
+    const extent = s.indices.map((e) => {
+      const vars = new Set(freeVars(e));
+      return box.find((x) => vars.has(x.var))?.extent ?? 1;
+    });
     const ranges = new Map(loops.filter((x) => !boxVars.has(x.var)).map((x) => [x.var, x.extent] as const));
     // The origin: the stored index with the box loops at their first iteration.
     const origin = s.indices.map((e) => substitute(e, boxVars));

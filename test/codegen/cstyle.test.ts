@@ -70,7 +70,7 @@ describe('identifiers: one Names per kernel scope, reserved words per dialect', 
 
   it('WGSL: keywords, reserved words, builtin parameters, entry points and helpers are never IR identifiers', () => {
     const bufs = ['wid', 'fn', 'main_0', 'ls_fdiv', 'self'].map((n, x) => bufferDecl(n, [4], 'f32', 'global', x === 0 ? 'output' : 'input'));
-    const body = forLoop('lid', 4, forLoop('lidx', 1, forLoop('var', 1, store('wid', [variable('lid')], bufs.slice(1).map((b) => load(b.name, [variable('lid')])).reduce(add)))));
+    const body = forLoop('lid', 4, forLoop('lidx', 2, forLoop('var', 2, store('wid', [variable('lid')], bufs.slice(1).map((b) => load(b.name, [variable('lid')])).reduce(add)))));
     const k = renderWgsl(lowerForCodegen(program('p', bufs, body)));
     assert.deepEqual(k.bindings.map((b) => b.wgslName), ['v_wid', 'v_fn', 'v_main_0', 'v_ls_fdiv', 'v_self']);
     assert.match(k.source, /for \(var v_lid: i32 = 0i;/);

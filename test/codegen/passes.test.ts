@@ -74,7 +74,7 @@ describe('codegen pass: register-tiles', () => {
   });
 
   it('the whole lowering is a list of named passes that preserve meaning', () => {
-    assert.deepEqual(PASSES.map((x) => x.name), ['simplify-indices', 'register-tiles', 'expand-unrolled', 'prune-guards']);
+    assert.deepEqual(PASSES.map((x) => x.name), ['drop-unit-loops', 'simplify-indices', 'register-tiles', 'expand-unrolled', 'prune-guards']);
     const p = applyTrace(lowered('gemm_bias_relu', { m: 16, n: 32, k: 8 }), trace([
       { prim: 'split', loop: 'i', factors: [4], tail: 'requireDivisible' },
       { prim: 'split', loop: 'j', factors: [16], tail: 'requireDivisible' },

@@ -55,7 +55,7 @@ describe('expert GEMM schedules (fixtures)', () => {
     // Two 16-lane accumulators per output column, 7 columns; contiguous weight loads, broadcast inputs, no padding test inside.
     assert.match(c, /ls_v16 Y_local_r0_c0, Y_local_r0_c1, .*Y_local_r6_c1; \/\* register tile Y\.local: 1x1x7x32 \*\//);
     assert.match(c, /Y_local_r6_c1 = Y_local_r6_c1 \+ ls_splat16\(X_packed\[[^\]]+\]\) \* ls_load16\(&W_packed\[/);
-    const compute = c.slice(c.indexOf('register tile'), c.indexOf('Y[n *'));
+    const compute = c.slice(c.indexOf('register tile'), c.search(/\n\s+Y\[/));
     assert.match(compute, /for \(int rw = 0;/);
     assert.doesNotMatch(compute, /\? /, 'no select left in the compute');
     // Output channels that are not a multiple of the lanes: the row-vectorized schedule, still right.

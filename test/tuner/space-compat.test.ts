@@ -54,6 +54,9 @@ describe('tuner: points stored in records keep their traces across versions', ()
         }
       }
     }
-    assert.equal(digest.digest('hex'), '1d1b6fe1092eb4cfbd73cce5c18a301ade2ecccb2a54a986ceaf9da275adc9bd');
+    // Changed on purpose when the CPU space gained packed inputs (a `pack` switch per input, new
+    // actions at the end) and cacheWrite a third setting (2: around the reductions too): sampling
+    // and the action list moved, saved Q-models are replaced with a warning; the stored points above keep their traces.
+    assert.equal(digest.digest('hex'), '585c6ce711cd9a5efd249c63593023b81ff722796673ccc032ffa91c982459f9');
   });
 });

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { OPS, lowerWorkload, workload } from '../../ir/ops/index.js';
 import { rng } from '../../ir/random.js';
 import { applyTrace } from '../../scheduler/apply.js';
-import { parseTrace, traceToJSON } from '../../scheduler/trace.js';
+import { Step, parseTrace, traceToJSON } from '../../scheduler/trace.js';
+import { expertCpuConv2d } from '../../scheduler/expert.js';
+import { renderC } from '../../codegen/c/render.js';
+import { lowerForCodegen } from '../../codegen/lower.js';
+import { assertSameResults } from '../scheduler/helpers.js';
 import { structurallyEqual } from '../../ir/hash.js';
 import { ScheduleSpace, SpaceTarget } from '../../tuner/space.js';
 import { divisors, orderedFactorizations, smallestPrime } from '../../tuner/factors.js';
@@ -91,9 +95,10 @@ describe('tuner: rule sets by target style', () => {
   const gemm = lowerWorkload(workload('gemm', { m: 64, n: 48, k: 32 }));
 
   it('the CPU searches vectors and threads, the GPU binds instead; both stage the inputs by name', () => {
-    const kinds = (s: ScheduleSpace) => s.actions.map((a) => (a.kind === 'toggle' ? `toggle ${a.switch}` : a.kind === 'cacheRead' ? `cacheRead ${a.input}` : a.kind));
+    const kinds = (s: ScheduleSpace) => s.actions.map((a) => (a.kind === 'toggle' ? `toggle ${a.switch}` : a.kind === 'cacheRead' || a.kind === 'pack' ? `${a.kind} ${a.input}` : a.kind));
     const cpu = kinds(new ScheduleSpace(gemm, CPU)), gpu = kinds(new ScheduleSpace(gemm, GPU));
-    assert.deepEqual(cpu.slice(-7), ['unroll', 'unroll', 'toggle vectorize', 'toggle parallel', 'cacheWrite', 'cacheRead A', 'cacheRead B']);
+    assert.deepEqual(cpu.slice(-9), ['unroll', 'unroll', 'toggle vectorize', 'toggle parallel', 'cacheWrite', 'cacheRead A', 'cacheRead B', 'pack A', 'pack B']);
+    assert.ok(!gpu.some((k) => k.startsWith('pack')), 'packing before the nest is for the CPU');
     assert.ok(!gpu.some((k) => k.startsWith('toggle')));
     assert.deepEqual(gpu.slice(-3), ['cacheWrite', 'cacheRead A', 'cacheRead B']);
     assert.deepEqual(new ScheduleSpace(gemm, GPU).bound, ['j', 'i']);
@@ -123,5 +128,32 @@ describe('tuner: rule sets by target style', () => {
     assert.ok(!space.contains({ ...p, factors: { ...p.factors, i: [5, 1] } }), 'factors that do not divide the extent');
     assert.ok(!space.contains({ ...p, order: [...p.order.slice(1), p.order[1]!] }), 'an order that repeats a loop');
     assert.ok(!space.contains({ ...p, cacheRead: { Z: 1 } }), 'an unknown input');
+  });
+});
+
+describe('tuner: the expert schedules are points of the spaces', () => {
+  it('CPU conv2d: the channel-vectorized expert (packed weights, padded input, the whole reduction in a 7 x 32 register tile) is a point', () => {
+    const params = { n: 1, c: 4, h: 7, w: 14, k: 64, kh: 3, kw: 3, pad: 1 };
+    const w = workload('conv2d', params);
+    const base = lowerWorkload(w);
+    const space = new ScheduleSpace(base, CPU);
+    const point = {
+      factors: { n: [1, 1], k: [1, 32], oh: [1, 1], ow: [1, 7], rc: [1], rh: [1], rw: [1] },
+      order: ['n.0', 'k.0', 'oh.0', 'ow.0', 'n.1', 'k.1', 'oh.1', 'ow.1', 'rc.0', 'rh.0', 'rw.0', 'rc.1', 'rh.1', 'rw.1', 'n.2', 'oh.2', 'ow.2', 'k.2'],
+      unroll: 1, vectorize: 1, parallel: 1, cacheWrite: 2, cacheRead: { X: 0, W: 0 }, pack: { X: 1, W: 1 },
+    } as const;
+    assert.ok(space.contains(point));
+    const t = space.toTrace(point, w.key);
+    const expert = expertCpuConv2d(params, w.key);
+    // The same decisions, with the space's three-level loop names (k.2 is the expert's k.1).
+    const rename = (s: Step) => JSON.stringify(s).replace(/"(k|ow)\.2"/g, '"$1.1"');
+    const notSplits = (steps: readonly Step[]) => steps.filter((s) => s.prim !== 'split' && s.prim !== 'reorder').map(rename).sort();
+    assert.deepEqual(notSplits(t.steps), notSplits(expert.steps));
+    const scheduled = applyTrace(base, t);
+    assertSameResults(base, scheduled);
+    // The same inner kernel: one 7 x 32 register tile, 14 FMAs of broadcast inputs and contiguous packed weights per step.
+    const inner = (c: string) => ({ tile: /ls_v16 [^;]+; \/\* register tile Y\.local: 1x1x7x32 \*\//.test(c), fmas: c.match(/\+ ls_splat16\(X_packed\[[^\]]+\]\) \* ls_load16\(&W_packed\[/g)?.length });
+    assert.deepEqual(inner(renderC(lowerForCodegen(scheduled)).source), { tile: true, fmas: 14 });
+    assert.deepEqual(inner(renderC(lowerForCodegen(applyTrace(base, expert))).source), { tile: true, fmas: 14 });
   });
 });

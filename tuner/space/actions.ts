@@ -9,9 +9,11 @@ export type Action =
   | { readonly kind: 'swap'; readonly at: number }
   | { readonly kind: 'unroll'; readonly delta: 1 | -1 }
   | { readonly kind: 'toggle'; readonly switch: 'vectorize' | 'parallel' }
-  /** Toggles staging the output in registers. */
+  /** Cycles staging the output in registers: none, around the register tile, around the reductions too. */
   | { readonly kind: 'cacheWrite' }
   /** Toggles staging one input (packed on the CPU, in workgroup memory on the GPU). */
-  | { readonly kind: 'cacheRead'; readonly input: string };
+  | { readonly kind: 'cacheRead'; readonly input: string }
+  /** CPU: toggles packing one input before the nest, blocked along the vector axis. */
+  | { readonly kind: 'pack'; readonly input: string };
 
 export type ActionKind = Action['kind'];

@@ -1,5 +1,5 @@
 import { ForStmt, collectLoops, walkStmt } from '../../ir/loop.js';
-import { forEachExpr } from '../../ir/expr.js';
+import { Expr, forEachExpr } from '../../ir/expr.js';
 import { Program } from '../../ir/program.js';
 import { LoopsmithError } from '../../ir/errors.js';
 import { perfectChain } from '../../scheduler/locate.js';
@@ -32,6 +32,9 @@ export class MainNest {
   /** Inputs the main nest reads: the candidates for staging (an epilogue's bias is not). */
   readonly inputs: readonly string[];
   readonly output: string;
+  /** Per buffer the main nest touches (inputs and the output): the dimension each axis indexes directly, where one does. */
+  private readonly dims: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  private readonly ranks: ReadonlyMap<string, number>;
   private readonly names: ReadonlyMap<string, readonly string[]>;
   private readonly tiled: ReadonlyMap<string, TiledLoop>;
 
@@ -44,9 +47,20 @@ export class MainNest {
     this.spatial = this.axes.filter((a) => a.axis === 'spatial');
     this.reduce = this.axes.filter((a) => a.axis === 'reduce');
     const read = new Set<string>();
+    const dims = new Map<string, Map<string, number>>();
+    const note = (buffer: string, indices: readonly Expr[]) => {
+      const m = dims.get(buffer) ?? new Map<string, number>();
+      indices.forEach((e, d) => { if (e.kind === 'var') m.set(e.name, d); });
+      dims.set(buffer, m);
+    };
     walkStmt(main, (x) => {
-      if (x.kind === 'store') forEachExpr(x.value, (e) => { if (e.kind === 'load') read.add(e.buffer); });
+      if (x.kind === 'store') {
+        note(x.buffer, x.indices);
+        forEachExpr(x.value, (e) => { if (e.kind === 'load') { read.add(e.buffer); note(e.buffer, e.indices); } });
+      }
     });
+    this.dims = dims;
+    this.ranks = new Map(program.buffers.map((b) => [b.name, b.shape.length]));
     this.inputs = program.buffers.filter((b) => b.role === 'input' && read.has(b.name)).map((b) => b.name);
     this.output = program.buffers.find((b) => b.role === 'output')!.name;
     this.names = new Map(this.axes.map((a) => [a.name, splitNames(a.name, a.levels)]));
@@ -57,6 +71,15 @@ export class MainNest {
     const a = this.axes.find((x) => x.name === name);
     if (!a) throw new LoopsmithError(`no axis '${name}' in the main nest`);
     return a;
+  }
+
+  /** The dimension of `buffer` that axis `axis` indexes by itself (`X[.., axis, ..]`), if one does. */
+  dimOf(buffer: string, axis: string): number | undefined {
+    return this.dims.get(buffer)?.get(axis);
+  }
+
+  rank(buffer: string): number {
+    return this.ranks.get(buffer)!;
   }
 
   /** The loop that level `level` of an axis becomes. */

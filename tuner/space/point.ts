@@ -12,8 +12,11 @@ export interface Point {
   readonly unroll: number;
   readonly vectorize: 0 | 1;
   readonly parallel: 0 | 1;
-  readonly cacheWrite: 0 | 1;
+  /** 0: none; 1: just outside the register tile; 2: outside the reduction loops around it too (the whole reduction in registers). */
+  readonly cacheWrite: 0 | 1 | 2;
   readonly cacheRead: Readonly<Record<string, 0 | 1>>;
+  /** CPU: inputs packed once before the nest, blocked along the vector axis (absent in points from before it existed: none). */
+  readonly pack?: Readonly<Record<string, 0 | 1>>;
 }
 
 /** A point while the rules fill in their decisions. */
@@ -45,11 +48,13 @@ const isSwitches = (x: unknown): x is Record<string, 0 | 1> => isObj(x) && Objec
 /** The shape of a point read from JSON (which space it belongs to is the space's `contains`). */
 export function parsePoint(raw: unknown): Point | { problem: string } {
   if (!isObj(raw)) return { problem: 'point is not an object' };
-  const { factors, order, unroll, vectorize, parallel, cacheWrite, cacheRead } = raw;
+  const { factors, order, unroll, vectorize, parallel, cacheWrite, cacheRead, pack } = raw;
   if (!isFactors(factors)) return { problem: 'point.factors must map axes to lists of positive integers' };
   if (!isNames(order)) return { problem: 'point.order must be a list of loop names' };
   if (typeof unroll !== 'number' || !Number.isInteger(unroll) || unroll < 0) return { problem: 'point.unroll must be a non-negative integer' };
-  if (!isBit(vectorize) || !isBit(parallel) || !isBit(cacheWrite)) return { problem: 'point.vectorize, parallel and cacheWrite must be 0 or 1' };
+  if (!isBit(vectorize) || !isBit(parallel)) return { problem: 'point.vectorize and parallel must be 0 or 1' };
+  if (cacheWrite !== 0 && cacheWrite !== 1 && cacheWrite !== 2) return { problem: 'point.cacheWrite must be 0, 1 or 2' };
   if (!isSwitches(cacheRead)) return { problem: 'point.cacheRead must map inputs to 0 or 1' };
-  return { factors, order, unroll, vectorize, parallel, cacheWrite, cacheRead };
+  if (pack !== undefined && !isSwitches(pack)) return { problem: 'point.pack must map inputs to 0 or 1' };
+  return { factors, order, unroll, vectorize, parallel, cacheWrite, cacheRead, ...(pack !== undefined ? { pack } : {}) };
 }

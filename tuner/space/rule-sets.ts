@@ -3,7 +3,7 @@ import { SpaceRule } from './rule.js';
 import { SpaceStyle, SpaceTarget } from './target.js';
 import { parallelVectorizeUnroll } from './rules/annotate.js';
 import { bindToGrid, gridAxes, gridLayout } from './rules/bind.js';
-import { cacheRead, cacheWrite } from './rules/cache.js';
+import { cacheRead, cacheWrite, packInputs } from './rules/cache.js';
 import { blasLayout, loopOrder } from './rules/order.js';
 import { multiLevelTiling } from './rules/tiling.js';
 
@@ -27,6 +27,7 @@ const RULE_SETS: Record<SpaceStyle, (nest: MainNest, target: SpaceTarget) => Rul
       parallelVectorizeUnroll({ vectorize: true, parallel: true, threads: target.threads }),
       cacheWrite(nest),
       cacheRead(nest, 'local'),
+      packInputs(nest),
     ],
   }),
   gpu: (nest, target) => {

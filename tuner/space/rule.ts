@@ -15,6 +15,8 @@ export type StepPhase = (typeof STEP_PHASES)[number];
 export class Placement {
   /** Loops bound to the GPU grid: annotations leave them alone. */
   readonly bound = new Set<string>();
+  /** The loop the output's register tile is placed at (set by the cacheWrite rule): no thread may run inside it. */
+  accumulatorAt?: string;
   constructor(readonly nest: MainNest, readonly point: Point) {}
 
   extent(loop: string): number {

@@ -55,8 +55,10 @@ export function parallelVectorizeUnroll(o: AnnotateOptions): SpaceRule {
       const steps: Step[] = [...unrolled].map((loop) => ({ prim: 'unroll', loop }));
       if (vectorized) steps.push({ prim: 'vectorize', loop: last });
       if (o.parallel && p.parallel && o.threads > 1) {
-        const outer = p.order.find((x, i) => at.extent(x) > 1 && !unrolled.has(x) && !isVector(i));
-        if (outer && !at.isReduce(outer)) steps.push({ prim: 'parallel', loop: outer });
+        const outer = p.order.findIndex((x, i) => at.extent(x) > 1 && !unrolled.has(x) && !isVector(i));
+        // Threads inside the register tile's `at` would share one accumulator: then no parallel loop.
+        const limit = at.accumulatorAt === undefined ? p.order.length : p.order.indexOf(at.accumulatorAt);
+        if (outer >= 0 && outer <= limit && !at.isReduce(p.order[outer]!)) steps.push({ prim: 'parallel', loop: p.order[outer]! });
       }
       return steps;
     },

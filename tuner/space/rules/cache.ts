@@ -4,23 +4,48 @@ import { MainNest } from '../nest.js';
 import { Draft, Point } from '../point.js';
 import { Placement, SpaceRule } from '../rule.js';
 
-/** Cache write: the output tile accumulates in registers, written back once, just outside the register tile. */
+/** The axis of the innermost loop when it is spatial and longer than 1: what a vector runs along. */
+export function vectorAxis(at: Placement): string | undefined {
+  const last = at.point.order[at.point.order.length - 1]!;
+  return at.point.vectorize && !at.isReduce(last) && at.extent(last) > 1 ? at.nest.tiledLoop(last).axis.name : undefined;
+}
+
+/**
+ * Cache write: the output tile accumulates in registers and is written back once, either just
+ * outside the register tile (1) or also outside the reduction loops directly around it (2: the
+ * whole reduction stays in registers, as in a BLAS micro-kernel or a direct convolution). The
+ * tile's dimension along the vector axis goes last, so that each row is one vector.
+ */
 export function cacheWrite(nest: MainNest): SpaceRule {
   return {
     phase: 'caches',
     kinds: ['cacheWrite'],
     actions: [{ kind: 'cacheWrite' }],
-    choices: 2,
+    choices: 3,
     sample(r: () => number, draft: Draft) {
-      draft.cacheWrite = r() < 0.7 ? 1 : 0;
+      const x = r();
+      draft.cacheWrite = x < 0.4 ? 1 : x < 0.7 ? 2 : 0;
     },
     apply(p: Point, a: Action) {
-      return a.kind === 'cacheWrite' ? { ...p, cacheWrite: p.cacheWrite ? 0 : 1 } : undefined;
+      return a.kind === 'cacheWrite' ? { ...p, cacheWrite: ((p.cacheWrite + 1) % 3) as 0 | 1 | 2 } : undefined;
     },
     steps(at: Placement): Step[] {
       const { order } = at.point;
       const firstRegister = order.findIndex((x) => !at.isReduce(x) && at.level(x) === 2 && at.extent(x) > 1);
-      return at.point.cacheWrite && firstRegister > 0 ? [{ prim: 'cacheWrite', buffer: nest.output, scope: 'local', at: order[firstRegister - 1]! }] : [];
+      if (!at.point.cacheWrite || firstRegister <= 0) return [];
+      let i = firstRegister - 1;
+      if (at.point.cacheWrite === 2) {
+        // Back over the reductions (and loops of extent 1), never past a loop bound to the GPU grid:
+        // a local accumulator must stay inside the thread loops.
+        let j = i;
+        while (j >= 0 && !at.bound.has(order[j]!) && (at.isReduce(order[j]!) || at.extent(order[j]!) === 1)) j--;
+        if (j >= 0 && !(at.bound.has(order[j]!) && order.slice(j + 1, firstRegister).some((x) => at.bound.has(x)))) i = j;
+      }
+      const v = vectorAxis(at), d = v === undefined ? undefined : nest.dimOf(nest.output, v), rank = nest.rank(nest.output);
+      const dims = Array.from({ length: rank }, (_, x) => x);
+      const tileOrder = d !== undefined && d !== rank - 1 ? [...dims.filter((x) => x !== d), d] : undefined;
+      at.accumulatorAt = order[i]!;
+      return [{ prim: 'cacheWrite', buffer: nest.output, scope: 'local', at: order[i]!, ...(tileOrder ? { order: tileOrder } : {}) }];
     },
   };
 }
@@ -44,7 +69,36 @@ export function cacheRead(nest: MainNest, scope: 'local' | 'workgroup'): SpaceRu
     steps(at: Placement): Step[] {
       const packAt = [...at.point.order].reverse().find((x) => at.isReduce(x) && at.level(x) === 0);
       if (!packAt) return [];
-      return nest.inputs.filter((i) => at.point.cacheRead[i]).map((buffer) => ({ prim: 'cacheRead', buffer, scope, at: packAt }));
+      return nest.inputs.filter((i) => at.point.cacheRead[i] && !at.point.pack?.[i]).map((buffer) => ({ prim: 'cacheRead', buffer, scope, at: packAt }));
+    },
+  };
+}
+
+/**
+ * Pack (CPU): an input copied once before the nest, blocked along the vector axis when that axis
+ * indexes one of its dimensions other than the last (conv2d weights [K][C][R][S] under a vector
+ * over output channels become [K/kb][C][R][S][kb], so every weight load is one contiguous vector),
+ * otherwise as it is, zero-padded (no padding test left on its loads). Takes precedence over the
+ * input's cacheRead.
+ */
+export function packInputs(nest: MainNest): SpaceRule {
+  return {
+    phase: 'caches',
+    kinds: ['pack'],
+    actions: nest.inputs.map((input): Action => ({ kind: 'pack', input })),
+    choices: 2 ** nest.inputs.length,
+    sample(r: () => number, draft: Draft) {
+      draft.pack = Object.fromEntries(nest.inputs.map((i) => [i, r() < 0.3 ? 1 : 0] as const));
+    },
+    apply(p: Point, a: Action) {
+      return a.kind === 'pack' ? { ...p, pack: { ...p.pack, [a.input]: p.pack?.[a.input] ? 0 : 1 } } : undefined;
+    },
+    steps(at: Placement): Step[] {
+      const v = vectorAxis(at), last = at.point.order[at.point.order.length - 1]!;
+      return nest.inputs.filter((i) => at.point.pack?.[i]).map((buffer): Step => {
+        const d = v === undefined ? undefined : nest.dimOf(buffer, v);
+        return d !== undefined && d !== nest.rank(buffer) - 1 ? { prim: 'layout', buffer, dims: [d], factors: [at.extent(last)] } : { prim: 'layout', buffer };
+      });
     },
   };
 }
