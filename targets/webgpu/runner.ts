@@ -58,6 +58,21 @@ export async function runKernel(device: GPUDevice, hasTimestamps: boolean, req: 
   });
   const bindGroup = device.createBindGroup({ layout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
   compiled();
+  // Drivers may compile a pipeline's machine code at its first dispatch rather than at creation
+  // (lavapipe does: ~1 s for a register-blocked GEMM 1024): one workgroup of each entry makes it
+  // happen here, so that the checking run's time, which early abort reads, does not include it.
+  // (It runs code, so it is under the run limit: a kernel that hangs is a run_timeout.) The
+  // checking run then writes every output again.
+  const warm = device.createCommandEncoder();
+  const warmPass = warm.beginComputePass();
+  warmPass.setBindGroup(0, bindGroup);
+  pipelines.forEach((pl) => {
+    warmPass.setPipeline(pl);
+    warmPass.dispatchWorkgroups(1, 1, 1);
+  });
+  warmPass.end();
+  device.queue.submit([warm.finish()]);
+  await device.queue.onSubmittedWorkDone();
   const encodeRun = (enc: GPUCommandEncoder, ts?: { set: GPUQuerySet; at: number }) => {
     const pass = enc.beginComputePass(ts ? { timestampWrites: { querySet: ts.set, beginningOfPassWriteIndex: ts.at, endOfPassWriteIndex: ts.at + 1 } } : {});
     pass.setBindGroup(0, bindGroup);
