@@ -21,6 +21,8 @@ export interface CKernel {
   readonly functionName: string;
   readonly params: readonly CParam[];
   readonly usesOpenMP: boolean;
+  /** Bytes of scratch the kernel takes from the heap on each call (packed inputs, large caches). */
+  readonly heapScratchBytes: number;
   /** The function alone, and the vector widths its prelude declares: what a file holding several kernels needs. */
   readonly definition: string;
   readonly vectorWidths: readonly number[];
@@ -57,6 +59,7 @@ class CExprPrinter extends ExprPrinter {
 /** The body of the C function: loops with OpenMP and GCC pragmas, vector statements, scratch on the stack, heap or in registers. */
 class CWriter extends StmtWriter {
   usesOpenMP = false;
+  heapScratchBytes = 0;
 
   constructor(dialect: Dialect, names: Names, exprs: ExprPrinter, decls: Map<string, BufferDecl>, private readonly tiles: RegisterTiles, readonly vectors: Vectorizer) {
     super(dialect, names, exprs, decls);
@@ -85,6 +88,7 @@ class CWriter extends StmtWriter {
         this.emit(depth + 1, `float ${id}[${elements(b.shape)}] __attribute__((aligned(64))); /* ${scratchNote(b.name, b.shape)} */`);
         body();
       } else {
+        this.heapScratchBytes += Math.ceil(bytes / 64) * 64 + 64;
         this.emit(depth + 1, `float *restrict ${id} = aligned_alloc(64, ${Math.ceil(bytes / 64) * 64}); /* ${scratchNote(b.name, b.shape)} */`);
         this.emit(depth + 1, `if (!${id}) abort();`);
         body();
@@ -123,5 +127,5 @@ export function renderC(lowered: Lowered, functionName = 'kernel', opts: CRender
     ...cPrelude(vectorWidths),
     definition,
   ];
-  return { source: source.join('\n'), functionName: fn, params, usesOpenMP: writer.usesOpenMP, definition, vectorWidths };
+  return { source: source.join('\n'), functionName: fn, params, usesOpenMP: writer.usesOpenMP, heapScratchBytes: writer.heapScratchBytes, definition, vectorWidths };
 }

@@ -139,7 +139,9 @@ describe('tuner: pairwise-ranking gradient-boosted trees', () => {
 describe('tuner: the cost model', () => {
   it('ranks a planted good schedule of another shape above planted bad ones after training on a few records of one shape', () => {
     const train = gemm(64, 64, 64);
-    const programs = [applyTrace(train, expertCpuGemm(64, 64, 64)), train, ...spacePrograms(train, CPU, 24, 4)];
+    // 40 sampled schedules: since the CPU space packs inputs and has a third cacheWrite setting, 24
+    // (the old count) ordered 73 % of the held-out pairs; 40 order 93 %.
+    const programs = [applyTrace(train, expertCpuGemm(64, 64, 64)), train, ...spacePrograms(train, CPU, 40, 4)];
     const model = new CostModel('gemm', 'c');
     model.update(programs.map((p, i) => row('gemm-64', i, p)));
     assert.ok(model.ranks);
