@@ -39,6 +39,26 @@ export interface BlasRun {
   readonly note?: string;
 }
 
+/** What the im2col peer runs: the 2-d convolutions of the operator suite, batch 1. */
+export interface ConvPeerShape {
+  readonly c: number; readonly h: number; readonly w: number; readonly k: number; readonly kh: number; readonly kw: number;
+  readonly stride: number; readonly pad: number; readonly dilation: number; readonly groups: number; readonly transposed: boolean;
+}
+
+const CONV_PEER_OPS: Readonly<Record<string, 'conv' | 'transposed' | 'depthwise'>> = {
+  conv2d: 'conv', grouped_conv2d: 'conv', dilated_conv2d: 'conv', conv2d_transpose: 'transposed', depthwise_conv2d: 'depthwise',
+};
+
+/** The peer's shape of a workload's operator and parameters (with the operator's defaults filled in), or why the peer cannot run it. */
+export function convPeerShape(op: string, p: Readonly<Record<string, number>>): ConvPeerShape | string {
+  const kind = CONV_PEER_OPS[op];
+  if (!kind) return `the im2col peer runs ${Object.keys(CONV_PEER_OPS).join(', ')}, not ${op}`;
+  if ((p.n ?? 1) !== 1) return `the im2col peer runs batch 1, not n=${p.n}`;
+  const base = { c: p.c!, h: p.h!, w: p.w!, kh: p.kh!, kw: p.kw!, stride: p.stride ?? 1, pad: p.pad ?? 0, dilation: p.dilation ?? 1 };
+  if (kind === 'depthwise') return { ...base, k: p.c! * (p.multiplier ?? 1), groups: p.c!, transposed: false };
+  return { ...base, k: p.k!, groups: p.groups ?? 1, transposed: kind === 'transposed' };
+}
+
 interface Parsed { core: string; config: string; times: number[] }
 
 export class OpenBlas {
@@ -85,9 +105,10 @@ export class OpenBlas {
     return this.best(this.bins.sgemm, (s) => [m, n, k, s.seed, '@out', s.minSeconds, s.maxRepeats, s.warmup], threads, cpu, ref);
   }
 
-  /** conv2d (batch 1, stride 1) as im2col + cblas_sgemm, at the fastest verified configuration. */
-  im2colConv<C extends Candidate, B>(p: { c: number; h: number; w: number; k: number; kh: number; kw: number; pad: number }, threads: number, cpu: Pipeline<C, B>, ref: ReferenceSpec) {
-    return this.best(this.bins.conv, (s) => [p.c, p.h, p.w, p.k, p.kh, p.kw, p.pad, s.seed, '@out', s.minSeconds, s.maxRepeats, s.warmup], threads, cpu, ref);
+  /** A 2-d convolution (batch 1) as im2col + cblas_sgemm per channel group, or sgemm + col2im when transposed, at the fastest verified configuration. */
+  im2colConv<C extends Candidate, B>(p: ConvPeerShape, threads: number, cpu: Pipeline<C, B>, ref: ReferenceSpec) {
+    const shape = [p.c, p.h, p.w, p.k, p.kh, p.kw, p.stride, p.pad, p.dilation, p.groups, p.transposed ? 1 : 0];
+    return this.best(this.bins.conv, (s) => [...shape, s.seed, '@out', s.minSeconds, s.maxRepeats, s.warmup], threads, cpu, ref);
   }
 
   close(): Promise<void> {

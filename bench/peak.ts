@@ -18,6 +18,24 @@ import { openDevice } from '../targets/webgpu/device.js';
 import { runKernel } from '../targets/webgpu/runner.js';
 
 const FMA_SOURCE = fileURLToPath(new URL('../../bench/c/fma-peak.c', import.meta.url));
+const COPY_SOURCE = fileURLToPath(new URL('../../bench/c/copy-bandwidth.c', import.meta.url));
+
+/** Read + write bandwidth with a working set of two arrays of `floats` each (bench/c/copy-bandwidth.c), or why it did not run. */
+export async function cpuCopyBandwidth(cpu: CTarget, floats: number, threads: number): Promise<{ gbps: number; spread: number } | string> {
+  const dir = await mkdtemp(join(tmpdir(), 'loopsmith-bw-'));
+  try {
+    const bin = join(dir, 'copy-bandwidth');
+    const cc = await exec(cpu.compiler.command, [...cpu.cflags, '-fopenmp', '-o', bin, COPY_SOURCE], { timeoutMs: 60_000 });
+    if (cc.code !== 0) return `the bandwidth probe did not compile: ${cc.stderr.split('\n')[0]}`;
+    const r = await exec(bin, [String(threads), String(floats), '9'], { timeoutMs: 120_000, env: { ...process.env, OMP_WAIT_POLICY: 'passive', OMP_PROC_BIND: 'spread' } });
+    if (r.code !== 0) return `the bandwidth probe failed: ${r.stderr.split('\n')[0]}`;
+    const j = JSON.parse(r.stdout) as { bytesPerRun: number; times: number[] };
+    const stats = timingStats(j.times);
+    return { gbps: j.bytesPerRun / stats.median / 1e9, spread: stats.spread };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 export async function cpuPeaks(cpu: CTarget, threads: readonly number[], quick: boolean): Promise<PeakRow[]> {
   const lanes = Math.max(1, cpu.cpu.f32Lanes);

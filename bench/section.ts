@@ -2,6 +2,7 @@
 import type { BenchRow, PeerChoice } from '../cli/bench-results.js';
 import type { TimingStats } from '../targets/stats.js';
 import type { MeasureSettings } from '../targets/target.js';
+import type { RecordStore } from '../tuner/records.js';
 import type { OpenBlas } from './openblas.js';
 
 export interface SectionContext {
@@ -12,15 +13,19 @@ export interface SectionContext {
   /** The CPU peer, or why there is none. */
   readonly blas: OpenBlas | string;
   readonly log: (line: string) => void;
+  /** Where tuned schedules come from (--records); absent: no tuned rows. */
+  readonly records?: RecordStore;
 }
 
 export interface SectionOutput {
   readonly rows: BenchRow[];
   readonly peers: PeerChoice[];
+  /** Lines for the run's header (what the section could not measure, and why). */
+  summary?: readonly string[];
 }
 
 /** A row from a pipeline measurement (or a peer run, which has the same fields). */
-export function row(base: Pick<BenchRow, 'section' | 'workload' | 'kernel' | 'kind'> & { threads?: number }, m: { status: string; stats?: TimingStats; gflops?: number; message?: string; note?: string }): BenchRow {
+export function row(base: Pick<BenchRow, 'section' | 'workload' | 'kernel' | 'kind'> & { threads?: number; layer?: string }, m: { status: string; stats?: TimingStats; gflops?: number; message?: string; note?: string }): BenchRow {
   const note = m.message ?? m.note;
   return { ...base, status: m.status, ...(m.stats ? { stats: m.stats } : {}), ...(m.gflops !== undefined ? { gflops: m.gflops } : {}), ...(note ? { note } : {}) };
 }

@@ -2,7 +2,7 @@
 import { BenchResult, BenchRow, shortKey } from '../cli/bench-results.js';
 import { table } from '../cli/format.js';
 
-const TITLES: Record<string, string> = { 'gemm-cpu': 'GEMM on the CPU (C target)', 'conv-cpu': 'conv2d on the CPU (C target)', webgpu: 'WebGPU device (WGSL target)' };
+const TITLES: Record<string, string> = { 'gemm-cpu': 'GEMM on the CPU (C target)', 'conv-cpu': 'Convolutions on the CPU (C target)', 'conv-webgpu': 'Convolutions on the WebGPU device (WGSL target)', webgpu: 'WebGPU device (WGSL target)' };
 
 
 const pct = (x?: number) => (x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
@@ -12,7 +12,7 @@ const ratio = (x?: number) => (x === undefined ? '-' : `${x.toFixed(2)}x`);
 
 function rowCells(r: BenchRow): string[] {
   return [
-    shortKey(r.workload), r.kernel, r.threads === undefined ? '-' : String(r.threads), r.status,
+    r.layer ?? shortKey(r.workload), r.kernel, r.threads === undefined ? '-' : String(r.threads), r.status,
     r.stats ? (r.stats.median * 1e3).toFixed(2) : '-', r.gflops !== undefined ? r.gflops.toFixed(1) : '-',
     r.stats ? pct(r.stats.spread) : '-', ratio(r.xPeer), pct(r.ofPeak),
   ];
@@ -41,7 +41,13 @@ export function benchTables(r: BenchResult): string {
       out.push(`  ${shortKey(p.workload)}${p.threads !== undefined ? ` [${p.threads}t]` : ''}: ${p.peer}, ${p.summary}`);
       out.push(`    tried: ${p.tried.map((t) => `${t.label} ${t.status === 'ok' ? t.gflops!.toFixed(1) : why(t)}`).join('; ')}`);
     }
-    for (const x of rows) if (x.note) out.push(`note: ${shortKey(x.workload)} ${x.kernel}: ${x.note}`);
+    for (const x of rows) if (x.note) out.push(`note: ${x.layer ?? shortKey(x.workload)} ${x.kernel}: ${x.note}`);
+    const layers = [...new Map(rows.filter((x) => x.layer).map((x) => [x.layer!, x.workload])).entries()];
+    if (layers.length) out.push('', 'layers:', ...layers.map(([l, k]) => `  ${l}: ${shortKey(k)}`));
+  }
+  if (r.goals?.length) {
+    out.push('', 'Speed targets (ratios of rows of this run):');
+    for (const g of r.goals) out.push(`  ${g.met ? 'met    ' : 'NOT met'}  ${g.what}: ${g.value === undefined ? 'not measured' : `${g.value.toFixed(2)}x`}${g.note ? ` (${g.note})` : ''}`);
   }
   out.push('', 'GFLOP/s from the median time; spread = (p80 - p20) / median; x peer = over the peer row of the same workload and threads; of peak = over the peak of the same device and threads. All in this run.');
   return out.join('\n') + '\n';

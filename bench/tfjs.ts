@@ -43,6 +43,9 @@ const CONV: readonly PeerConfig<Flags>[] = [
   { label: 'Conv2DNaiveProgram', config: { WEBGPU_USE_NAIVE_CONV2D_DEBUG: true } },
 ];
 
+/** Depthwise has no program-choice flag. */
+const DEFAULT_ONLY: readonly PeerConfig<Flags>[] = [{ label: 'default program choice', config: {}, isDefault: true }];
+
 export interface TfRun { readonly status: string; readonly stats?: TimingStats; readonly gflops?: number; readonly note?: string }
 
 /** TF.js on our inputs, each flag setting verified and timed by its own kernel timer (GPU timestamps). */
@@ -57,18 +60,23 @@ export async function tfjsBest<C extends Candidate, B>(tf: Tf, w: Workload, ref:
     const a = tf.tensor2d(inputs.A!, [p.m!, p.k!]), b = tf.tensor2d(inputs.B!, [p.k!, p.n!]);
     made.push(a, b);
     run = () => tf.matMul(a, b);
-  } else {
-    // TF.js's native layout is NHWC with HWIO filters: the same numbers, transposed once outside the timing.
+  } else if (w.op.name === 'conv2d' || w.op.name === 'depthwise_conv2d') {
+    // TF.js's native layout is NHWC with HWIO filters (HW, channel, multiplier for depthwise): the same numbers, transposed once outside the timing.
     const x = tf.transpose(tf.tensor4d(inputs.X!, [p.n!, p.c!, p.h!, p.w!]), [0, 2, 3, 1]) as import('@tensorflow/tfjs-core').Tensor4D;
-    const f = tf.transpose(tf.tensor4d(inputs.W!, [p.k!, p.c!, p.kh!, p.kw!]), [2, 3, 1, 0]) as import('@tensorflow/tfjs-core').Tensor4D;
+    const depthwise = w.op.name === 'depthwise_conv2d';
+    // Depthwise output channel c*multiplier + m: W [c*mult][1][kh][kw] is [c][mult][kh][kw].
+    const f = tf.transpose(tf.tensor4d(inputs.W!, depthwise ? [p.c!, p.multiplier!, p.kh!, p.kw!] : [p.k!, p.c!, p.kh!, p.kw!]), depthwise ? [2, 3, 0, 1] : [2, 3, 1, 0]) as import('@tensorflow/tfjs-core').Tensor4D;
     made.push(x, f);
-    run = () => tf.conv2d(x, f, p.stride!, p.pad!);
+    const dil = p.dilation ?? 1;
+    run = depthwise ? () => tf.depthwiseConv2d(x, f, p.stride!, p.pad!, 'NHWC', dil) : () => tf.conv2d(x, f, p.stride!, p.pad!, 'NHWC', dil);
     toNchw = (t) => tf.transpose(t, [0, 3, 1, 2]);
+  } else {
+    throw new Error(`no TensorFlow.js peer for ${w.op.name}`);
   }
   const outName = ref.unscheduled.buffers.find((b) => b.role === 'output')!.name;
   const { minSeconds } = gpu.target.settings;
   try {
-    const sel = await fastestVerified(w.op.name === 'gemm' ? MATMUL : CONV, async (flags): Promise<TfRun> => {
+    const sel = await fastestVerified(w.op.name === 'gemm' ? MATMUL : w.op.name === 'conv2d' ? CONV : DEFAULT_ONLY, async (flags): Promise<TfRun> => {
       const saved = Object.keys(flags).map((k) => [k, tf.env().get(k)] as const);
       for (const [k, v] of Object.entries(flags)) tf.env().set(k, v);
       try {

@@ -36,7 +36,7 @@ export async function webgpu(ctx: SectionContext): Promise<SectionOutput & { pea
     }
     const cw = workload('conv2d', { n: 1, c: 64, h: 56, w: 56, k: 64, kh: 3, kw: 3, pad: 1 });
     cases.push({ w: cw, kernels: [
-      ['loopsmith expert: register tile of 16 channels', expertGpuConv2d(cw.params)],
+      ['loopsmith expert: register tile of 7-8 columns x 8 channels', expertGpuConv2d(cw.params)],
       ['naive: one invocation per output', defaultGpuTrace(lowerWorkload(cw))],
     ] });
     for (const { w, kernels } of cases) {

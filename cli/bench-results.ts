@@ -14,6 +14,8 @@ export const BENCH_FORMAT = 1;
 export interface BenchRow {
   readonly section: string;
   readonly workload: string;
+  /** The network layer the workload is ("YOLO C8"), in suites of named layers. */
+  readonly layer?: string;
   readonly kernel: string;
   /** A peer row holds the fastest verified configuration of that peer (see `BenchResult.peers`). */
   readonly kind: 'loopsmith' | 'peer' | 'baseline';
@@ -75,6 +77,18 @@ export interface BenchResult {
   readonly peaks: readonly PeakRow[];
   readonly peers: readonly PeerChoice[];
   readonly rows: readonly BenchRow[];
+  /** The speed targets the run was measured against (bench/conv-goals.ts), each with its figure. */
+  readonly goals?: readonly SpeedGoal[];
+}
+
+/** "expert >= 1.0x im2col + OpenBLAS on YOLO C8, 1 thread": the figure, the goal, and whether it was met. */
+export interface SpeedGoal {
+  readonly what: string;
+  readonly goal: number;
+  /** Absent when a row it needs did not measure. */
+  readonly value?: number;
+  readonly met: boolean;
+  readonly note?: string;
 }
 
 /** Workload keys without the parameters that are at their defaults, for tables and plots. */

@@ -1,4 +1,5 @@
-import { Expr, binary, cmp, int, mapExpr } from '../ir/expr.js';
+import { Expr, add, binary, cmp, int, mapExpr, mul, variable } from '../ir/expr.js';
+import { affineIn } from '../scheduler/affine.js';
 import { Interval, bounds } from '../ir/interval.js';
 import { Stmt, alloc, ifThen, seq, store, withLoop } from '../ir/loop.js';
 import { Program, withBody } from '../ir/program.js';
@@ -45,6 +46,8 @@ function rewrite(e: Expr, r: Ranges): Expr {
         // (x / c1) / c2 -> x / (c1 * c2) for non-negative x
         if (op === 'div' && a.kind === 'binary' && a.op === 'div' && isInt(a.b) && a.b.value > 0) return binary('div', a.a, int(a.b.value * b.value));
       }
+      const split = splitDivision(a, b.value, r);
+      if (split) return op === 'div' ? split.div : split.mod;
     }
     if ((op === 'min' || op === 'max')) {
       const ra = bounds(a, r), rb = bounds(b, r);
@@ -87,6 +90,34 @@ function rewrite(e: Expr, r: Ranges): Expr {
 /** Canonical conditions: the simplifier compares against these by identity. */
 export const TRUE: Expr = cmp('eq', int(0), int(0));
 export const FALSE: Expr = cmp('ne', int(0), int(0));
+
+/**
+ * `a / d` and `a mod d` when `a = m * B + s` with m dividing d and s in [0, m) over the loop
+ * ranges: `B / (d / m)` and `m * (B mod (d / m)) + s`. Grouped convolutions read input channel
+ * `k / kpg * cpg + rc` with k split as `k.0 * 32 + k.1`: the quotient is then `k.0 / (kpg / 32)`,
+ * free of the vector lane k.1, so the input load is one broadcast instead of a gather.
+ */
+function splitDivision(a: Expr, d: number, r: Ranges): { div: Expr; mod: Expr } | undefined {
+  const f = affineIn(a, new Set(r.keys()));
+  if (!f || f.rest || f.coefs.size < 2) return undefined;
+  for (let m = d; m >= 2; m--) {
+    if (d % m !== 0) continue;
+    const big = [...f.coefs].filter(([, c]) => c % m === 0), small = [...f.coefs].filter(([, c]) => c % m !== 0);
+    if (!big.length || !small.length) continue;
+    let lo = f.constant, hi = f.constant;
+    for (const [v, c] of small) {
+      const [vl, vh] = r.get(v)!;
+      lo += Math.min(c * vl, c * vh);
+      hi += Math.max(c * vl, c * vh);
+    }
+    if (lo < 0 || hi >= m) continue;
+    const sum = (terms: [string, number][], k: number): Expr => terms.map(([v, c]) => (c / k === 1 ? variable(v) : mul(variable(v), int(c / k)))).reduce((x, y) => add(x, y));
+    const B = sum(big, m), q = d / m;
+    const s = f.constant === 0 ? sum(small, 1) : add(sum(small, 1), int(f.constant));
+    return { div: q === 1 ? B : binary('div', B, int(q)), mod: q === 1 ? s : add(mul(binary('mod', B, int(q)), int(m)), s) };
+  }
+  return undefined;
+}
 
 export function simplifyExpr(e: Expr, ranges: Ranges = new Map()): Expr {
   return mapExpr(e, (x) => rewrite(x, ranges));

@@ -95,7 +95,7 @@ export class ScheduleSpace {
     }
     const pos = new Map(p.order.map((x, i) => [x, i / Math.max(1, p.order.length - 1)]));
     for (const a of this.axes) for (let l = 0; l < a.levels; l++) f.push(pos.get(this.nest.loop(a.name, l)) ?? 0);
-    f.push(p.unroll / MAX_UNROLL_DEPTH, p.vectorize, p.parallel, p.cacheWrite / 2, ...this.inputs.map((i) => p.cacheRead[i] ?? 0), ...this.inputs.map((i) => p.pack?.[i] ?? 0));
+    f.push(p.unroll / MAX_UNROLL_DEPTH, p.vectorize, p.parallel, p.cacheWrite / 2, ...this.inputs.map((i) => p.cacheRead[i] ?? 0), ...this.inputs.map((i) => (p.pack?.[i] ?? 0) / 2));
     return f.map((x) => x * 2 - 1);
   }
 

@@ -2,7 +2,7 @@ import { Workload } from '../ir/ops/index.js';
 import { Program } from '../ir/program.js';
 import { LoopsmithError } from '../ir/errors.js';
 import { applyTrace } from '../scheduler/apply.js';
-import { expertCpuConv2d, expertCpuGemm, expertGpuConv2d, expertGpuGemm, expertGpuGemmRegisters } from '../scheduler/expert.js';
+import { expertCpuConv2d, expertCpuDepthwise, expertCpuGemm, expertGpuConv2d, expertGpuDepthwise, expertGpuGemm, expertGpuGemmRegisters } from '../scheduler/expert.js';
 import { Trace } from '../scheduler/trace.js';
 import { TuningRecord } from './record.js';
 import { RecordStore } from './records.js';
@@ -19,6 +19,9 @@ export interface StartingPoint {
   readonly point?: Point;
 }
 
+/** The 2-d convolutions whose loops the conv2d experts schedule. */
+const CONV2D_OPS: readonly string[] = ['conv2d', 'grouped_conv2d', 'dilated_conv2d', 'conv2d_transpose'];
+
 /** Hand-written schedules of an operator for a style of target (scheduler/expert.ts); the search bench measures them as peers. */
 export function expertSchedules(w: Workload, style: SpaceStyle): { label: string; trace: Trace }[] {
   const p = w.params;
@@ -28,8 +31,11 @@ export function expertSchedules(w: Workload, style: SpaceStyle): { label: string
       ? [{ label: 'expert CPU GEMM', trace: expertCpuGemm(m, n, k, w.key) }]
       : [{ label: 'expert GPU GEMM (register tiles)', trace: expertGpuGemmRegisters(m, n, k, w.key) }, { label: 'expert GPU GEMM (workgroup tiles)', trace: expertGpuGemm(m, n, k, w.key) }];
   }
-  if (w.op.name === 'conv2d') {
-    return style === 'cpu' ? [{ label: 'expert CPU conv2d', trace: expertCpuConv2d(p, w.key) }] : [{ label: 'expert GPU conv2d', trace: expertGpuConv2d(p, w.key) }];
+  if (CONV2D_OPS.includes(w.op.name)) {
+    return style === 'cpu' ? [{ label: `expert CPU ${w.op.name}`, trace: expertCpuConv2d(p, w.key, 16, w.op.name) }] : [{ label: `expert GPU ${w.op.name}`, trace: expertGpuConv2d(p, w.key, w.op.name) }];
+  }
+  if (w.op.name === 'depthwise_conv2d') {
+    return style === 'cpu' ? [{ label: 'expert CPU depthwise_conv2d', trace: expertCpuDepthwise(p, w.key) }] : [{ label: 'expert GPU depthwise_conv2d', trace: expertGpuDepthwise(p, w.key) }];
   }
   return [];
 }
@@ -110,7 +116,14 @@ export function startingPoints(ctx: StartingContext): StartingPoint[] {
     out.push({ label, trace, ...(point ? { point } : {}) });
   };
   if (ctx.defaultTrace) add('default schedule', ctx.defaultTrace);
-  for (const e of expertSchedules(w, space.target.style)) add(e.label, e.trace);
+  let experts: ReturnType<typeof expertSchedules> = [];
+  try {
+    experts = expertSchedules(w, space.target.style);
+  } catch (e) {
+    // An expert written for the common shapes may not fit this one: the tune goes on without it.
+    if (!(e instanceof LoopsmithError)) throw e;
+  }
+  for (const e of experts) add(e.label, e.trace);
 
   const others = ctx.records.load().records.filter((r) => r.workload.op === w.op.name && r.target.kind === ctx.kind && r.workload.key !== w.key && r.point && r.outcome.status === 'ok');
   const groups = new Map<string, TuningRecord[]>();

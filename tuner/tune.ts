@@ -116,7 +116,8 @@ async function search(run: TuningRun, opts: TuneOptions, elapsed: () => number, 
     opts.onProgress?.({
       trial: trials, budget: opts.trials, ...(run.best ? { bestGflops: curve[curve.length - 1]! } : {}), ...(last ? { currentGflops: last } : {}),
       failures: Object.values(run.failures).reduce((a, b) => a + b, 0), fromRecords: run.fromRecords, elapsedSeconds: elapsed(),
-      etaSeconds: (elapsed() / Math.max(1, trials)) * (opts.trials - trials),
+      // A time budget ends the run first when the trials would outlast it.
+      etaSeconds: Math.min((elapsed() / Math.max(1, trials)) * (opts.trials - trials), opts.timeBudgetSeconds !== undefined ? Math.max(0, opts.timeBudgetSeconds - elapsed()) : Infinity),
     });
     if (trials >= window && curve.length > window) {
       const then = curve[curve.length - 1 - window]!, now = curve[curve.length - 1]!;

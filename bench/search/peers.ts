@@ -9,7 +9,7 @@ import { applyTrace } from '../../scheduler/apply.js';
 import { Pipeline } from '../../targets/pipeline.js';
 import { Candidate, ReferenceSpec } from '../../targets/target.js';
 import { expertSchedules } from '../../tuner/starting-points.js';
-import type { OpenBlas } from '../openblas.js';
+import { convPeerShape, type OpenBlas } from '../openblas.js';
 import type { loadTf } from '../tfjs.js';
 import { tfjsBest } from '../tfjs.js';
 import type { PeerResult } from './result.js';
@@ -34,7 +34,6 @@ const fromRun = (kind: PeerResult['kind'], name: string, m: { status: string; gf
 /** The library a workload is compared with, at its best, or why there is none. */
 async function library<C extends Candidate, B>(kind: BenchTargetKind, w: Workload, threads: number, libs: PeerLibraries, pipeline: Pipeline<C, B>, ref: ReferenceSpec, quick: boolean): Promise<PeerResult> {
   const p = w.params;
-  const dense = w.op.name === 'conv2d' && p.n === 1 && p.stride === 1 && p.dilation === 1 && p.groups === 1;
   if (kind === 'c') {
     const blas = libs.blas;
     if (w.op.name === 'gemm' && !p.transA && !p.transB) {
@@ -42,14 +41,15 @@ async function library<C extends Candidate, B>(kind: BenchTargetKind, w: Workloa
       const { run, choice } = await blas.sgemm(p.m!, p.n!, p.k!, threads, pipeline, ref);
       return fromRun('peer', `${blas.version} cblas_sgemm, ${choice.chosen ?? 'no verified configuration'}`, run, choice);
     }
-    if (dense) {
+    const conv = convPeerShape(w.op.name, p);
+    if (typeof conv !== 'string') {
       if (typeof blas === 'string') return unavailable('im2col + OpenBLAS sgemm', blas);
-      const { run, choice } = await blas.im2colConv({ c: p.c!, h: p.h!, w: p.w!, k: p.k!, kh: p.kh!, kw: p.kw!, pad: p.pad! }, threads, pipeline, ref);
+      const { run, choice } = await blas.im2colConv(conv, threads, pipeline, ref);
       return fromRun('peer', `im2col + ${blas.version} sgemm, ${choice.chosen ?? 'no verified configuration'}`, run, choice);
     }
-    return unavailable('none', `no CPU peer for ${w.op.name} here (im2col + sgemm covers dense conv2d, stride 1, batch 1)`);
+    return unavailable('none', `no CPU peer for ${w.op.name} here (${conv})`);
   }
-  if ((w.op.name === 'gemm' && !p.transA && !p.transB) || (w.op.name === 'conv2d' && p.groups === 1 && p.dilation === 1)) {
+  if ((w.op.name === 'gemm' && !p.transA && !p.transB) || (w.op.name === 'conv2d' && p.groups === 1) || w.op.name === 'depthwise_conv2d') {
     if (typeof libs.tf === 'string') return unavailable('TensorFlow.js WebGPU', libs.tf);
     const { run, choice } = await tfjsBest(libs.tf, w, ref, pipeline, quick);
     return fromRun('peer', `TensorFlow.js WebGPU, ${choice.chosen ?? 'no verified configuration'}`, run, choice);

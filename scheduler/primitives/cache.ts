@@ -58,7 +58,7 @@ function readsBuffer(s: Stmt, buffer: string): boolean {
  * position t. Workgroup-scope copies become one flat `cooperative` loop that the invocations of a
  * workgroup share.
  */
-function boxNest(prefix: string, buffer: string, stage: CacheStage, extent: readonly number[], scope: Scope, body: (t: Expr[]) => Stmt): Stmt {
+function boxNest(prefix: string, buffer: string, stage: CacheStage, extent: readonly number[], scope: Scope, body: (t: Expr[]) => Stmt, order?: readonly number[]): Stmt {
   if (scope === 'workgroup') {
     const total = extent.reduce((a, b) => a * b, 1);
     const flat = variable(`${prefix}.c`);
@@ -71,7 +71,7 @@ function boxNest(prefix: string, buffer: string, stage: CacheStage, extent: read
     return forLoop(`${prefix}.c`, total, body(t), 'spatial', 'cooperative', { kind: 'cacheFlat', buffer, stage });
   }
   const t = extent.map((e, d) => (e === 1 ? int(0) : variable(`${prefix}.${d}`)));
-  return extent.reduceRight<Stmt>((b, e, d) => (e === 1 ? b : forLoop(`${prefix}.${d}`, e, b, 'spatial', 'serial', { kind: 'cacheBox', buffer, stage, dim: d })), body(t));
+  return (order ?? extent.map((_, d) => d)).reduceRight<Stmt>((b, d) => (extent[d] === 1 ? b : forLoop(`${prefix}.${d}`, extent[d]!, b, 'spatial', 'serial', { kind: 'cacheBox', buffer, stage, dim: d })), body(t));
 }
 
 function inBounds(idx: readonly Expr[], shape: readonly number[], ranges: Map<string, readonly [number, number]>): Expr | undefined {
@@ -130,6 +130,12 @@ export interface Packing {
   index(local: readonly Expr[], inner: readonly ForStmt[]): Expr[];
   /** The box position of a scratch position (the copy loops' variables). */
   position(t: readonly Expr[]): Expr[];
+  /**
+   * The copy loops' nesting, outermost first, as scratch dimensions; absent: in scratch order. A
+   * permuted layout copies in the source's order, so its reads stream and its writes stay within
+   * one block: in scratch order each read of weights blocked on K would land on another page.
+   */
+  readonly copyOrder?: (rank: number) => number[];
 }
 
 const boxAsItIs = (scope: Scope): Packing => ({ suffix: scope === 'local' ? 'local' : 'shared', shape: (e) => [...e], index: (l) => [...l], position: (t) => [...t] });
@@ -175,7 +181,9 @@ export function stageInput(p: Program, prim: string, buffer: string, scope: Scop
   const spanned = inner(unionLoops(accesses.map((a) => a.loops)));
   const fp = footprint(accesses.map((a) => a.indices), spanned, decl.shape);
   const shape = packing.shape(fp.extent);
-  checkSize(prim, atName ?? buffer, shape, ctx);
+  // A pack before the nest is a copy of the whole buffer, as large as the buffer the workload already holds: only its padding is bounded.
+  const own = decl.shape.reduce((a, b) => a * b, 1);
+  checkSize(prim, atName ?? buffer, shape, atName === undefined ? { ...ctx, maxCacheElements: Math.max(ctx.maxCacheElements, 2 * own) } : ctx);
   const vector = enclosing.find((l) => l.loopKind === 'vectorized');
   if (vector && shape.some((e) => e > 1)) throw new ScheduleError(prim, [vector.var], `${vector.var} is vectorized: the copy's loops would sit inside a vector`, 'place it outside the vectorized loop');
   // transform
@@ -199,7 +207,7 @@ export function stageInput(p: Program, prim: string, buffer: string, scope: Scop
       const cond = inBounds(g, decl.shape, ranges);
       const v = load(buffer, g);
       return store(name, t, cond ? { kind: 'select', cond, then: v, else: f32(0) } : v);
-    });
+    }, packing.copyOrder?.(shape.length));
     return alloc(local, seq([copy, ...sync, body, ...sync]));
   }));
 }

@@ -60,6 +60,13 @@ function blockedPacking(blocks: readonly Block[]): Packing {
       });
       return [...outer, ...parts];
     },
+    copyOrder: (rank) => {
+      const n = rank - blocks.length;
+      return Array.from({ length: n }, (_, d) => d).flatMap((d) => {
+        const j = blocks.findIndex((b) => b.dim === d);
+        return j < 0 ? [d] : [d, n + j];
+      });
+    },
     position: (t) => {
       const n = t.length - blocks.length;
       const pos = t.slice(0, n);

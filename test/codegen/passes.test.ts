@@ -30,6 +30,28 @@ describe('codegen pass: simplify-indices / prune-guards', () => {
     assert.equal(printExpr(simplifyExpr(mod(i, int(4)), ranges)), 'i % 4', 'kept when the range exceeds the modulus');
   });
 
+  it('splits a division whose operand is a multiple of a divisor plus a small remainder (grouped conv channels)', () => {
+    // (4 i + j) / 8 with j in [0, 3]: i / 2; its remainder 4 (i mod 2) + j.
+    const n = add(mul(i, int(4)), j);
+    assert.equal(printExpr(simplifyExpr(div(n, int(8)), ranges)), 'i / 2');
+    assert.equal(printExpr(simplifyExpr(mod(n, int(8)), ranges)), 'i % 2 * 4 + j');
+    assert.equal(printExpr(simplifyExpr(div(n, int(4)), ranges)), 'i');
+    assert.equal(printExpr(simplifyExpr(div(add(n, int(1)), int(8)), ranges)), '(i * 4 + j + 1) / 8', 'kept when the remainder can reach the divisor (j + 1 up to 4)');
+    // Every value over the ranges, and a grouped conv whose channel vector stays in one group, computes what it did.
+    for (let a = 0; a <= 7; a++) for (let b = 0; b <= 3; b++) {
+      const at = (e: Parameters<typeof printExpr>[0]) => Function('i', 'j', `return ${printExpr(e).replace(/(\w+|\([^()]*\)) \/ (\d+)/g, 'Math.floor($1 / $2)')};`)(a, b) as number;
+      assert.equal(at(simplifyExpr(div(n, int(8)), ranges)), Math.floor((4 * a + b) / 8));
+      assert.equal(at(simplifyExpr(mod(n, int(8)), ranges)), (4 * a + b) % 8);
+    }
+    const params = { n: 1, c: 8, h: 5, w: 5, k: 16, kh: 1, kw: 1, groups: 2 };
+    const g = lowered('grouped_conv2d', params);
+    assertSameResults(g, lowerForCodegen(applyTrace(g, trace([
+      { prim: 'split', loop: 'k', factors: [4], tail: 'requireDivisible' },
+      { prim: 'reorder', loops: ['n', 'k.0', 'oh', 'ow', 'rc', 'rh', 'rw', 'k.1'] },
+      { prim: 'vectorize', loop: 'k.1' },
+    ]))).program);
+  });
+
   it('drops guards that always hold and statements whose guards never do', () => {
     assert.equal(simplifyExpr(lt(add(i, j), int(11)), ranges), TRUE);
     const p = applyTrace(lowered('gemv', { m: 7, k: 4 }), trace([

@@ -29,15 +29,17 @@ describe('expert GEMM schedules (fixtures)', () => {
     });
   }
 
-  it('the GPU conv2d schedule binds pixels and channels and computes what the unscheduled conv2d computes', () => {
-    const params = { n: 1, c: 4, h: 8, w: 8, k: 32, kh: 3, kw: 3, pad: 1 };
+  it('the GPU conv2d schedule binds column runs and channels, tiles 8 columns x 8 channels in registers, and computes what the unscheduled conv2d computes', () => {
+    const params = { n: 1, c: 4, h: 8, w: 16, k: 32, kh: 3, kw: 3, pad: 1 };
     const p = lowered('conv2d', params);
     const t = expertGpuConv2d(params);
-    assert.deepEqual(t.steps.slice(0, 3), [
-      { prim: 'fuse', outer: 'oh', inner: 'ow' },
-      { prim: 'split', loop: 'oh.ow.fused', factors: [64], tail: 'requireDivisible' },
-      { prim: 'split', loop: 'k', factors: [16], tail: 'requireDivisible' },
+    assert.deepEqual(t.steps.slice(0, 4), [
+      { prim: 'split', loop: 'ow', factors: [8], tail: 'requireDivisible' },
+      { prim: 'fuse', outer: 'oh', inner: 'ow.0' },
+      { prim: 'split', loop: 'oh.ow.0.fused', factors: [16], tail: 'requireDivisible' },
+      { prim: 'split', loop: 'k', factors: [8], tail: 'requireDivisible' },
     ]);
+    assert.deepEqual(expertGpuConv2d({ ...params, w: 14 }).steps[0], { prim: 'split', loop: 'ow', factors: [7], tail: 'requireDivisible' }, 'runs of 7 where 7 divides the row');
     const scheduled = applyTrace(p, t);
     const kinds = new Set(collectLoops(scheduled.body).map((l) => l.loopKind));
     for (const k of ['workgroup.x', 'workgroup.y', 'thread.x', 'unrolled']) assert.ok(kinds.has(k as never), `has a ${k} loop`);

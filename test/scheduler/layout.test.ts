@@ -8,7 +8,7 @@ import { TraceFormatError } from '../../scheduler/errors.js';
 describe('primitive: layout', () => {
   const conv = () => lowered('conv2d', { n: 1, c: 2, h: 4, w: 4, k: 8, kh: 3, kw: 3, pad: 1 });
 
-  it('packs weights [K][C][R][S] as [K/4][C][R][S][4] before the nest, read with plain loop variables, and X as a padded copy without guards', () => {
+  it('packs weights [K][C][R][S] as [K/4][C][R][S][4] before the nest (copied in the source\'s order: reads stream), read with plain loop variables, and X as a padded copy without guards', () => {
     checkSchedule(conv(), [
       { prim: 'split', loop: 'k', factors: [4], tail: 'requireDivisible' },
       { prim: 'layout', buffer: 'W', dims: [0], factors: [4] },
@@ -26,10 +26,10 @@ for X.packed.1 in 0..2:
       X.packed[0, X.packed.1, X.packed.2, X.packed.3] = select(-1 + X.packed.2 >= 0 && -1 + X.packed.2 < 4 && -1 + X.packed.3 >= 0 && -1 + X.packed.3 < 4, X[0, X.packed.1, -1 + X.packed.2, -1 + X.packed.3], 0.0)
 alloc local W.packed: f32[2, 2, 3, 3, 4]
 for W.packed.0 in 0..2:
-  for W.packed.1 in 0..2:
-    for W.packed.2 in 0..3:
-      for W.packed.3 in 0..3:
-        for W.packed.4 in 0..4:
+  for W.packed.4 in 0..4:
+    for W.packed.1 in 0..2:
+      for W.packed.2 in 0..3:
+        for W.packed.3 in 0..3:
           W.packed[W.packed.0, W.packed.1, W.packed.2, W.packed.3, W.packed.4] = W[W.packed.0 * 4 + W.packed.4, W.packed.1, W.packed.2, W.packed.3]
 for n in 0..1:
   for k.0 in 0..2:

@@ -140,7 +140,7 @@ describe('tuner: the expert schedules are points of the spaces', () => {
     const point = {
       factors: { n: [1, 1], k: [1, 32], oh: [1, 1], ow: [1, 7], rc: [1], rh: [1], rw: [1] },
       order: ['n.0', 'k.0', 'oh.0', 'ow.0', 'n.1', 'k.1', 'oh.1', 'ow.1', 'rc.0', 'rh.0', 'rw.0', 'rc.1', 'rh.1', 'rw.1', 'n.2', 'oh.2', 'ow.2', 'k.2'],
-      unroll: 1, vectorize: 1, parallel: 1, cacheWrite: 2, cacheRead: { X: 0, W: 0 }, pack: { X: 1, W: 1 },
+      unroll: 1, vectorize: 1, parallel: 1, cacheWrite: 2, cacheRead: { X: 0, W: 0 }, pack: { X: 1, W: 2 },
     } as const;
     assert.ok(space.contains(point));
     const t = space.toTrace(point, w.key);

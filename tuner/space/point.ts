@@ -15,8 +15,12 @@ export interface Point {
   /** 0: none; 1: just outside the register tile; 2: outside the reduction loops around it too (the whole reduction in registers). */
   readonly cacheWrite: 0 | 1 | 2;
   readonly cacheRead: Readonly<Record<string, 0 | 1>>;
-  /** CPU: inputs packed once before the nest, blocked along the vector axis (absent in points from before it existed: none). */
-  readonly pack?: Readonly<Record<string, 0 | 1>>;
+  /**
+   * CPU: inputs packed, blocked along the vector axis: 1 once before the nest, 2 per block of the
+   * vector axis' outer loop (the pack then runs in that loop's threads and stays in cache). Absent
+   * in points from before it existed: none.
+   */
+  readonly pack?: Readonly<Record<string, 0 | 1 | 2>>;
 }
 
 /** A point while the rules fill in their decisions. */
@@ -45,6 +49,8 @@ const isFactors = (x: unknown): x is Record<string, number[]> => isObj(x) && Obj
 const isNames = (x: unknown): x is string[] => Array.isArray(x) && x.every((n) => typeof n === 'string');
 const isSwitches = (x: unknown): x is Record<string, 0 | 1> => isObj(x) && Object.values(x).every(isBit);
 
+const isSettings = (x: unknown): x is Record<string, 0 | 1 | 2> => isObj(x) && Object.values(x).every((v) => v === 0 || v === 1 || v === 2);
+
 /** The shape of a point read from JSON (which space it belongs to is the space's `contains`). */
 export function parsePoint(raw: unknown): Point | { problem: string } {
   if (!isObj(raw)) return { problem: 'point is not an object' };
@@ -55,6 +61,6 @@ export function parsePoint(raw: unknown): Point | { problem: string } {
   if (!isBit(vectorize) || !isBit(parallel)) return { problem: 'point.vectorize and parallel must be 0 or 1' };
   if (cacheWrite !== 0 && cacheWrite !== 1 && cacheWrite !== 2) return { problem: 'point.cacheWrite must be 0, 1 or 2' };
   if (!isSwitches(cacheRead)) return { problem: 'point.cacheRead must map inputs to 0 or 1' };
-  if (pack !== undefined && !isSwitches(pack)) return { problem: 'point.pack must map inputs to 0 or 1' };
+  if (pack !== undefined && !isSettings(pack)) return { problem: 'point.pack must map inputs to 0, 1 or 2' };
   return { factors, order, unroll, vectorize, parallel, cacheWrite, cacheRead, ...(pack !== undefined ? { pack } : {}) };
 }

@@ -1,0 +1,67 @@
+/**
+ * The conv suite's speed targets (issue 12), computed from the rows of one run: every figure is a
+ * ratio of two rows measured side by side, so it holds on the machine that measured it and nowhere
+ * else.
+ */
+import type { BenchRow, SpeedGoal } from '../cli/bench-results.js';
+import { ConvLayer } from './conv-layers.js';
+
+const ok = (r?: BenchRow): r is BenchRow & { gflops: number } => r !== undefined && r.status === 'ok' && (r.gflops ?? 0) > 0;
+const geomean = (xs: readonly number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+
+function goal(what: string, value: number | undefined, want: number, note?: string): SpeedGoal {
+  return { what, goal: want, ...(value !== undefined ? { value } : {}), met: value !== undefined && value >= want, ...(note ? { note } : {}) };
+}
+
+/** 3x3 convolutions with at least 64 input and output channels: where direct convolution must beat im2col. */
+export function isWide3x3(l: ConvLayer): boolean {
+  const p = l.params;
+  return l.op === 'conv2d' && p.kh === 3 && p.kw === 3 && p.c! >= 64 && p.k! >= 64;
+}
+
+export interface GoalInputs {
+  readonly rows: readonly BenchRow[];
+  readonly layers: readonly ConvLayer[];
+  readonly threads: readonly number[];
+  /** The depthwise layer's bandwidth roofline, GFLOP/s at 1 thread, when it was measured. */
+  readonly depthwiseRoofline?: { readonly gflops: number; readonly gbps: number; readonly label: string };
+}
+
+export function convGoals({ rows, layers, threads, depthwiseRoofline }: GoalInputs): SpeedGoal[] {
+  const out: SpeedGoal[] = [];
+  const find = (section: string, label: string, t: number | undefined, pick: (r: BenchRow) => boolean) =>
+    rows.find((r) => r.section === section && r.layer === label && r.threads === t && pick(r));
+  const expert = (r: BenchRow) => r.kind === 'loopsmith' && r.kernel.includes('expert');
+  const tuned = (r: BenchRow) => r.kind === 'loopsmith' && r.kernel.includes('tuned');
+  const peer = (r: BenchRow) => r.kind === 'peer';
+  const naive = (r: BenchRow) => r.kind === 'baseline';
+  const over = (a?: BenchRow, b?: BenchRow) => (ok(a) && ok(b) ? a.gflops / b.gflops : undefined);
+  const cpuLayers = layers.filter((l) => rows.some((r) => r.section === 'conv-cpu' && r.layer === l.label));
+  for (const t of threads) {
+    const tt = `${t} thread${t > 1 ? 's' : ''}`;
+    for (const l of cpuLayers.filter(isWide3x3)) {
+      const p = find('conv-cpu', l.label, t, peer);
+      out.push(goal(`expert >= 1.0x im2col + OpenBLAS, ${l.label}, ${tt}`, over(find('conv-cpu', l.label, t, expert), p), 1.0));
+      const tr = find('conv-cpu', l.label, t, tuned);
+      if (ok(tr)) out.push(goal(`tuned >= 1.0x im2col + OpenBLAS, ${l.label}, ${tt}`, over(tr, p), 1.0));
+    }
+    const ratios = cpuLayers.map((l) => over(find('conv-cpu', l.label, t, expert), find('conv-cpu', l.label, t, peer))).filter((x): x is number => x !== undefined);
+    if (ratios.length) out.push(goal(`expert >= 1.1x im2col + OpenBLAS, geometric mean of ${ratios.length} layers, ${tt}`, geomean(ratios), 1.1));
+  }
+  const dw = cpuLayers.find((l) => l.op === 'depthwise_conv2d' && l.params.c === 144);
+  if (dw) {
+    const e = find('conv-cpu', dw.label, 1, expert);
+    const roof = depthwiseRoofline && ok(e) ? `${(e.gflops / depthwiseRoofline.gflops * 100).toFixed(0)}% of its bandwidth roofline (${depthwiseRoofline.gflops.toFixed(1)} GFLOP/s = ${depthwiseRoofline.gbps.toFixed(1)} GB/s measured ${depthwiseRoofline.label})` : undefined;
+    out.push(goal(`expert >= 4x the naive loop nest, ${dw.label}, 1 thread`, over(e, find('conv-cpu', dw.label, 1, naive)), 4, roof));
+  }
+  const yolo = cpuLayers.find((l) => l.label === 'YOLO C8');
+  if (yolo) {
+    const tr = find('conv-cpu', yolo.label, 1, tuned);
+    if (tr) out.push(goal(`tuned (from the records) >= 0.9x expert, ${yolo.label}, 1 thread`, over(tr, find('conv-cpu', yolo.label, 1, expert)), 0.9, tr.kernel));
+  }
+  const gpuConv = layers.find((l) => l.op === 'conv2d' && l.params.c === 64 && l.params.h === 56 && l.params.k === 64 && l.params.kh === 3);
+  if (gpuConv && rows.some((r) => r.section === 'conv-webgpu' && r.layer === gpuConv.label)) {
+    out.push(goal(`WebGPU expert >= 1.5x TensorFlow.js, ${gpuConv.label}`, over(find('conv-webgpu', gpuConv.label, undefined, expert), find('conv-webgpu', gpuConv.label, undefined, peer)), 1.5));
+  }
+  return out;
+}
