@@ -99,12 +99,14 @@ export const FALSE: Expr = cmp('ne', int(0), int(0));
  */
 function splitDivision(a: Expr, d: number, r: Ranges): { div: Expr; mod: Expr } | undefined {
   const f = affineIn(a, new Set(r.keys()));
-  if (!f || f.rest || f.coefs.size < 2) return undefined;
+  if (!f || f.rest || f.coefs.size === 0) return undefined;
   for (let m = d; m >= 2; m--) {
     if (d % m !== 0) continue;
     const big = [...f.coefs].filter(([, c]) => c % m === 0), small = [...f.coefs].filter(([, c]) => c % m !== 0);
-    if (!big.length || !small.length) continue;
-    let lo = f.constant, hi = f.constant;
+    if (!big.length) continue;
+    // The constant's multiples of m join B: (2a + 3) / 2 is a + 1, with remainder 1.
+    const qc = Math.floor(f.constant / m), rest = f.constant - qc * m;
+    let lo = rest, hi = rest;
     for (const [v, c] of small) {
       const [vl, vh] = r.get(v)!;
       lo += Math.min(c * vl, c * vh);
@@ -112,8 +114,8 @@ function splitDivision(a: Expr, d: number, r: Ranges): { div: Expr; mod: Expr } 
     }
     if (lo < 0 || hi >= m) continue;
     const sum = (terms: [string, number][], k: number): Expr => terms.map(([v, c]) => (c / k === 1 ? variable(v) : mul(variable(v), int(c / k)))).reduce((x, y) => add(x, y));
-    const B = sum(big, m), q = d / m;
-    const s = f.constant === 0 ? sum(small, 1) : add(sum(small, 1), int(f.constant));
+    const B0 = sum(big, m), B = qc === 0 ? B0 : add(B0, int(qc)), q = d / m;
+    const s = !small.length ? int(rest) : rest === 0 ? sum(small, 1) : add(sum(small, 1), int(rest));
     return { div: q === 1 ? B : binary('div', B, int(q)), mod: q === 1 ? s : add(mul(binary('mod', B, int(q)), int(m)), s) };
   }
   return undefined;
@@ -156,6 +158,9 @@ export function simplifyStmt(s: Stmt, ranges: Ranges = new Map()): Stmt | undefi
     case 'store': {
       const idx = s.indices.map((i) => simplifyExpr(i, ranges));
       const v = simplifyExpr(s.value, ranges);
+      // Adding zero changes nothing: an unrolled tap whose guard never holds (a transposed conv's
+      // skipped stride phase) leaves no statement behind.
+      if (s.accum === 'sum' && v.kind === 'const' && v.value === 0) return undefined;
       return idx.every((x, i) => x === s.indices[i]) && v === s.value ? s : store(s.buffer, idx, v, s.accum);
     }
     case 'barrier':

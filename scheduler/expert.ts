@@ -146,6 +146,10 @@ export function expertCpuConv2d(params: Params, workload?: string, lanes = 16, o
   // A vector of output channels must stay inside one channel group: its lanes then read one input value.
   const kpg = k / (params.groups ?? 1);
   if (kpg % lanes !== 0) return rowVectorizedConv2d(s, ow, k);
+  if (op === 'conv2d_transpose' && (params.stride ?? 1) > 1) {
+    const phased = stridePhases(s, params, ow, lanes);
+    if (phased) return phased;
+  }
   // A short reduction (YOLO C1: 3 x 7 x 7) leaves the tile's write-back a large share of the work:
   // a tile of one vector of channels by `lanes` columns writes whole cache lines of each channel's row.
   const reduction = (params.c! / (params.groups ?? 1)) * (params.kh ?? 1) * (params.kw ?? 1);
@@ -165,6 +169,38 @@ export function expertCpuConv2d(params: Params, workload?: string, lanes = 16, o
   return padded
     .cacheWrite('Y', 'local', 'ow.0', [0, 2, 3, 1])
     .unroll('ow.1')
+    .vectorize('k.1')
+    .parallel('k.0')
+    .trace;
+}
+
+/**
+ * A transposed conv2d with stride sd computes, for each output phase (oh mod sd, ow mod sd), only
+ * the kernel taps of the matching phase; the others read nothing (their guard `(o + pad - r) mod sd
+ * == 0` never holds). Splitting the output rows and columns and the kernel rows and columns by sd,
+ * and unrolling the phases, makes each copy's guard a constant that codegen folds, so the dead
+ * taps disappear (3 of 4 for stride 2) and the stride's division becomes plain loop variables. The
+ * register tile is sd rows x owr column pairs x one vector of channels. Undefined when the strides
+ * do not divide the kernel and the output.
+ */
+function stridePhases(s: Schedule, params: Params, ow: number, lanes: number): Trace | undefined {
+  const sd = params.stride!, oh = findLoop(s.program, 'oh', 'expertCpuConv2d').loop.extent;
+  if (params.kh! % sd !== 0 || params.kw! % sd !== 0 || oh % sd !== 0 || ow % sd !== 0) return undefined;
+  const owr = fit(Math.max(1, Math.floor(28 / (sd * sd))), ow / sd);
+  return s
+    .split('k', [lanes], 'requireDivisible')
+    .split('oh', [sd], 'requireDivisible')
+    .split('ow', [owr, sd], 'requireDivisible')
+    .split('rh', [sd], 'requireDivisible')
+    .split('rw', [sd], 'requireDivisible')
+    .reorder(['n', 'k.0', 'oh.0', 'ow.0', 'rc', 'rh.0', 'rw.0', 'oh.1', 'rh.1', 'ow.1', 'ow.2', 'rw.1', 'k.1'])
+    .layout('W', [1], [lanes], 'local', 'k.0')
+    .cacheWrite('Y', 'local', 'ow.0', [0, 2, 3, 1])
+    .unroll('oh.1')
+    .unroll('rh.1')
+    .unroll('ow.1')
+    .unroll('ow.2')
+    .unroll('rw.1')
     .vectorize('k.1')
     .parallel('k.0')
     .trace;

@@ -101,6 +101,9 @@ function checkPlacement(prim: string, site: LoopSite, scope: Scope, what: string
     }
     const wg = inside.find((l) => l.loopKind.startsWith('workgroup'));
     if (wg) throw new ScheduleError(prim, [site.loop.var, wg.var], `workgroup loop ${wg.var} is inside the workgroup ${what}`, 'place it inside the workgroup loops');
+    // A cooperative copy loop runs a different number of iterations in each invocation: a barrier inside it is not in uniform control flow (WGSL refuses it; found by the fuzzer, seed 194713752).
+    const coop = [...site.enclosing, site.loop].find((l) => l.loopKind === 'cooperative');
+    if (coop) throw new ScheduleError(prim, [site.loop.var], `${coop.var} is the cooperative copy loop of another workgroup cache: its invocations run it a different number of times, so the barriers of a workgroup ${what} inside it would not be reached by all of them`, 'place it outside that copy loop (at a loop around the other cache)');
     const par = [...site.enclosing, site.loop, ...inside].find((l) => l.loopKind === 'parallel' || l.loopKind === 'vectorized');
     if (par) throw new ScheduleError(prim, [site.loop.var, par.var], `${par.var} is ${par.loopKind}; workgroup memory is for GPU nests`, 'use scope local on the CPU');
   }

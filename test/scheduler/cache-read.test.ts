@@ -51,4 +51,18 @@ for n in 0..1:
     const big = lowered('gemm', { m: 2048, n: 8192, k: 1024 });
     assertIllegal(big, [{ prim: 'cacheRead', buffer: 'B', scope: 'local', at: 'i' }], /more than 4194304; place the cache at a deeper loop/);
   });
+
+  it('refuses a workgroup cache inside the cooperative copy loop of another: its barriers would not be in uniform control flow (fuzz seed 194713752)', () => {
+    const p = lowered('conv3d_transpose', { n: 1, c: 1, d: 1, h: 1, w: 1, k: 1, kd: 1, kh: 1, kw: 2, stride: 1, pad: 0, dilation: 1, groups: 1 });
+    assertIllegal(p, [
+      { prim: 'fuse', outer: 'n', inner: 'k' },
+      { prim: 'fuse', outer: 'n.k.fused', inner: 'od' },
+      { prim: 'fuse', outer: 'n.k.fused.od.fused', inner: 'oh' },
+      { prim: 'fuse', outer: 'n.k.fused.od.fused.oh.fused', inner: 'ow' },
+      { prim: 'split', loop: 'n.k.fused.od.fused.oh.fused.ow.fused', factors: [2], tail: 'guard' },
+      { prim: 'bind', loop: 'n.k.fused.od.fused.oh.fused.ow.fused.1', axis: 'thread.x' },
+      { prim: 'cacheRead', buffer: 'X', scope: 'workgroup', at: 'rd' },
+      { prim: 'cacheRead', buffer: 'X', scope: 'workgroup', at: 'X.shared.c' },
+    ], /X\.shared\.c is the cooperative copy loop of another workgroup cache: .* would not be reached by all of them; place it outside that copy loop/, ['X.shared.c']);
+  });
 });

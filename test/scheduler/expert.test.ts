@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { applyTrace } from '../../scheduler/apply.js';
-import { expertCpuConv2d, expertGpuConv2d } from '../../scheduler/expert.js';
+import { expertCpuConv2d, expertCpuDepthwise, expertGpuConv2d, expertGpuDepthwise } from '../../scheduler/expert.js';
 import { renderC } from '../../codegen/c/render.js';
 import { lowerForCodegen } from '../../codegen/lower.js';
 import { FIXTURE_DIR, expertFixtures } from '../../scheduler/fixtures/write.js';
@@ -63,5 +63,28 @@ describe('expert GEMM schedules (fixtures)', () => {
     // Output channels that are not a multiple of the lanes: the row-vectorized schedule, still right.
     const odd = { ...params, k: 12 };
     assertSameResults(lowered('conv2d', odd), applyTrace(lowered('conv2d', odd), expertCpuConv2d(odd)));
+  });
+
+  it('the CPU transposed conv2d schedule splits the stride\'s phases so that the dead taps fold away, and computes what the unscheduled one computes', () => {
+    const params = { n: 1, c: 3, h: 4, w: 4, k: 16, kh: 4, kw: 4, stride: 2, pad: 1 };
+    const p = lowered('conv2d_transpose', params);
+    const scheduled = applyTrace(p, expertCpuConv2d(params, undefined, 16, 'conv2d_transpose'));
+    assertSameResults(p, scheduled);
+    const c = renderC(lowerForCodegen(scheduled)).source;
+    const body = c.slice(c.indexOf('void kernel'));
+    // A tile of 2 rows x 4 column pairs = 16 outputs; per step of (rh.0, rw.0) one of the 2 x 2 taps matches each output's phase: 16 updates, not 64.
+    assert.equal(body.match(/\* W_packed\[/g)?.length, 16);
+    assert.doesNotMatch(body, /ls_fmod\(|ls_fdiv\(/, 'no stride test or division left');
+    // A stride that does not divide the kernel: the general schedule, still right.
+    const odd = { ...params, kh: 3, kw: 3 };
+    assertSameResults(lowered('conv2d_transpose', odd), applyTrace(lowered('conv2d_transpose', odd), expertCpuConv2d(odd, undefined, 16, 'conv2d_transpose')));
+  });
+
+  it('the depthwise schedules (CPU rows of vectors, GPU runs of columns) compute what the unscheduled depthwise conv2d computes', () => {
+    for (const params of [{ n: 1, c: 5, h: 9, w: 12, multiplier: 2, kh: 3, kw: 3, stride: 1, pad: 1 }, { n: 1, c: 4, h: 11, w: 11, multiplier: 1, kh: 3, kw: 3, stride: 2, pad: 1 }]) {
+      const p = lowered('depthwise_conv2d', params);
+      assertSameResults(p, applyTrace(p, expertCpuDepthwise(params)));
+      assertSameResults(p, applyTrace(p, expertGpuDepthwise(params)));
+    }
   });
 });
