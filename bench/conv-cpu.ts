@@ -17,6 +17,9 @@ import { SectionContext, SectionOutput, row } from './section.js';
 export async function convCpu(ctx: SectionContext, layers: readonly ConvLayer[]): Promise<SectionOutput> {
   const out: SectionOutput = { rows: [], peers: [] };
   const untuned = new Set<string>();
+  // One target per thread count (and one for the naive nest) for the whole suite: opening one probes the compiler.
+  const cpus = new Map(await Promise.all(ctx.threads.map(async (threads) => [threads, new Pipeline(await openTarget('c', { settings: ctx.settings, options: { threads } }))] as const)));
+  const naive = new Pipeline(await openTarget('c', { settings: { ...ctx.settings, minSeconds: 0.1, maxRepeats: 3, warmup: 0 } }));
   for (const layer of layers) {
     const w = workload(layer.op, layer.params);
     const base = lowerWorkload(w);
@@ -25,8 +28,7 @@ export async function convCpu(ctx: SectionContext, layers: readonly ConvLayer[])
     const at = { section: 'conv-cpu', workload: w.key, layer: layer.label };
     const peerShape = convPeerShape(layer.op, w.params);
     for (const threads of ctx.threads) {
-      const target = await openTarget('c', { settings: ctx.settings, options: { threads } });
-      const cpu = new Pipeline(target);
+      const cpu = cpus.get(threads)!;
       const t = `${threads} thread${threads > 1 ? 's' : ''}`;
       const say = (what: string) => ctx.log(`${layer.label} [${t}]: ${what}...`);
       for (const e of experts) {
@@ -34,7 +36,7 @@ export async function convCpu(ctx: SectionContext, layers: readonly ConvLayer[])
         out.rows.push(row({ ...at, threads, kernel: `loopsmith ${e.label}`, kind: 'loopsmith' }, await cpu.measureProgram(e.program, ref)));
       }
       if (ctx.records) {
-        const best = ctx.records.best(w.key, target.fingerprint.key);
+        const best = ctx.records.best(w.key, cpu.target.fingerprint.key);
         if (best) {
           say('tuned best from the records');
           const kernel = `loopsmith tuned (records: ${best.strategy}, trial ${best.trial}, ${best.outcome.gflops?.toFixed(1) ?? '?'} GFLOP/s when tuned)`;
@@ -52,7 +54,6 @@ export async function convCpu(ctx: SectionContext, layers: readonly ConvLayer[])
       }
       if (threads === 1 && !ctx.quick) {
         say('naive loop nest');
-        const naive = new Pipeline(await openTarget('c', { settings: { ...ctx.settings, minSeconds: 0.1, maxRepeats: 3, warmup: 0 } }));
         out.rows.push(row({ ...at, threads, kernel: 'naive loop nest (as lowered)', kind: 'baseline' }, await naive.measureProgram(base, ref)));
       }
     }
