@@ -24,7 +24,7 @@ export async function convCpu(ctx: SectionContext, layers: readonly ConvLayer[])
     const w = workload(layer.op, layer.params);
     const base = lowerWorkload(w);
     const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
-    const experts = expertSchedules(w, 'cpu').map((e) => ({ ...e, program: applyTrace(base, e.trace, { workload: w.key }) }));
+    const experts = expertSchedules(w, [...cpus.values()][0]!.target.spaceTarget).map((e) => ({ ...e, program: applyTrace(base, e.trace, { workload: w.key }) }));
     const at = { section: 'conv-cpu', workload: w.key, layer: layer.label };
     const peerShape = convPeerShape(layer.op, w.params);
     for (const threads of ctx.threads) {

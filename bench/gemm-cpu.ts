@@ -6,6 +6,7 @@
 import { lowerWorkload, workload } from '../ir/ops/index.js';
 import { applyTrace } from '../scheduler/apply.js';
 import { expertCpuGemm } from '../scheduler/expert.js';
+import { vectorUnitFor } from '../scheduler/vector-unit.js';
 import { Pipeline } from '../targets/pipeline.js';
 import { openTarget } from '../targets/registry.js';
 import { ReferenceSpec } from '../targets/target.js';
@@ -16,12 +17,13 @@ const SIZE = 1024;
 export async function gemmCpu(ctx: SectionContext): Promise<SectionOutput> {
   const w = workload('gemm', { m: SIZE, n: SIZE, k: SIZE });
   const base = lowerWorkload(w);
-  const expert = applyTrace(base, expertCpuGemm(SIZE, SIZE, SIZE, w.key), { workload: w.key });
   const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
   const out: SectionOutput = { rows: [], peers: [] };
   const at = { section: 'gemm-cpu', workload: w.key };
   for (const threads of ctx.threads) {
     const cpu = new Pipeline(await openTarget('c', { settings: ctx.settings, options: { threads } }));
+    const st = cpu.target.spaceTarget;
+    const expert = applyTrace(base, expertCpuGemm(SIZE, SIZE, SIZE, w.key, vectorUnitFor(st.lanes, st.vectorRegisters)), { workload: w.key });
     const t = `${threads} thread${threads > 1 ? 's' : ''}`;
     ctx.log(`gemm ${SIZE} [${t}]: loopsmith expert schedule...`);
     out.rows.push(row({ ...at, threads, kernel: 'loopsmith expert schedule', kind: 'loopsmith' }, await cpu.measureProgram(expert, ref)));

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { PeakRow } from '../cli/bench-results.js';
 import type { WgslKernel } from '../codegen/wgsl/render.js';
 import { CTarget } from '../targets/c/target.js';
+import { vectorRegistersFor } from '../targets/cpu-info.js';
 import { fillUniform } from '../ir/random.js';
 import { exec } from '../targets/exec.js';
 import { timingStats } from '../targets/stats.js';
@@ -39,14 +40,16 @@ export async function cpuCopyBandwidth(cpu: CTarget, floats: number, threads: nu
 
 export async function cpuPeaks(cpu: CTarget, threads: readonly number[], quick: boolean): Promise<PeakRow[]> {
   const lanes = Math.max(1, cpu.cpu.f32Lanes);
-  const what = `FMA peak: 16 chains of ${lanes * 32}-bit FMAs per thread (${cpu.cpu.isa})`;
+  // Enough chains to cover 4-cycle FMAs on two units, few enough that every chain stays in a register.
+  const chains = Math.min(16, vectorRegistersFor(cpu.cpu.isa) - 4);
+  const what = `FMA peak: ${chains} chains of ${lanes * 32}-bit FMAs per thread (${cpu.cpu.isa})`;
   const dir = await mkdtemp(join(tmpdir(), 'loopsmith-peak-'));
   try {
     const bin = join(dir, 'fma-peak');
-    const cc = await exec(cpu.compiler.command, [...cpu.cflags, '-fopenmp', `-DVBYTES=${lanes * 4}`, '-o', bin, FMA_SOURCE], { timeoutMs: 60_000 });
+    const cc = await exec(cpu.compiler.command, [...cpu.cflags, '-fopenmp', `-DVBYTES=${lanes * 4}`, `-DCHAINS=${chains}`, '-o', bin, FMA_SOURCE], { timeoutMs: 60_000 });
     if (cc.code !== 0) return threads.map((t) => ({ device: 'cpu', threads: t, what, status: 'compile_error', note: cc.stderr.split('\n')[0] }));
     // 2.5e10 FLOP per thread, ~0.1 s at 250 GFLOP/s: long against the timer and thread start-up, short enough to repeat.
-    const iterations = Math.round((quick ? 2.5e10 / 4 : 2.5e10) / (32 * lanes));
+    const iterations = Math.round((quick ? 2.5e10 / 4 : 2.5e10) / (2 * chains * lanes));
     const rows: PeakRow[] = [];
     for (const t of threads) {
       const r = await exec(bin, [String(t), String(iterations), quick ? '3' : '15'], { timeoutMs: 120_000, env: { ...process.env, OMP_WAIT_POLICY: 'passive', OMP_PROC_BIND: 'spread' } });

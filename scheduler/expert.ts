@@ -3,6 +3,7 @@ import { Program } from '../ir/program.js';
 import { findLoop } from './locate.js';
 import { Schedule } from './schedule.js';
 import { Trace } from './trace.js';
+import { AVX512_UNIT, VectorUnit, accumulatorBudget } from './vector-unit.js';
 
 const fit = (want: number, extent: number) => {
   let f = Math.min(want, extent);
@@ -14,12 +15,15 @@ const gemm = (m: number, n: number, k: number): Program => lowerWorkload(lookup(
 
 /**
  * Hand-written GEMM schedule for CPUs, BLAS-style: a parallel loop over row blocks, a packed
- * kc x nc panel of B per block, and an mr x nr register tile of C (nr lanes vectorized, mr rows
- * unrolled) updated by rank-1 steps along k. Block sizes shrink to divide small problems.
+ * kc x nc panel of B per block, and an mr x nr register tile of C (nr = one or two vectors,
+ * mr rows unrolled, as many as the vector registers hold: 8 x 2 on AVX-512, 4 x 2 on AVX2) updated by
+ * rank-1 steps along k. Block sizes shrink to divide small problems.
  */
-export function expertCpuGemm(m: number, n: number, k: number, workload?: string): Trace {
-  const mr = fit(8, m), nr = fit(32, n);
-  const mc = fit(64, m) - (fit(64, m) % mr || 0), nc = fit(256, n), kc = fit(256, k);
+export function expertCpuGemm(m: number, n: number, k: number, workload?: string, unit: VectorUnit = AVX512_UNIT): Trace {
+  const nr = fit(2 * unit.lanes, n), vectors = Math.ceil(nr / unit.lanes);
+  const mc = fit(64, m), nc = fit(256, n), kc = fit(256, k);
+  const rows = Math.min(16, accumulatorBudget(unit, vectors)) / vectors;
+  const mr = [8, 6, 4, 3, 2, 1].find((r) => r <= rows && mc % r === 0) ?? 1;
   return new Schedule(gemm(m, n, k), workload)
     .split('i', [mc / mr, mr], 'requireDivisible')
     .split('j', [nc / nr, nr], 'requireDivisible')
@@ -137,25 +141,26 @@ export function expertGpuDepthwise(params: Params, workload?: string): Trace {
  * iteration of the parallel loop (in its thread, read back from cache), and a padded input once as
  * a zero-padded copy (no padding tests inside); each register tile holds kb output
  * channels (one or two vectors of `lanes`) by up to 7-8 output columns, updated by broadcasting one
- * input value per column against the packed weights; parallel over channel blocks. When the output
- * channels are not a multiple of the lanes, the older row-vectorized schedule.
+ * input value per column against the packed weights; parallel over channel blocks. The tile is as
+ * large as the vector registers hold (7 columns x 2 vectors on AVX-512; 4 x 2 or 7 x 1 on AVX2).
+ * When the output channels are not a multiple of the lanes, the older row-vectorized schedule.
  */
-export function expertCpuConv2d(params: Params, workload?: string, lanes = 16, op = 'conv2d'): Trace {
+export function expertCpuConv2d(params: Params, workload?: string, unit: VectorUnit = AVX512_UNIT, op = 'conv2d'): Trace {
+  const lanes = unit.lanes;
   const s = new Schedule(lowerWorkload(lookup(op, params)), workload);
   const ow = findLoop(s.program, 'ow', 'expertCpuConv2d').loop.extent, k = findLoop(s.program, 'k', 'expertCpuConv2d').loop.extent;
   // A vector of output channels must stay inside one channel group: its lanes then read one input value.
   const kpg = k / (params.groups ?? 1);
   if (kpg % lanes !== 0) return rowVectorizedConv2d(s, ow, k);
   if (op === 'conv2d_transpose' && (params.stride ?? 1) > 1) {
-    const phased = stridePhases(s, params, ow, lanes);
+    const phased = stridePhases(s, params, ow, unit);
     if (phased) return phased;
   }
   // A short reduction (YOLO C1: 3 x 7 x 7) leaves the tile's write-back a large share of the work:
   // a tile of one vector of channels by `lanes` columns writes whole cache lines of each channel's row.
   const reduction = (params.c! / (params.groups ?? 1)) * (params.kh ?? 1) * (params.kw ?? 1);
   const lineTile = reduction < 256 && ow % lanes === 0;
-  const kb = !lineTile && kpg % (2 * lanes) === 0 ? 2 * lanes : lanes;
-  const owr = lineTile ? lanes : fit(kb > lanes ? 7 : 8, ow);
+  const { kb, owr } = lineTile ? { kb: lanes, owr: lanes } : channelTile(unit, kpg, ow);
   // Transposed convolutions keep their weights as [C][K/g][R][S]: the output channel is dimension 1.
   const kDim = op === 'conv2d_transpose' ? 1 : 0;
   const packed = s
@@ -175,6 +180,21 @@ export function expertCpuConv2d(params: Params, workload?: string, lanes = 16, o
 }
 
 /**
+ * The register tile of the channel-vectorized conv: one or two vectors of channels (kb) by a run of
+ * owr output columns, the most accumulators the registers hold (runs of 7 or 8 at most: longer ones
+ * gained nothing); two vectors when that holds as many, since each broadcast then feeds two FMAs.
+ */
+function channelTile(unit: VectorUnit, kpg: number, ow: number): { kb: number; owr: number } {
+  let best = { kb: unit.lanes, owr: 1 };
+  for (const vectors of [2, 1]) {
+    if (kpg % (vectors * unit.lanes) !== 0) continue;
+    const owr = fit(Math.min(vectors === 2 ? 7 : 8, Math.floor(accumulatorBudget(unit, vectors) / vectors)), ow);
+    if (vectors * owr > (best.kb / unit.lanes) * best.owr) best = { kb: vectors * unit.lanes, owr };
+  }
+  return best;
+}
+
+/**
  * A transposed conv2d with stride sd computes, for each output phase (oh mod sd, ow mod sd), only
  * the kernel taps of the matching phase; the others read nothing (their guard `(o + pad - r) mod sd
  * == 0` never holds). Splitting the output rows and columns and the kernel rows and columns by sd,
@@ -183,10 +203,11 @@ export function expertCpuConv2d(params: Params, workload?: string, lanes = 16, o
  * register tile is sd rows x owr column pairs x one vector of channels. Undefined when the strides
  * do not divide the kernel and the output.
  */
-function stridePhases(s: Schedule, params: Params, ow: number, lanes: number): Trace | undefined {
+function stridePhases(s: Schedule, params: Params, ow: number, unit: VectorUnit): Trace | undefined {
+  const lanes = unit.lanes;
   const sd = params.stride!, oh = findLoop(s.program, 'oh', 'expertCpuConv2d').loop.extent;
   if (params.kh! % sd !== 0 || params.kw! % sd !== 0 || oh % sd !== 0 || ow % sd !== 0) return undefined;
-  const owr = fit(Math.max(1, Math.floor(28 / (sd * sd))), ow / sd);
+  const owr = fit(Math.max(1, Math.floor(accumulatorBudget(unit, 1) / (sd * sd))), ow / sd);
   return s
     .split('k', [lanes], 'requireDivisible')
     .split('oh', [sd], 'requireDivisible')
@@ -208,14 +229,14 @@ function stridePhases(s: Schedule, params: Params, ow: number, lanes: number): T
 
 /**
  * Depthwise conv2d for CPUs: each channel's input once as a zero-padded copy, a register tile of two
- * output rows by a row segment (vectorized along the row, up to 64 columns), all nine taps unrolled
+ * output rows by a row segment (vectorized along the row, up to four vectors), all nine taps unrolled
  * so neighbouring rows share their input loads; parallel over channels. It reads each input value
  * a few times from L1 and writes each output once: bandwidth-bound, as depthwise layers are.
  */
-export function expertCpuDepthwise(params: Params, workload?: string): Trace {
+export function expertCpuDepthwise(params: Params, workload?: string, unit: VectorUnit = AVX512_UNIT): Trace {
   const s = new Schedule(lowerWorkload(lookup('depthwise_conv2d', params)), workload);
   const extent = (loop: string) => findLoop(s.program, loop, 'expertCpuDepthwise').loop.extent;
-  const rows = fit(2, extent('oh')), seg = fit(64, extent('ow'));
+  const rows = fit(2, extent('oh')), seg = fit(4 * unit.lanes, extent('ow'));
   return s
     .split('oh', [rows], 'requireDivisible')
     .split('ow', [seg], 'requireDivisible')

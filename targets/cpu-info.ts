@@ -92,6 +92,11 @@ export function vectorBitsFor(isa: VectorIsa): number {
   }
 }
 
+/** Vector registers the ISA's f32 code can use: 32 zmm on AVX-512 and 32 on NEON, 16 ymm/xmm on AVX2 and SSE. */
+export function vectorRegistersFor(isa: VectorIsa): number {
+  return isa === 'avx512' || isa === 'neon' ? 32 : 16;
+}
+
 /** Parse a sysfs cache size such as '32K', '1024K', '32M' (or plain bytes). Undefined if malformed. */
 export function parseCacheSize(text: string): number | undefined {
   const m = /^\s*(\d+)\s*([KMG]?)i?B?\s*$/i.exec(text);

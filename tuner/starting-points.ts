@@ -4,6 +4,8 @@ import { LoopsmithError } from '../ir/errors.js';
 import { applyTrace } from '../scheduler/apply.js';
 import { expertCpuConv2d, expertCpuDepthwise, expertCpuGemm, expertGpuConv2d, expertGpuDepthwise, expertGpuGemm, expertGpuGemmRegisters } from '../scheduler/expert.js';
 import { Trace } from '../scheduler/trace.js';
+import { AVX512_UNIT, vectorUnitFor } from '../scheduler/vector-unit.js';
+import { SpaceTarget } from './space/target.js';
 import { TuningRecord } from './record.js';
 import { RecordStore } from './records.js';
 import { Point, ScheduleSpace, SpaceStyle, traceHash } from './space.js';
@@ -22,20 +24,26 @@ export interface StartingPoint {
 /** The 2-d convolutions whose loops the conv2d experts schedule. */
 const CONV2D_OPS: readonly string[] = ['conv2d', 'grouped_conv2d', 'dilated_conv2d', 'conv2d_transpose'];
 
-/** Hand-written schedules of an operator for a style of target (scheduler/expert.ts); the search bench measures them as peers. */
-export function expertSchedules(w: Workload, style: SpaceStyle): { label: string; trace: Trace }[] {
+/**
+ * Hand-written schedules of an operator for a target (scheduler/expert.ts), their register tiles
+ * sized to its vector unit; the search bench measures them as peers. A bare style means a GPU, or
+ * for 'cpu' the AVX-512 unit the fixtures were written for.
+ */
+export function expertSchedules(w: Workload, target: SpaceStyle | Pick<SpaceTarget, 'style' | 'lanes' | 'vectorRegisters'>): { label: string; trace: Trace }[] {
   const p = w.params;
+  const style = typeof target === 'string' ? target : target.style;
+  const unit = typeof target === 'string' ? AVX512_UNIT : vectorUnitFor(target.lanes, target.vectorRegisters);
   if (w.op.name === 'gemm' && !p.transA && !p.transB) {
     const { m, n, k } = p as { m: number; n: number; k: number };
     return style === 'cpu'
-      ? [{ label: 'expert CPU GEMM', trace: expertCpuGemm(m, n, k, w.key) }]
+      ? [{ label: 'expert CPU GEMM', trace: expertCpuGemm(m, n, k, w.key, unit) }]
       : [{ label: 'expert GPU GEMM (register tiles)', trace: expertGpuGemmRegisters(m, n, k, w.key) }, { label: 'expert GPU GEMM (workgroup tiles)', trace: expertGpuGemm(m, n, k, w.key) }];
   }
   if (CONV2D_OPS.includes(w.op.name)) {
-    return style === 'cpu' ? [{ label: `expert CPU ${w.op.name}`, trace: expertCpuConv2d(p, w.key, 16, w.op.name) }] : [{ label: `expert GPU ${w.op.name}`, trace: expertGpuConv2d(p, w.key, w.op.name) }];
+    return style === 'cpu' ? [{ label: `expert CPU ${w.op.name}`, trace: expertCpuConv2d(p, w.key, unit, w.op.name) }] : [{ label: `expert GPU ${w.op.name}`, trace: expertGpuConv2d(p, w.key, w.op.name) }];
   }
   if (w.op.name === 'depthwise_conv2d') {
-    return style === 'cpu' ? [{ label: 'expert CPU depthwise_conv2d', trace: expertCpuDepthwise(p, w.key) }] : [{ label: 'expert GPU depthwise_conv2d', trace: expertGpuDepthwise(p, w.key) }];
+    return style === 'cpu' ? [{ label: 'expert CPU depthwise_conv2d', trace: expertCpuDepthwise(p, w.key, unit) }] : [{ label: 'expert GPU depthwise_conv2d', trace: expertGpuDepthwise(p, w.key) }];
   }
   return [];
 }
@@ -118,7 +126,7 @@ export function startingPoints(ctx: StartingContext): StartingPoint[] {
   if (ctx.defaultTrace) add('default schedule', ctx.defaultTrace);
   let experts: ReturnType<typeof expertSchedules> = [];
   try {
-    experts = expertSchedules(w, space.target.style);
+    experts = expertSchedules(w, space.target);
   } catch (e) {
     // An expert written for the common shapes may not fit this one: the tune goes on without it.
     if (!(e instanceof LoopsmithError)) throw e;

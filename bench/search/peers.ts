@@ -62,7 +62,7 @@ export async function measurePeers<C extends Candidate, B>(kind: BenchTargetKind
   const base = lowerWorkload(w);
   const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
   const out: PeerResult[] = [];
-  for (const e of expertSchedules(w, pipeline.target.spaceTarget.style)) {
+  for (const e of expertSchedules(w, pipeline.target.spaceTarget)) {
     log(`${w.key}: ${e.label}...`);
     out.push(fromRun('expert', e.label, await pipeline.measureProgram(applyTrace(base, e.trace), ref)));
   }

@@ -1,6 +1,6 @@
 import { Program } from '../../ir/program.js';
 import { CompilerInfo, CpuFingerprint, cpuFingerprint, defaultCFlags, detectCompiler } from '../compiler.js';
-import { CpuCapabilities, detectCpu } from '../cpu-info.js';
+import { CpuCapabilities, detectCpu, vectorRegistersFor } from '../cpu-info.js';
 import { pool } from '../exec.js';
 import { Built, MeasureSettings, RunOptions, RunResult, Target, TargetDefinition, integerOption, measureSettings } from '../target.js';
 import { SpaceTarget } from '../../tuner/space.js';
@@ -60,7 +60,7 @@ export class CTarget implements Target<CCandidate, Compiled> {
   }
 
   get spaceTarget(): SpaceTarget {
-    return { kind: this.name, style: 'cpu', lanes: Math.max(1, this.cpu.f32Lanes), threads: this.threads, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 };
+    return { kind: this.name, style: 'cpu', lanes: Math.max(1, this.cpu.f32Lanes), vectorRegisters: vectorRegistersFor(this.cpu.isa), threads: this.threads, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 };
   }
 
   /** Records from the same vector ISA and compiler family tune well here too. */

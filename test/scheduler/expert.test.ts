@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { applyTrace } from '../../scheduler/apply.js';
-import { expertCpuConv2d, expertCpuDepthwise, expertGpuConv2d, expertGpuDepthwise } from '../../scheduler/expert.js';
+import { expertCpuConv2d, expertCpuDepthwise, expertCpuGemm, expertGpuConv2d, expertGpuDepthwise } from '../../scheduler/expert.js';
+import { AVX512_UNIT, VectorUnit, accumulatorBudget } from '../../scheduler/vector-unit.js';
 import { renderC } from '../../codegen/c/render.js';
 import { lowerForCodegen } from '../../codegen/lower.js';
 import { FIXTURE_DIR, expertFixtures } from '../../scheduler/fixtures/write.js';
@@ -65,10 +66,30 @@ describe('expert GEMM schedules (fixtures)', () => {
     assertSameResults(lowered('conv2d', odd), applyTrace(lowered('conv2d', odd), expertCpuConv2d(odd)));
   });
 
+  it('the CPU experts size their register tiles to the vector unit: AVX2\'s 16 registers get smaller tiles than AVX-512\'s 32, still right', () => {
+    const avx2: VectorUnit = { lanes: 8, registers: 16 };
+    const splits = (steps: readonly { prim: string; loop?: string; factors?: readonly number[] }[], loop: string) => steps.find((s) => s.prim === 'split' && s.loop === loop)?.factors;
+    // GEMM: 8 rows x 2 vectors (16 of 32 registers) on AVX-512; 4 x 2 on AVX2 (8 rows x 2 vectors would need 16 accumulators alone).
+    assert.deepEqual(splits(expertCpuGemm(64, 64, 64, undefined, AVX512_UNIT).steps, 'i'), [8, 8]);
+    assert.deepEqual(splits(expertCpuGemm(64, 64, 64, undefined, avx2).steps, 'i'), [16, 4]);
+    assert.deepEqual(splits(expertCpuGemm(64, 64, 64, undefined, avx2).steps, 'j'), [4, 16]);
+    // conv2d: 7 columns x 2 vectors on AVX-512; on AVX2 4 x 2 where 4 divides the row, else 7 x 1.
+    const conv = { n: 1, c: 8, h: 7, w: 28, k: 32, kh: 3, kw: 3, pad: 1 };
+    const tile = (params: typeof conv, unit: VectorUnit) => { const t = expertCpuConv2d(params, undefined, unit).steps; return [splits(t, 'k')![0]!, splits(t, 'ow')![0]!]; };
+    assert.deepEqual(tile(conv, AVX512_UNIT), [32, 7]);
+    assert.deepEqual(tile(conv, avx2), [16, 4]);
+    assert.deepEqual(tile({ ...conv, w: 7 }, avx2), [8, 7]);
+    for (const [kb, owr] of [tile(conv, avx2), tile({ ...conv, w: 7 }, avx2)]) assert.ok((kb! / 8) * owr! <= accumulatorBudget(avx2, kb! / 8), 'the accumulators fit beside the operands');
+    const p = lowered('conv2d', conv);
+    assertSameResults(p, applyTrace(p, expertCpuConv2d(conv, undefined, avx2)));
+    const g = lowered('gemm', { m: 64, n: 64, k: 64 });
+    assertSameResults(g, applyTrace(g, expertCpuGemm(64, 64, 64, undefined, avx2)));
+  });
+
   it('the CPU transposed conv2d schedule splits the stride\'s phases so that the dead taps fold away, and computes what the unscheduled one computes', () => {
     const params = { n: 1, c: 3, h: 4, w: 4, k: 16, kh: 4, kw: 4, stride: 2, pad: 1 };
     const p = lowered('conv2d_transpose', params);
-    const scheduled = applyTrace(p, expertCpuConv2d(params, undefined, 16, 'conv2d_transpose'));
+    const scheduled = applyTrace(p, expertCpuConv2d(params, undefined, AVX512_UNIT, 'conv2d_transpose'));
     assertSameResults(p, scheduled);
     const c = renderC(lowerForCodegen(scheduled)).source;
     const body = c.slice(c.indexOf('void kernel'));
@@ -77,7 +98,7 @@ describe('expert GEMM schedules (fixtures)', () => {
     assert.doesNotMatch(body, /ls_fmod\(|ls_fdiv\(/, 'no stride test or division left');
     // A stride that does not divide the kernel: the general schedule, still right.
     const odd = { ...params, kh: 3, kw: 3 };
-    assertSameResults(lowered('conv2d_transpose', odd), applyTrace(lowered('conv2d_transpose', odd), expertCpuConv2d(odd, undefined, 16, 'conv2d_transpose')));
+    assertSameResults(lowered('conv2d_transpose', odd), applyTrace(lowered('conv2d_transpose', odd), expertCpuConv2d(odd, undefined, AVX512_UNIT, 'conv2d_transpose')));
   });
 
   it('the depthwise schedules (CPU rows of vectors, GPU runs of columns) compute what the unscheduled depthwise conv2d computes', () => {

@@ -6,6 +6,7 @@ import { structuralHash } from '../../ir/hash.js';
 import { Workload, lowerWorkload, workload } from '../../ir/ops/index.js';
 import { Program } from '../../ir/program.js';
 import { expertCpuGemm } from '../../scheduler/expert.js';
+import { vectorUnitFor } from '../../scheduler/vector-unit.js';
 import { Measurement } from '../../targets/measurement.js';
 import { timingStats } from '../../targets/stats.js';
 import { Evaluator } from '../../tuner/evaluate.js';
@@ -52,7 +53,7 @@ describe('tuner: starting points', function () {
     assert.equal(r.started[0]!.label, 'expert CPU GEMM');
     const first = lines(db)[0]!;
     assert.equal(first.trial, 0);
-    assert.equal(traceHash(first.trace), traceHash(expertCpuGemm(64, 64, 64, w.key)));
+    assert.equal(traceHash(first.trace), traceHash(expertCpuGemm(64, 64, 64, w.key, vectorUnitFor(CPU.lanes))));
     assert.equal(r.trials, 12);
   });
 
@@ -61,7 +62,7 @@ describe('tuner: starting points', function () {
     const db = records();
     const r = await tune(w, new StubEvaluator(), opts(db, { startingPoints: 0 }));
     assert.deepEqual(r.started, []);
-    assert.ok(lines(db).every((x) => traceHash(x.trace) !== traceHash(expertCpuGemm(64, 64, 64, w.key))));
+    assert.ok(lines(db).every((x) => traceHash(x.trace) !== traceHash(expertCpuGemm(64, 64, 64, w.key, vectorUnitFor(CPU.lanes)))));
   });
 
   it('a tune of a new shape starts from the best records of the nearest shape, carried onto it, and the strategy continues from them', async () => {

@@ -9,6 +9,8 @@ export interface SpaceTarget {
   readonly style: SpaceStyle;
   /** CPU: f32 lanes of a vector register; register tiles prefer multiples of it. */
   readonly lanes: number;
+  /** CPU: vector registers (16 on AVX2, 32 on AVX-512); unset: inferred from the lanes (scheduler/vector-unit.ts). */
+  readonly vectorRegisters?: number;
   /** CPU: threads the kernel may use (a parallel loop only pays with more than one). */
   readonly threads: number;
   /** GPU limits. */
