@@ -106,6 +106,13 @@ export class Vectorizer {
         if (e.op === 'relu') return { code: s.call(`ls_vmax${n}`, this.splat(a, n), s.call(`ls_splat${n}`, C_DIALECT.floatLiteral(0))), vec: true };
         return undefined;
       }
+      case 'select': {
+        // A guard the same in every lane (a padding test of the broadcast input, say) picks a whole vector: still one vector statement.
+        if (usesVar(e.cond, v)) return undefined;
+        const t = this.value(e.then, v, n, r), o = this.value(e.else, v, n, r);
+        if (!t || !o) return undefined;
+        return { code: C_DIALECT.select(this.exprs.print(e.cond, r), this.splat(t, n), this.splat(o, n)), vec: true };
+      }
       default:
         return undefined;
     }
