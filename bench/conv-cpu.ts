@@ -19,12 +19,14 @@ export async function convCpu(ctx: SectionContext, layers: readonly ConvLayer[])
   const untuned = new Set<string>();
   // One target per thread count (and one for the naive nest) for the whole suite: opening one probes the compiler.
   const cpus = new Map(await Promise.all(ctx.threads.map(async (threads) => [threads, new Pipeline(await openTarget('c', { settings: ctx.settings, options: { threads } }))] as const)));
+  // The experts' tiles depend on the vector unit, the same for every thread count.
+  const spaceTarget = cpus.get(ctx.threads[0]!)!.target.spaceTarget;
   const naive = new Pipeline(await openTarget('c', { settings: { ...ctx.settings, minSeconds: 0.1, maxRepeats: 3, warmup: 0 } }));
   for (const layer of layers) {
     const w = workload(layer.op, layer.params);
     const base = lowerWorkload(w);
     const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
-    const experts = expertSchedules(w, [...cpus.values()][0]!.target.spaceTarget).map((e) => ({ ...e, program: applyTrace(base, e.trace, { workload: w.key }) }));
+    const experts = expertSchedules(w, spaceTarget).map((e) => ({ ...e, program: applyTrace(base, e.trace, { workload: w.key }) }));
     const at = { section: 'conv-cpu', workload: w.key, layer: layer.label };
     const peerShape = convPeerShape(layer.op, w.params);
     for (const threads of ctx.threads) {

@@ -33,7 +33,7 @@ export async function convWebgpu(ctx: SectionContext, layers: readonly ConvLayer
       const base = lowerWorkload(w);
       const ref: ReferenceSpec = { key: w.key, unscheduled: base, flops: w.flops };
       const at = { section: 'conv-webgpu', workload: w.key, layer: layer.label };
-      const kernels: { name: string; trace: Trace; kind: BenchRow['kind'] }[] = expertSchedules(w, 'gpu').map((e) => ({ name: `loopsmith ${e.label}`, trace: e.trace, kind: 'loopsmith' }));
+      const kernels: { name: string; trace: Trace; kind: BenchRow['kind'] }[] = expertSchedules(w, target.spaceTarget).map((e) => ({ name: `loopsmith ${e.label}`, trace: e.trace, kind: 'loopsmith' }));
       const tuned = ctx.records?.best(w.key, target.fingerprint.key);
       if (tuned) kernels.push({ name: `loopsmith tuned (records: ${tuned.strategy}, trial ${tuned.trial})`, trace: tuned.trace, kind: 'loopsmith' });
       if (!ctx.quick) kernels.push({ name: 'naive: one invocation per output', trace: defaultGpuTrace(base), kind: 'baseline' });

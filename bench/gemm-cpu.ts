@@ -5,11 +5,10 @@
  */
 import { lowerWorkload, workload } from '../ir/ops/index.js';
 import { applyTrace } from '../scheduler/apply.js';
-import { expertCpuGemm } from '../scheduler/expert.js';
-import { vectorUnitFor } from '../scheduler/vector-unit.js';
 import { Pipeline } from '../targets/pipeline.js';
 import { openTarget } from '../targets/registry.js';
 import { ReferenceSpec } from '../targets/target.js';
+import { expertSchedules } from '../tuner/starting-points.js';
 import { SectionContext, SectionOutput, row } from './section.js';
 
 const SIZE = 1024;
@@ -22,8 +21,7 @@ export async function gemmCpu(ctx: SectionContext): Promise<SectionOutput> {
   const at = { section: 'gemm-cpu', workload: w.key };
   for (const threads of ctx.threads) {
     const cpu = new Pipeline(await openTarget('c', { settings: ctx.settings, options: { threads } }));
-    const st = cpu.target.spaceTarget;
-    const expert = applyTrace(base, expertCpuGemm(SIZE, SIZE, SIZE, w.key, vectorUnitFor(st.lanes, st.vectorRegisters)), { workload: w.key });
+    const expert = applyTrace(base, expertSchedules(w, cpu.target.spaceTarget)[0]!.trace, { workload: w.key });
     const t = `${threads} thread${threads > 1 ? 's' : ''}`;
     ctx.log(`gemm ${SIZE} [${t}]: loopsmith expert schedule...`);
     out.rows.push(row({ ...at, threads, kernel: 'loopsmith expert schedule', kind: 'loopsmith' }, await cpu.measureProgram(expert, ref)));

@@ -185,13 +185,13 @@ export function expertCpuConv2d(params: Params, workload?: string, unit: VectorU
  * gained nothing); two vectors when that holds as many, since each broadcast then feeds two FMAs.
  */
 function channelTile(unit: VectorUnit, kpg: number, ow: number): { kb: number; owr: number } {
-  let best = { kb: unit.lanes, owr: 1 };
+  let best = { vectors: 1, owr: 1 };
   for (const vectors of [2, 1]) {
     if (kpg % (vectors * unit.lanes) !== 0) continue;
     const owr = fit(Math.min(vectors === 2 ? 7 : 8, Math.floor(accumulatorBudget(unit, vectors) / vectors)), ow);
-    if (vectors * owr > (best.kb / unit.lanes) * best.owr) best = { kb: vectors * unit.lanes, owr };
+    if (vectors * owr > best.vectors * best.owr) best = { vectors, owr };
   }
-  return best;
+  return { kb: best.vectors * unit.lanes, owr: best.owr };
 }
 
 /**

@@ -4,11 +4,11 @@ import { LoopsmithError } from '../ir/errors.js';
 import { applyTrace } from '../scheduler/apply.js';
 import { expertCpuConv2d, expertCpuDepthwise, expertCpuGemm, expertGpuConv2d, expertGpuDepthwise, expertGpuGemm, expertGpuGemmRegisters } from '../scheduler/expert.js';
 import { Trace } from '../scheduler/trace.js';
-import { AVX512_UNIT, vectorUnitFor } from '../scheduler/vector-unit.js';
+import { vectorUnitFor } from '../scheduler/vector-unit.js';
 import { SpaceTarget } from './space/target.js';
 import { TuningRecord } from './record.js';
 import { RecordStore } from './records.js';
-import { Point, ScheduleSpace, SpaceStyle, traceHash } from './space.js';
+import { Point, ScheduleSpace, traceHash } from './space.js';
 
 /** Records carried over from one other shape at most: the rest of the places go to other shapes. */
 const PER_SHAPE = 2;
@@ -26,13 +26,11 @@ const CONV2D_OPS: readonly string[] = ['conv2d', 'grouped_conv2d', 'dilated_conv
 
 /**
  * Hand-written schedules of an operator for a target (scheduler/expert.ts), their register tiles
- * sized to its vector unit; the search bench measures them as peers. A bare style means a GPU, or
- * for 'cpu' the AVX-512 unit the fixtures were written for.
+ * sized to its vector unit; the search bench measures them as peers.
  */
-export function expertSchedules(w: Workload, target: SpaceStyle | Pick<SpaceTarget, 'style' | 'lanes' | 'vectorRegisters'>): { label: string; trace: Trace }[] {
-  const p = w.params;
-  const style = typeof target === 'string' ? target : target.style;
-  const unit = typeof target === 'string' ? AVX512_UNIT : vectorUnitFor(target.lanes, target.vectorRegisters);
+export function expertSchedules(w: Workload, target: Pick<SpaceTarget, 'style' | 'lanes' | 'vectorRegisters'>): { label: string; trace: Trace }[] {
+  const p = w.params, style = target.style;
+  const unit = vectorUnitFor(target.lanes, target.vectorRegisters);
   if (w.op.name === 'gemm' && !p.transA && !p.transB) {
     const { m, n, k } = p as { m: number; n: number; k: number };
     return style === 'cpu'
