@@ -86,6 +86,29 @@ describe('expert GEMM schedules (fixtures)', () => {
     assertSameResults(g, applyTrace(g, expertCpuGemm(64, 64, 64, undefined, avx2)));
   });
 
+  it('the CPU 1x1 conv2d schedules stage an input panel per run of columns (GEMM-like where a vector of columns divides the row, channel-vectorized otherwise), and compute what the unscheduled conv2d computes', () => {
+    const avx2: VectorUnit = { lanes: 8, registers: 16 };
+    const panel = (c: string) => c.match(/X\.local: (\S+) \*\//)?.[1];
+    const tile = (c: string) => c.match(/register tile Y\.local: (\S+) \*\//)?.[1];
+    // A row of 16: one vector of 8 columns by 12 output channels (13 accumulators fit beside the vector and a broadcast).
+    const rowvec = { n: 1, c: 5, h: 3, w: 16, k: 24, kh: 1, kw: 1, pad: 0 };
+    // A row of 7 (no vector of columns): one vector of channels by the 7 columns.
+    const chanvec = { ...rowvec, w: 7, k: 16 };
+    for (const [params, want] of [[rowvec, { tile: '1x12x1x8', panel: '1x5x1x8' }], [chanvec, { tile: '1x1x7x8', panel: '1x5x1x7' }]] as const) {
+      const p = lowered('conv2d', params);
+      const scheduled = applyTrace(p, expertCpuConv2d(params, undefined, avx2));
+      assertSameResults(p, scheduled);
+      const c = renderC(lowerForCodegen(scheduled)).source;
+      assert.deepEqual({ tile: tile(c), panel: panel(c) }, want, JSON.stringify(params));
+    }
+    // Grouped 1x1 layers keep the general channel-vectorized schedule (no panel).
+    const grouped = { ...rowvec, c: 8, k: 16, groups: 2 };
+    const g = lowered('grouped_conv2d', grouped);
+    const gs = applyTrace(g, expertCpuConv2d(grouped, undefined, avx2, 'grouped_conv2d'));
+    assertSameResults(g, gs);
+    assert.equal(panel(renderC(lowerForCodegen(gs)).source), undefined);
+  });
+
   it('the CPU transposed conv2d schedule splits the stride\'s phases so that the dead taps fold away, and computes what the unscheduled one computes', () => {
     const params = { n: 1, c: 3, h: 4, w: 4, k: 16, kh: 4, kw: 4, stride: 2, pad: 1 };
     const p = lowered('conv2d_transpose', params);

@@ -57,6 +57,10 @@ describe('tuner: points stored in records keep their traces across versions', ()
     // Changed on purpose when the CPU space gained packed inputs (a `pack` switch per input, new
     // actions at the end) and cacheWrite a third setting (2: around the reductions too): sampling
     // and the action list moved, saved Q-models are replaced with a warning; the stored points above keep their traces.
-    assert.equal(digest.digest('hex'), '6123a2fc0b83a6c4d58a19e78aa48531bc7795cc5b237fc17fb72a8dd5e3795f');
+    // Changed on purpose again when a packed input that the vector axis does not index (GEMM's A
+    // under a vector along j) became blocked along the register tile's other axis instead of a
+    // plain copy: only points packing such an input give new traces (their records are measured
+    // once more on resume); sampling and the action list are unchanged.
+    assert.equal(digest.digest('hex'), '03ae068c8b69a88165d03548b8bedce0203afddc0c93ed4cde7835c19f929cc9');
   });
 });

@@ -156,4 +156,31 @@ describe('tuner: the expert schedules are points of the spaces', () => {
     assert.deepEqual(inner(renderC(lowerForCodegen(scheduled)).source), { tile: true, fmas: 14 });
     assert.deepEqual(inner(renderC(lowerForCodegen(applyTrace(base, expert))).source), { tile: true, fmas: 14 });
   });
+
+  it('CPU 1x1 conv2d: the GEMM-like expert (a vector of columns by 12 output channels, weights packed in 12-channel panels, the input panel staged per run of columns) is a point', () => {
+    const params = { n: 1, c: 8, h: 3, w: 16, k: 24, kh: 1, kw: 1, pad: 0 };
+    const w = workload('conv2d', params);
+    const base = lowerWorkload(w);
+    const space = new ScheduleSpace(base, CPU);
+    // The outer reductions (extent 1) sit between the column runs and the channel blocks, so the input's stage is the panel of a run.
+    const point = {
+      factors: { n: [1, 1], k: [1, 12], oh: [1, 1], ow: [1, 16], rc: [8], rh: [1], rw: [1] },
+      order: ['n.0', 'oh.0', 'ow.0', 'rh.0', 'rw.0', 'rc.0', 'k.0', 'n.1', 'k.1', 'oh.1', 'ow.1', 'rc.1', 'rh.1', 'rw.1', 'n.2', 'oh.2', 'k.2', 'ow.2'],
+      unroll: 1, vectorize: 1, parallel: 1, cacheWrite: 2, cacheRead: { X: 1, W: 0 }, pack: { X: 0, W: 1 },
+    } as const;
+    assert.ok(space.contains(point));
+    const t = space.toTrace(point, w.key);
+    assert.ok(t.steps.some((s) => s.prim === 'layout' && s.buffer === 'W' && s.dims?.[0] === 0 && s.factors?.[0] === 12), 'weights blocked along the register tile\'s channels, not copied as they are');
+    const expert = expertCpuConv2d(params, w.key);
+    const scheduled = applyTrace(base, t);
+    assertSameResults(base, scheduled);
+    // The same kernel: a 12 x 16 tile, 12 FMAs of one contiguous input load and a broadcast weight per step, a panel of 8 channels x 16 columns.
+    const inner = (c: string) => ({
+      tile: /ls_v16 [^;]+; \/\* register tile Y\.local: 1x12x1x16 \*\//.test(c),
+      panel: /X\.local: 1x8x1x16 \*\//.test(c),
+      fmas: c.match(/\+ ls_load16\(&X_local\[[^\]]+\]\) \* ls_splat16\(W_packed\[/g)?.length,
+    });
+    assert.deepEqual(inner(renderC(lowerForCodegen(scheduled)).source), { tile: true, panel: true, fmas: 12 });
+    assert.deepEqual(inner(renderC(lowerForCodegen(applyTrace(base, expert))).source), { tile: true, panel: true, fmas: 12 });
+  });
 });

@@ -77,7 +77,10 @@ export function cacheRead(nest: MainNest, scope: 'local' | 'workgroup'): SpaceRu
 /**
  * Pack (CPU): an input copied blocked along the vector axis when that axis indexes one of its
  * dimensions other than the last (conv2d weights [K][C][R][S] under a vector over output channels
- * become [K/kb][C][R][S][kb], so every weight load is one contiguous vector), otherwise as it is,
+ * become [K/kb][C][R][S][kb], so every weight load is one contiguous vector); an input the vector
+ * axis does not index, blocked along the register tile's other axis instead (GEMM's A as
+ * [M/mr][K][mr], a 1x1 conv's weights under a vector of columns as [K/mr][C][1][1][mr]: the tile's
+ * broadcasts for one step of the reduction are neighbours, as in a BLIS micro-panel); otherwise as it is,
  * zero-padded (no padding test left on its loads). Setting 1 packs once before the nest; setting 2
  * packs each block of the vector axis' outer loop inside that loop, so that the copy runs in the
  * loop's threads and is read back from cache (the packed weights of a 1024-channel 3x3 layer are
@@ -100,14 +103,23 @@ export function packInputs(nest: MainNest): SpaceRule {
       return a.kind === 'pack' ? { ...p, pack: { ...p.pack, [a.input]: (((p.pack?.[a.input] ?? 0) + 1) % 3) as 0 | 1 | 2 } } : undefined;
     },
     steps(at: Placement): Step[] {
-      const v = vectorAxis(at), last = at.point.order[at.point.order.length - 1]!;
-      const outer = v === undefined ? undefined : at.point.order.find((x) => at.level(x) === 0 && !at.isReduce(x) && at.nest.tiledLoop(x).axis.name === v && at.extent(x) > 1);
+      const v = vectorAxis(at), order = at.point.order;
+      // The register tile's other axis: its innermost spatial loop of the last level before the vector.
+      const tileLoop = v === undefined ? undefined : [...order.slice(0, -1)].reverse().find((x) => at.level(x) === 2 && !at.isReduce(x) && at.extent(x) > 1);
+      const outerOf = (axis: string) => order.find((x) => at.level(x) === 0 && !at.isReduce(x) && at.nest.tiledLoop(x).axis.name === axis && at.extent(x) > 1);
       return nest.inputs.filter((i) => at.point.pack?.[i]).map((buffer): Step => {
-        const d = v === undefined ? undefined : nest.dimOf(buffer, v);
-        const blocked = d !== undefined && d !== nest.rank(buffer) - 1;
-        const where = at.point.pack![buffer] === 2 && blocked && outer !== undefined ? { at: outer } : {};
-        return blocked ? { prim: 'layout', buffer, dims: [d], factors: [at.extent(last)], ...where } : { prim: 'layout', buffer };
+        const block = blockFor(buffer, v, order[order.length - 1]!) ?? (tileLoop === undefined ? undefined : blockFor(buffer, at.nest.tiledLoop(tileLoop).axis.name, tileLoop));
+        if (!block) return { prim: 'layout', buffer };
+        const outer = outerOf(block.axis);
+        const where = at.point.pack![buffer] === 2 && outer !== undefined ? { at: outer } : {};
+        return { prim: 'layout', buffer, dims: [block.dim], factors: [at.extent(block.loop)], ...where };
       });
+
+      // Blocked along an axis that indexes one of the buffer's dimensions other than the last.
+      function blockFor(buffer: string, axis: string | undefined, loop: string): { axis: string; dim: number; loop: string } | undefined {
+        const dim = axis === undefined ? undefined : nest.dimOf(buffer, axis);
+        return dim !== undefined && dim !== nest.rank(buffer) - 1 ? { axis: axis!, dim, loop } : undefined;
+      }
     },
   };
 }
