@@ -12,11 +12,13 @@ import { recordsCommand } from './commands/records.js';
 import { compareCommand } from './commands/compare.js';
 import { buildCommand } from './commands/build.js';
 import { reportCommand } from './commands/report.js';
+import { workerCommand } from './commands/worker.js';
+import { farmCommand } from './commands/farm.js';
 import { reportAndExit } from './errors.js';
 import { loadPlugins } from '../targets/registry.js';
 import { joinFlagListValues } from './target-args.js';
 
-const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, reportCommand, devicesCommand];
+const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, reportCommand, devicesCommand, workerCommand, farmCommand];
 
 // `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

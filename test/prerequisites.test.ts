@@ -37,11 +37,12 @@ describe('test prerequisites', function () {
     const r = spawnSync(process.execPath, [mocha, '--config', '.mocharc.json'], { cwd: root, encoding: 'utf8', timeout: 110_000, env: { ...process.env, PATH: mkdtempSync(join(tmpdir(), 'loopsmith-empty-path-')) } });
     assert.equal(r.status, 1, r.stderr);
     const lines = r.stderr.trimEnd().split('\n');
-    assert.equal(lines.length, 4, r.stderr);
+    assert.equal(lines.length, 5, r.stderr);
     assert.match(lines[0]!, /^missing: C compiler \(cc\), .*\(cc not found\); install: apt-get install gcc$/);
     assert.match(lines[1]!, /^missing: make, .*; install: apt-get install make$/);
-    assert.match(lines[2]!, /^missing: chromium, .*; install: apt-get install chromium$/);
-    assert.match(lines[3]!, /^3 test prerequisites are missing; `bash \.ci\/run` installs them all/);
+    assert.match(lines[2]!, /^missing: redis-server, .*; install: apt-get install redis-server$/);
+    assert.match(lines[3]!, /^missing: chromium, .*; install: apt-get install chromium$/);
+    assert.match(lines[4]!, /^4 test prerequisites are missing; `bash \.ci\/run` installs them all/);
     assert.doesNotMatch(r.stdout, /passing|failing/, 'no test ran');
   });
 });

@@ -8,6 +8,8 @@ import { SpaceTarget, TargetKind } from './space.js';
 export interface EvaluateOptions {
   readonly bestSeconds?: number;
   readonly again?: boolean;
+  /** The programs' traces, in order: a remote evaluator (the farm) sends these, not programs. */
+  readonly traces?: readonly Trace[];
 }
 
 /** A target as the tuner sees it: measure a batch of scheduled programs, remember identical code. */
@@ -15,6 +17,8 @@ export interface Evaluator {
   readonly kind: TargetKind;
   readonly fingerprint: Record<string, unknown> & { key: string };
   readonly spaceTarget: SpaceTarget;
+  /** Candidates per batch when the evaluator knows better than the local default (a farm: enough for all its workers). */
+  readonly batchSize?: number;
   /** Is `other` (a stored fingerprint) a device whose records may stand in for this one's? */
   compatible(other: Record<string, unknown>): boolean;
   /** The target's schedule for a program given none, where running it as lowered would be wrong for the device. */

@@ -241,7 +241,7 @@ export class TuningRun {
     const toMeasure = trials.flatMap((c, i) => (c.program ? [{ i, program: c.program }] : []));
     // Infinity until a kernel ran correctly: the evaluator then tracks the best within the batch.
     const bestSeconds = this.best ? cost(this.best.measurement) : Infinity;
-    const results = toMeasure.length ? await this.evaluator.measure(toMeasure.map((x) => x.program), this.ref, { bestSeconds }) : [];
+    const results = toMeasure.length ? await this.evaluator.measure(toMeasure.map((x) => x.program), this.ref, { bestSeconds, traces: toMeasure.map((x) => trials[x.i]!.trace) }) : [];
     results.forEach((res, k) => {
       const { i } = toMeasure[k]!;
       outcomes[i] = res.measurement;
@@ -362,7 +362,7 @@ export class TuningRun {
     const ok = this.fastest(), full = this.usable(ok.filter((r) => !r.outcome.earlyAbort), count);
     for (const rec of full.length ? full : this.usable(ok, count)) {
       // In full: without a best (no early abort) and not from the evaluator's memory of the search.
-      const [res] = await this.evaluator.measure([applyTrace(this.base, rec.trace)], this.ref, { again: true });
+      const [res] = await this.evaluator.measure([applyTrace(this.base, rec.trace)], this.ref, { again: true, traces: [rec.trace] });
       if (stop?.requested) return undefined;
       const m = res!.measurement;
       if (m.status === 'ok' && (!again || cost(m) < cost(again.m))) again = { rec, m };

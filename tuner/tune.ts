@@ -86,7 +86,7 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
   const elapsed = () => (performance.now() - started) / 1000;
   run.resume();
   await run.start(Math.min(opts.startingPoints ?? 8, opts.trials - run.trials));
-  const stoppedBy = await search(run, opts, elapsed, evaluator.spaceTarget.style === 'cpu' ? Math.max(2, evaluator.spaceTarget.threads) : 1);
+  const stoppedBy = await search(run, opts, elapsed, evaluator.batchSize ?? (evaluator.spaceTarget.style === 'cpu' ? Math.max(2, evaluator.spaceTarget.threads) : 1));
   run.saveLearner();
   run.saveModel();
   const remeasured = opts.stop?.requested ? undefined : await run.remeasure(opts.remeasure ?? 3, opts.stop);

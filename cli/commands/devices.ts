@@ -2,6 +2,8 @@ import type { Argv } from 'yargs';
 import { LoopsmithError } from '../../ir/errors.js';
 import { openTarget, targetNames } from '../../targets/registry.js';
 import { withEveryTargetsOptions } from '../target-args.js';
+import { farmDevices } from '../../targets/farm/devices.js';
+import { farmConnection, withFarmOptions } from '../farm-args.js';
 
 type Report = { available: true; fingerprint: unknown; [k: string]: unknown } | { available: false; reason: string };
 
@@ -9,9 +11,19 @@ export function devicesCommand(y: Argv): Argv {
   return y.command(
     'devices',
     'List the targets on this machine with their capabilities and fingerprints',
-    (a) => withEveryTargetsOptions(a.option('json', { type: 'boolean', describe: 'machine-readable output' }))
-      .example('$0 devices', 'the CPU (C target) and the WebGPU adapter'),
+    (a) => withFarmOptions(withEveryTargetsOptions(a.option('json', { type: 'boolean', describe: 'machine-readable output' })))
+      .example('$0 devices', 'the CPU (C target) and the WebGPU adapter')
+      .example('$0 devices --farm redis://127.0.0.1:6379', 'the devices of a measurement farm and their workers'),
     async (argv) => {
+      if (argv.farm !== undefined) {
+        const ds = await farmDevices(farmConnection(argv));
+        const lines = ds.flatMap((d) => [
+          ...[...d.summary, `fingerprint ${d.fingerprint}`].map((l, i) => `${(i === 0 ? d.kind : '').padEnd(8)} ${l}`),
+          `${''.padEnd(8)} ${d.workers.length} worker${d.workers.length === 1 ? '' : 's'}: ${d.workers.map((w) => `${w.worker} (heartbeat ${(w.seenMsAgo / 1000).toFixed(1)} s ago)`).join(', ')}`,
+        ]);
+        process.stdout.write(argv.json ? JSON.stringify(ds.map(({ record, ...d }) => ({ ...d, fingerprintFields: record.fingerprint })), null, 2) + '\n' : (lines.length ? lines.join('\n') : 'the farm has no live workers') + '\n');
+        process.exit(0);
+      }
       const reports: Record<string, Report> = {};
       const lines: string[] = [];
       for (const name of targetNames()) {

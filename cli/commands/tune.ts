@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { operatorCommand } from '../operator-command.js';
-import { InputError } from '../../ir/errors.js';
+import { InputError, RunError } from '../../ir/errors.js';
+import type { Workload } from '../../ir/ops/index.js';
+import { FarmEvaluator } from '../../targets/farm/evaluator.js';
+import { farmDevices } from '../../targets/farm/devices.js';
+import { ConnectionOptions, shownUrl } from '../../targets/farm/protocol.js';
+import { farmConnection, withFarmOptions } from '../farm-args.js';
 import { integerOption } from '../../targets/target.js';
-import { TargetEvaluator } from '../../tuner/evaluate.js';
+import { Evaluator, TargetEvaluator } from '../../tuner/evaluate.js';
 import { MODEL_MODES, ModelMode } from '../../tuner/model-guided.js';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../../tuner/strategies.js';
-import { Progress, tune } from '../../tuner/tune.js';
+import { Progress, TuneResult, tune } from '../../tuner/tune.js';
 import { traceToTypeScript } from '../../scheduler/trace.js';
 import { workloadFromArgv } from '../params.js';
 import { formatSeconds } from '../format.js';
@@ -34,11 +39,47 @@ function earlyAbortOption(v: unknown): number {
   return f;
 }
 
+/** The result as the JSON object of --json and as the lines of the plain output. */
+function report(w: Workload, result: TuneResult, target: string, fingerprint: Record<string, unknown>, o: { strategy: string; seed: number }): { json: unknown; text: string } {
+  const b = result.best;
+  const json = {
+    workload: w.key, target, fingerprint, strategy: o.strategy, seed: o.seed, trials: result.trials, measured: result.measured,
+    fromRecords: result.fromRecords, resumed: result.resumed, failures: result.failures, earlyAborts: result.earlyAborts, started: result.started.map((x) => ({ label: x.label, status: x.measurement.status, gflops: x.measurement.gflops ?? null })), stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
+    validFraction: result.validFraction, model: result.model, passedOver: result.passedOver, modelRows: result.modelRows, curve: result.curve,
+    best: b ? { recordId: b.recordId, remeasured: b.remeasured !== undefined, gflops: b.measurement.gflops, median: b.measurement.stats?.median, spread: b.measurement.stats?.spread, trace: b.trace } : null,
+  };
+  const fails = Object.entries(result.failures).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
+  const { count: aborted, factors } = result.earlyAborts;
+  const early = aborted ? `; ${aborted} stopped early after one run at > ${factors.map((f) => `${+f.toPrecision(3)}x`).join('/')} the best` : '';
+  const text = [
+    `${w.key} on ${target} (${String(fingerprint.key)}): ${result.trials} trials (${result.measured} measured now, ${result.fromRecords} from the records${result.resumed ? `, resuming an earlier run at trial ${result.resumed}` : ''}), stopped by ${result.stoppedBy}`,
+    ...(result.started.length ? [`started from: ${result.started.map((x) => `${x.label} (${x.measurement.status === 'ok' ? `${x.measurement.gflops!.toFixed(1)} GFLOP/s` : x.measurement.status})`).join('; ')}`] : []),
+    `space: ${result.spaceSize.toExponential(2)} points, ${(result.validFraction * 100).toFixed(1)} % of proposed points valid; failures: ${fails}${early}`,
+    result.model === 'on' ? `cost model: passed over ${result.passedOver} proposed candidates; trained on ${result.modelRows} measured kernels` : 'cost model: off (every proposed candidate measured)',
+    b ? `best: ${b.measurement.gflops!.toFixed(2)} GFLOP/s, median ${formatSeconds(b.measurement.stats!.median)} (${b.remeasured ? 're-measured' : 'as measured during the search, not re-measured'}; spread ${(b.measurement.stats!.spread * 100).toFixed(1)} %), record ${b.recordId}` : 'best: none (no candidate was correct)',
+    ...(b ? ['schedule:', ...traceToTypeScript(b.trace).split('\n').map((l) => `  ${l}`)] : []),
+  ].join('\n');
+  return { json, text };
+}
+
+/** The farm's devices to tune for: `all`, or the fingerprints given (comma-separated). */
+async function farmEvaluators(conn: ConnectionOptions, device: string, w: Workload, say: (line: string) => void): Promise<Evaluator[]> {
+  const devices = await farmDevices(conn);
+  if (!devices.length) throw new RunError(`the farm at ${shownUrl(conn.url)} has no live workers; start one there: loopsmith worker --redis ${shownUrl(conn.url)} --target c`);
+  const wanted = device === 'all' ? devices : device.split(',').map((fp) => {
+    const d = devices.find((x) => x.fingerprint === fp.trim());
+    if (!d) throw new InputError(`--device ${fp.trim()}: no live worker has that fingerprint; the farm's devices: ${devices.map((x) => x.fingerprint).join(', ')} (or all)`);
+    return d;
+  });
+  // Two jobs per worker: each has the next one waiting while it measures.
+  return wanted.map((d) => new FarmEvaluator(conn, d.record, w, 2 * d.workers.reduce((n, x) => n + x.concurrency, 0), say));
+}
+
 export function tuneCommand(y: Argv): Argv {
   return operatorCommand(y, 'tune', {
     describe: 'Search the schedule space of an operator on a target and keep every measurement in the records',
     json: 'machine-readable result on stdout (progress still on stderr)',
-    options: (a) => withTargetOptions(a
+    options: (a) => withFarmOptions(withTargetOptions(a)
       .option('trials', { type: 'string', default: '100', describe: 'candidates to try' })
       .option('time-budget', { type: 'string', describe: 'stop after this many seconds' })
       .option('strategy', { type: 'string', default: 'flex', describe: `search strategy: ${STRATEGIES.join(', ')}` })
@@ -47,11 +88,13 @@ export function tuneCommand(y: Argv): Argv {
       .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' })
       .option('model', { type: 'string', default: 'on', describe: 'cost model: rank many proposed candidates and measure the most promising (on), or measure every proposal (off)' })
       .option('starting-points', { type: 'string', default: '8', describe: 'measure first at most this many known-good schedules: the default and expert ones, and the best records of the nearest shapes of the operator (0: none)' })
-      .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the best so far is not timed further ('off': every candidate is timed in full)" }))
+      .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the best so far is not timed further ('off': every candidate is timed in full)" })
+      .option('device', { type: 'string', default: 'all', describe: 'with --farm: the device fingerprints to tune for (comma-separated), or all; one search per device, at once' }))
       .example('$0 tune gemm --m 512 --n 512 --k 512 --target c --trials 100', 'tune; run it again to resume')
       .example('$0 tune conv2d --n 1 --c 64 --h 56 --w 56 --k 64 --kh 3 --kw 3 --pad 1 --strategy sa --trials 200', 'another strategy')
       .example('$0 tune gemm --m 1024 --n 1024 --k 1024 --early-abort off', 'time every candidate in full, however slow')
       .example('$0 tune gemm --m 256 --n 256 --k 256 --model off --starting-points 0', 'measure every proposed candidate, without the cost model or starting points')
+      .example('$0 tune gemm --m 512 --n 512 --k 512 --farm redis://127.0.0.1:6379', 'through the farm\'s workers, for each of its devices at once')
       .epilogue([
         'Every candidate is verified against the reference before it is timed; failed and wrong ones are recorded but never best.',
         'A candidate whose checking run is already --early-abort times slower than the best is recorded with that one run (stopped early),',
@@ -61,6 +104,7 @@ export function tuneCommand(y: Argv): Argv {
         'Before the search, --starting-points known-good schedules are measured (they count as trials): the target\'s default, the',
         'operator\'s expert schedules, and the best records of its nearest shapes on this device, then on other devices, carried onto this shape.',
         'A cost model (models/<op>-<target>.json beside the records, shared by every shape of the operator) picks which proposed candidates are compiled; --model off measures every proposal.',
+        'With --farm URL the candidates are measured by the farm\'s workers (loopsmith worker), each device\'s by its own workers, with their timing settings; results go to the local records.',
         'Exit codes: 0 a verified kernel was found, 1 none was (every candidate failed), 2 bad input, 130 interrupted.',
       ].join('\n')),
     handler: async (argv) => {
@@ -71,7 +115,7 @@ export function tuneCommand(y: Argv): Argv {
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
       const model = String(argv.model);
       if (!(MODEL_MODES as readonly string[]).includes(model)) throw new InputError(`--model must be on or off, got '${model}'`);
-      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort', 'starting-points', 'model']);
+      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort', 'starting-points', 'model', 'device', 'farm', 'redis', 'redis-ca']);
       const trials = integerOption('trials', argv.trials, 1);
       const seed = integerOption('seed', argv.seed, 0);
       const timeBudget = argv['time-budget'] === undefined ? undefined : Number(argv['time-budget']);
@@ -81,7 +125,8 @@ export function tuneCommand(y: Argv): Argv {
       const earlyAbortFactor = earlyAbortOption(argv['early-abort']);
       const startingPoints = integerOption('starting-points', argv['starting-points'], 0);
       const db = new RecordStore(String(argv.records));
-      const evaluator = new TargetEvaluator(targetFromArgv(argv, { minSeconds: minTime, earlyAbortFactor }));
+      const farm = argv.farm !== undefined ? farmConnection(argv) : undefined;
+      const local = farm ? undefined : new TargetEvaluator(targetFromArgv(argv, { minSeconds: minTime, earlyAbortFactor }));
       const stop = { requested: false };
       const onSigint = () => {
         if (stop.requested) process.exit(130);
@@ -89,51 +134,54 @@ export function tuneCommand(y: Argv): Argv {
         process.stderr.write('\nstopping after the candidate in flight (Ctrl-C again to quit at once)...\n');
       };
       process.on('SIGINT', onSigint);
-      const tty = process.stderr.isTTY;
-      let lastLine = 0;
+      const evaluators: Evaluator[] = [];
       try {
-        await evaluator.target.open();
-        process.stderr.write(`tuning ${w.key} on ${target} (${evaluator.fingerprint.key}) with ${strategy}, ${trials} trials; records ${db.path}\n`);
-        const result = await tune(w, evaluator, {
-          strategy: strategy as StrategyName, trials, seed, records: db, version: packageVersion(), stop, startingPoints, model: model as ModelMode,
-          ...(timeBudget !== undefined ? { timeBudgetSeconds: timeBudget } : {}),
-          onProgress: (p) => {
-            if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`);
-            else if (p.trial === p.budget || p.elapsedSeconds - lastLine > 10) {
-              lastLine = p.elapsedSeconds;
-              process.stderr.write(progressLine(p) + '\n');
-            }
-          },
-        });
-        if (tty) process.stderr.write('\n');
-        for (const warn of result.warnings) process.stderr.write(`warning: ${warn}\n`);
-        const b = result.best;
-        if (argv.json) {
-          process.stdout.write(JSON.stringify({
-            workload: w.key, target, fingerprint: evaluator.fingerprint, strategy, seed, trials: result.trials, measured: result.measured,
-            fromRecords: result.fromRecords, resumed: result.resumed, failures: result.failures, earlyAborts: result.earlyAborts, started: result.started.map((x) => ({ label: x.label, status: x.measurement.status, gflops: x.measurement.gflops ?? null })), stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
-            validFraction: result.validFraction, model: result.model, passedOver: result.passedOver, modelRows: result.modelRows, curve: result.curve,
-            best: b ? { recordId: b.recordId, remeasured: b.remeasured !== undefined, gflops: b.measurement.gflops, median: b.measurement.stats?.median, spread: b.measurement.stats?.spread, trace: b.trace } : null,
-          }, null, 2) + '\n');
+        if (local) {
+          await local.target.open();
+          evaluators.push(local);
         } else {
-          const fails = Object.entries(result.failures).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
-          const { count: aborted, factors } = result.earlyAborts;
-          const early = aborted ? `; ${aborted} stopped early after one run at > ${factors.map((f) => `${+f.toPrecision(3)}x`).join('/')} the best` : '';
-          process.stdout.write([
-            `${w.key} on ${target}: ${result.trials} trials (${result.measured} measured now, ${result.fromRecords} from the records${result.resumed ? `, resuming an earlier run at trial ${result.resumed}` : ''}), stopped by ${result.stoppedBy}`,
-            ...(result.started.length ? [`started from: ${result.started.map((x) => `${x.label} (${x.measurement.status === 'ok' ? `${x.measurement.gflops!.toFixed(1)} GFLOP/s` : x.measurement.status})`).join('; ')}`] : []),
-            `space: ${result.spaceSize.toExponential(2)} points, ${(result.validFraction * 100).toFixed(1)} % of proposed points valid; failures: ${fails}${early}`,
-            result.model === 'on' ? `cost model: passed over ${result.passedOver} proposed candidates; trained on ${result.modelRows} measured kernels` : 'cost model: off (every proposed candidate measured)',
-            b ? `best: ${b.measurement.gflops!.toFixed(2)} GFLOP/s, median ${formatSeconds(b.measurement.stats!.median)} (${b.remeasured ? 're-measured' : 'as measured during the search, not re-measured'}; spread ${(b.measurement.stats!.spread * 100).toFixed(1)} %), record ${b.recordId}` : 'best: none (no candidate was correct)',
-            ...(b ? ['schedule:', ...traceToTypeScript(b.trace).split('\n').map((l) => `  ${l}`)] : []),
-          ].join('\n') + '\n');
+          evaluators.push(...await farmEvaluators(farm!, String(argv.device), w, (line) => process.stderr.write(line + '\n')));
+        }
+        // One device: a progress bar on a terminal; several tuned at once: a line per device now and then.
+        const tty = process.stderr.isTTY && evaluators.length === 1;
+        const outcomes = await Promise.all(evaluators.map(async (evaluator) => {
+          const where = farm ? `${evaluator.kind} ${evaluator.fingerprint.key} through the farm` : `${target} (${evaluator.fingerprint.key})`;
+          const tag = evaluators.length > 1 ? `${evaluator.fingerprint.key}: ` : '';
+          let lastLine = 0;
+          process.stderr.write(`tuning ${w.key} on ${where} with ${strategy}, ${trials} trials; records ${db.path}\n`);
+          const result = await tune(w, evaluator, {
+            strategy: strategy as StrategyName, trials, seed, records: db, version: packageVersion(), stop, startingPoints, model: model as ModelMode,
+            ...(timeBudget !== undefined ? { timeBudgetSeconds: timeBudget } : {}),
+            onProgress: (p) => {
+              if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`);
+              else if (p.trial === p.budget || p.elapsedSeconds - lastLine > 10) {
+                lastLine = p.elapsedSeconds;
+                process.stderr.write(tag + progressLine(p) + '\n');
+              }
+            },
+          });
+          if (tty) process.stderr.write('\n');
+          return { evaluator, result };
+        }));
+        const reports = outcomes.map(({ evaluator, result }) => {
+          for (const warn of result.warnings) process.stderr.write(`warning: ${warn}\n`);
+          return { evaluator, result, ...report(w, result, evaluator.kind, evaluator.fingerprint, { strategy, seed }) };
+        });
+        if (argv.json) {
+          const objs = reports.map((r) => r.json);
+          process.stdout.write(JSON.stringify(farm ? objs : objs[0], null, 2) + '\n');
+        } else {
+          process.stdout.write(reports.map((r) => r.text).join('\n\n') + '\n');
         }
         if (stop.requested) process.exitCode = 130;
-        else if (!b) process.exitCode = 1;
+        else if (reports.some((r) => !r.result.best)) process.exitCode = 1;
       } finally {
         process.off('SIGINT', onSigint);
-        await evaluator.close();
+        await Promise.all(evaluators.map((e) => e.close()));
+        if (local && !evaluators.length) await local.close();
       }
+      // The farm's Redis clients keep timers; the tune is over.
+      if (farm) process.exit(process.exitCode ?? 0);
     },
   });
 }

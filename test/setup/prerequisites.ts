@@ -46,6 +46,7 @@ export const PREREQUISITES: readonly Prerequisite[] = [
     name: 'a WebGPU device (a Vulkan driver)', usedBy: "the WebGPU target's tests", probe: webgpuOpens,
     install: 'apt-get install libvulkan1 mesa-vulkan-drivers (Mesa 23 or later: on Debian bookworm from bookworm-backports, see the README)',
   },
+  { name: 'redis-server', usedBy: 'the measurement farm\'s tests, which start a real Redis on a loopback port', install: 'apt-get install redis-server', probe: answers('redis-server', ['--version']) },
   { name: 'chromium', usedBy: 'the HTML report test, which screenshots the report', install: 'apt-get install chromium', probe: answers('chromium', ['--version']) },
 ];
 

@@ -1,0 +1,25 @@
+import type { Argv } from 'yargs';
+import { farmStatus } from '../../targets/farm/devices.js';
+import { farmConnection, withFarmOptions } from '../farm-args.js';
+import { table } from '../format.js';
+
+export function farmCommand(y: Argv): Argv {
+  return y.command(
+    'farm <what>',
+    'The measurement farm: `farm status` shows each device\'s queue, jobs in flight and throughput',
+    (a) => withFarmOptions(a.positional('what', { type: 'string', choices: ['status'], describe: 'status' }), true)
+      .option('json', { type: 'boolean', describe: 'machine-readable output' })
+      .example('$0 farm status --farm redis://127.0.0.1:6379', 'queues per device fingerprint')
+      .epilogue('`loopsmith devices --farm URL` lists the devices and their workers; `loopsmith worker` adds one; `loopsmith tune ... --farm URL` tunes through them.'),
+    async (argv) => {
+      const rows = await farmStatus(farmConnection(argv));
+      if (argv.json) {
+        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        process.exit(0);
+      }
+      const cells = rows.map((r) => [r.fingerprint, String(r.workers), String(r.waiting), String(r.active), String(r.completed), String(r.failed), r.perSecond.toFixed(2)]);
+      process.stdout.write((rows.length ? table(['device fingerprint', 'workers', 'waiting', 'in flight', 'done', 'failed', 'jobs/s (1 min)'], cells) : 'the farm has no device queues yet: start a worker (loopsmith worker --redis URL)') + '\n');
+      process.exit(0);
+    },
+  );
+}

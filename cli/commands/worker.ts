@@ -1,0 +1,45 @@
+import type { Argv } from 'yargs';
+import { InputError } from '../../ir/errors.js';
+import { integerOption } from '../../targets/target.js';
+import { runWorker } from '../../targets/farm/worker.js';
+import { farmConnection, withFarmOptions } from '../farm-args.js';
+import { withTargetOptions } from '../target-args.js';
+
+export function workerCommand(y: Argv): Argv {
+  return y.command(
+    'worker',
+    'Serve this machine\'s device to a measurement farm: take measurement jobs from Redis, verify and time them here',
+    (a) => withFarmOptions(withTargetOptions(a), true)
+      .option('concurrency', { type: 'string', default: '1', describe: 'jobs compiled at once (timing runs one at a time regardless)' })
+      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' })
+      .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the tuner's best is not timed further ('off': every one in full)" })
+      .option('lock-ms', { type: 'string', default: '10000', describe: 'a job whose worker went silent this long goes to another worker of the device' })
+      .option('test-fingerprint', { type: 'string', hidden: true, describe: 'tests only (LOOPSMITH_TEST_MODE=1): pose as another device' })
+      .example('$0 worker --redis redis://127.0.0.1:6379 --target c --threads 1', 'one CPU worker; start one per core to measure in parallel')
+      .example('$0 worker --redis redis://farm:6379 --target webgpu', 'the GPU of this machine')
+      .epilogue([
+        'The worker registers its device (kind, fingerprint, capabilities) with a heartbeat and takes the jobs of its fingerprint\'s queue.',
+        'A job is a workload and a trace, never code: the worker validates both, renders the kernel itself, verifies it against the reference',
+        'and times it as a local tune would. A worker killed mid-job loses nothing: after --lock-ms another worker of the device takes the job;',
+        'a job that takes down two workers is recorded as a crash. SIGTERM (or Ctrl-C) stops it after the jobs in flight.',
+        'The farm is for a trusted network: anyone who can write to its Redis can make its workers compile schedules of the known operators.',
+      ].join('\n')),
+    async (argv) => {
+      const concurrency = integerOption('concurrency', argv.concurrency, 1);
+      const lockMs = integerOption('lock-ms', argv['lock-ms'], 500);
+      const minSeconds = Number(argv['min-time']);
+      if (!(minSeconds > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(argv['min-time'])}'`);
+      const ea = String(argv['early-abort']), earlyAbortFactor = ea === 'off' ? Infinity : Number(ea);
+      if (!(earlyAbortFactor >= 1)) throw new InputError(`--early-abort must be a factor of at least 1 or 'off', got '${ea}'`);
+      const testFp = argv['test-fingerprint'];
+      if (testFp !== undefined && process.env.LOOPSMITH_TEST_MODE !== '1') throw new InputError('--test-fingerprint is for tests only (set LOOPSMITH_TEST_MODE=1)');
+      await runWorker({
+        ...farmConnection(argv), target: String(argv.target), targetOptions: argv, settings: { minSeconds, earlyAbortFactor }, concurrency, lockMs,
+        ...(testFp !== undefined ? { testFingerprint: String(testFp) } : {}),
+        say: (line) => process.stderr.write(line + '\n'),
+      });
+      // BullMQ's and ioredis's timers would keep the process alive a little longer; the work is done.
+      process.exit(0);
+    },
+  );
+}

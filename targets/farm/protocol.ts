@@ -1,0 +1,98 @@
+/**
+ * What the tuner and the measurement workers say to each other through Redis (BullMQ queues):
+ * one queue per device fingerprint, one job per candidate, keyed so that a redelivered or
+ * republished job is measured at most once, and a registry of the workers' devices.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Params } from '../../ir/ops/index.js';
+import type { Trace } from '../../scheduler/trace.js';
+import type { SpaceTarget } from '../../tuner/space.js';
+import type { Measurement } from '../measurement.js';
+import type { Fingerprint } from '../target.js';
+import { InputError } from '../../ir/errors.js';
+
+/** Redis hash of the registered workers: field = worker id, value = its DeviceRecord as JSON. */
+export const DEVICES_KEY = 'loopsmith:devices';
+/** A worker whose heartbeat is older than this is gone (killed, or its machine is). */
+export const STALE_MS = 10_000;
+export const HEARTBEAT_MS = 2_000;
+
+/** BullMQ names may not hold ':'; fingerprint keys are `cpu-<hex>` / `webgpu-<hex>`. */
+export function queueName(fingerprintKey: string): string {
+  return `measure-${fingerprintKey.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
+
+/**
+ * A job carries a workload (operator and parameters) and a trace, never code: the worker renders
+ * the kernel itself, so nothing from the queue is compiled as it came.
+ */
+export interface MeasureJob {
+  readonly workload: { readonly op: string; readonly params: Params; readonly dtype: string };
+  readonly trace: Trace;
+  readonly fingerprint: string;
+  /** The tuner's best so far (early abort and relative limits), as in a local tune. */
+  readonly bestSeconds?: number;
+}
+
+export interface MeasureResult {
+  /** The fingerprint key of the worker that measured it; the tuner rejects a result from another device. */
+  readonly fingerprint: string;
+  readonly worker: string;
+  readonly measurement: Measurement;
+  readonly codeHash: string;
+}
+
+export interface DeviceRecord {
+  readonly worker: string;
+  readonly kind: string;
+  readonly fingerprint: Fingerprint;
+  readonly description: string;
+  readonly summary: readonly string[];
+  readonly spaceTarget: SpaceTarget;
+  readonly host: string;
+  readonly pid: number;
+  readonly concurrency: number;
+  readonly startedAt: number;
+  /** Last heartbeat, ms since the epoch. */
+  readonly seen: number;
+}
+
+/** Same workload, trace and device: the same job id, so BullMQ keeps one job however often it is published. */
+export function jobId(workloadKey: string, traceHashValue: string, fingerprintKey: string, round = 0): string {
+  const h = createHash('sha256').update(`${workloadKey}\n${traceHashValue}\n${fingerprintKey}`).digest('hex').slice(0, 32);
+  return round ? `${h}-again${round}` : h;
+}
+
+export interface ConnectionOptions {
+  readonly url: string;
+  /** PEM file of the CA that signed the server's certificate (rediss:// URLs). */
+  readonly caFile?: string;
+}
+
+/**
+ * BullMQ connection options: `redis://[:password@]host:port[/db]` or `rediss://` for TLS. Commands
+ * wait through an outage (no retry limit): workers and tuners resume when Redis is back.
+ */
+export function connectionOf(o: ConnectionOptions): Record<string, unknown> {
+  let u: URL;
+  try {
+    u = new URL(o.url);
+  } catch {
+    throw new InputError(`--farm/--redis '${o.url}' is not a URL; give redis://host:port (or rediss://host:port for TLS, redis://:password@host:port with a password)`);
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new InputError(`--farm/--redis '${o.url}' must start with redis:// or rediss:// (TLS), not ${u.protocol}//`);
+  const tls = u.protocol === 'rediss:' ? { tls: o.caFile ? { ca: readFileSync(o.caFile, 'utf8') } : {} } : {};
+  return { url: o.url, maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy: (n: number) => Math.min(250 * n, 2000), ...tls };
+}
+
+/** The URL without its password, for messages. */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * `loopsmith worker`: serves one device to the farm. It registers the device with a heartbeat,
+ * takes the measurement jobs of its fingerprint's queue, renders each kernel from the job's
+ * workload and trace (validated first), and verifies and times it exactly as a local tune does.
+ * Compiling may overlap (--concurrency); timing never does. SIGTERM ends it after the jobs in flight.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { lowerWorkload, workload } from '../../ir/ops/index.js';
+import { applyTrace } from '../../scheduler/apply.js';
+import { parseTrace } from '../../scheduler/trace.js';
+import { Pipeline } from '../pipeline.js';
+import { openTarget } from '../registry.js';
+import type { Fingerprint, MeasureSettings, Target } from '../target.js';
+import { OutageReporter } from './outage.js';
+import { ConnectionOptions, DEVICES_KEY, DeviceRecord, HEARTBEAT_MS, MeasureJob, MeasureResult, connectionOf, queueName, shownUrl } from './protocol.js';
+
+export interface WorkerOptions extends ConnectionOptions {
+  readonly target: string;
+  /** The target's options (threads, cflags, ...), as on the command line. */
+  readonly targetOptions: Readonly<Record<string, unknown>>;
+  /** Timing settings (the tuner's --min-time and --early-abort are the worker's here). */
+  readonly settings: Partial<MeasureSettings>;
+  readonly concurrency: number;
+  /** A job whose worker stops renewing its lock for this long is handed to another worker. */
+  readonly lockMs: number;
+  /** Tests only (LOOPSMITH_TEST_MODE=1): pose as another device, so one machine can play two. */
+  readonly testFingerprint?: string;
+  readonly say: (line: string) => void;
+}
+
+/** Runs until SIGTERM or SIGINT; resolves after the worker has left the farm. */
+export async function runWorker(o: WorkerOptions): Promise<void> {
+  const target = await openTarget(o.target, { options: o.targetOptions, settings: o.settings });
+  const fingerprint: Fingerprint = o.testFingerprint ? { ...target.fingerprint, key: o.testFingerprint, testOverride: true } : target.fingerprint;
+  const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const url = shownUrl(o.url);
+  const outage = new OutageReporter(url, o.say);
+  const connection = connectionOf(o);
+  const registry = new Redis(o.url, connection);
+  registry.on('error', (e) => outage.failed(e));
+  const startedAt = Date.now();
+  const record = (): DeviceRecord => ({
+    worker: id, kind: target.name, fingerprint, description: target.description, summary: target.summary, spaceTarget: target.spaceTarget,
+    host: hostname(), pid: process.pid, concurrency: o.concurrency, startedAt, seen: Date.now(),
+  });
+  const beat = async () => {
+    await registry.hset(DEVICES_KEY, id, JSON.stringify(record()));
+    outage.ok();
+  };
+  await beat();
+  const heartbeat = setInterval(() => void beat().catch((e) => outage.failed(e)), HEARTBEAT_MS);
+
+  const measure = measurer(target, fingerprint.key, id);
+  const worker = new Worker<MeasureJob, MeasureResult>(queueName(fingerprint.key), measure, {
+    connection, name: id, concurrency: o.concurrency, lockDuration: o.lockMs, stalledInterval: Math.max(500, Math.floor(o.lockMs / 2)),
+    // Redelivered once after its worker died; a second death marks it failed (the tuner records a crash).
+    maxStalledCount: 1,
+  });
+  worker.on('error', (e) => outage.failed(e));
+  await worker.waitUntilReady();
+  o.say(`worker ${id}: ${target.description}, fingerprint ${fingerprint.key}, queue ${queueName(fingerprint.key)} on ${url}; concurrency ${o.concurrency}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      o.say(`worker ${id}: ${sig}, finishing the jobs in flight`);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  clearInterval(heartbeat);
+  await worker.close();
+  await registry.hdel(DEVICES_KEY, id).catch(() => undefined);
+  registry.disconnect();
+  await target.close();
+  o.say(`worker ${id}: left the farm`);
+}
+
+/** The job processor: validate, render, compile (in parallel with other jobs), then verify and time alone. */
+function measurer(target: Target, fingerprintKey: string, worker: string): (job: Job<MeasureJob, MeasureResult>) => Promise<MeasureResult> {
+  const pipeline = new Pipeline(target);
+  let timing: Promise<unknown> = Promise.resolve();
+  const alone = <T>(f: () => Promise<T>): Promise<T> => {
+    const next = timing.then(f, f);
+    timing = next.catch(() => undefined);
+    return next;
+  };
+  return async (job) => {
+    const d = job.data;
+    if (d.fingerprint !== fingerprintKey) throw new UnrecoverableError(`refused: the job is for device ${d.fingerprint}, this worker is ${fingerprintKey}`);
+    let w, program, trace;
+    try {
+      w = workload(d.workload.op, d.workload.params, d.workload.dtype);
+      trace = parseTrace(JSON.stringify(d.trace));
+      program = applyTrace(lowerWorkload(w), trace, { workload: w.key });
+    } catch (e) {
+      throw new UnrecoverableError(`refused: ${(e as Error).message.split('\n')[0]}`);
+    }
+    testHook(w.key);
+    const ref = { key: w.key, unscheduled: lowerWorkload(w), flops: w.flops };
+    const rendered = pipeline.render(program);
+    if (!rendered.ok) return { fingerprint: fingerprintKey, worker, measurement: rendered.measurement, codeHash: `error-${job.id}` };
+    const built = await pipeline.build([rendered.candidate]);
+    try {
+      const measurement = await alone(() => pipeline.measure(rendered.candidate, built[0]!, ref, d.bestSeconds !== undefined ? { bestSeconds: d.bestSeconds } : {}));
+      return { fingerprint: fingerprintKey, worker, measurement, codeHash: rendered.candidate.codeHash };
+    } finally {
+      await pipeline.release(built);
+    }
+  };
+}
+
+/** Tests only: a worker that dies on a workload, as one whose kernel takes the machine down would. */
+function testHook(workloadKey: string): void {
+  if (process.env.LOOPSMITH_TEST_MODE === '1' && process.env.LOOPSMITH_TEST_DIE_ON === workloadKey) process.kill(process.pid, 'SIGKILL');
+}
