@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Job, Queue } from 'bullmq';
-import { connectionOf, jobId, queueName } from '../../targets/farm/protocol.js';
+import { Job, Queue, Worker } from 'bullmq';
+import { lowerWorkload, workload } from '../../ir/ops/index.js';
+import { createTarget } from '../../targets/registry.js';
+import { FarmEvaluator } from '../../targets/farm/evaluator.js';
+import { DeviceRecord, MeasureResult, connectionOf, jobId, queueName } from '../../targets/farm/protocol.js';
+import { trace } from '../../scheduler/trace.js';
 import { RedisServer } from '../../bench/redis-server.js';
 import { Running, start, startWorker, stop, waitFor } from './processes.js';
 
@@ -63,6 +67,11 @@ describe('farm: tuning through Redis (BullMQ) with worker processes', function (
     assert.equal(st.length, 1);
     assert.equal(st[0]!.workers, 2);
     assert.ok(st[0]!.completed >= 8, `at least the 8 trials done: ${JSON.stringify(st)}`);
+    // SIGTERM: the worker leaves the farm and exits 0.
+    const w = workers.pop()!;
+    w.proc.kill('SIGTERM');
+    assert.equal(await w.exited, 0, w.stderr());
+    assert.match(w.stderr(), /SIGTERM, finishing the jobs in flight\n(.|\n)*left the farm/);
   });
 
   it('a worker refuses a job whose workload or trace does not validate, and a job meant for another device', async () => {
@@ -86,6 +95,25 @@ describe('farm: tuning through Redis (BullMQ) with worker processes', function (
       }
     } finally {
       await q.close();
+    }
+  });
+
+  it('a result from another device than the job\'s is not counted: the candidate is rejected', async () => {
+    // A rogue consumer on a device's queue (in this process) answers with another fingerprint.
+    const spaceTarget = createTarget('c').spaceTarget;
+    const device: DeviceRecord = {
+      worker: 'test', kind: 'c', fingerprint: { key: 'cpu:rogue-test' }, description: 'test', summary: [], spaceTarget, host: 'h', pid: 1, concurrency: 1, startedAt: 0, seen: Date.now(),
+    };
+    const rogue = new Worker<unknown, MeasureResult>(queueName('cpu:rogue-test'), async () => ({ fingerprint: 'cpu:someone-else', worker: 'rogue', measurement: { status: 'ok', gflops: 1e6 }, codeHash: 'x' }), { connection: connectionOf({ url: redis.url }) });
+    const w = workload('gemm', { m: 4, n: 4, k: 4 });
+    const ev = new FarmEvaluator({ url: redis.url }, device, w, 1, () => undefined);
+    try {
+      const [r] = await ev.measure([lowerWorkload(w)], { key: w.key, unscheduled: lowerWorkload(w), flops: w.flops }, { traces: [trace([], w.key)] });
+      assert.equal(r!.measurement.status, 'rejected');
+      assert.match(r!.measurement.message ?? '', /result from device cpu:someone-else for a job of cpu:rogue-test: not counted/);
+    } finally {
+      await ev.close();
+      await rogue.close();
     }
   });
 
