@@ -79,6 +79,22 @@ describe('tuner: schedule spaces from any computation', () => {
     }
   });
 
+  it('CPU register tiles fit the vector register file: 512 elements on AVX-512 (32 x 16 lanes), 128 on AVX2 (16 x 8)', () => {
+    const base = lowerWorkload(workload('gemm', { m: 256, n: 256, k: 64 }));
+    for (const [target, file] of [[CPU, 512], [{ ...CPU, lanes: 8, vectorRegisters: 16 }, 128]] as const) {
+      const space = new ScheduleSpace(base, target);
+      const r = rng(9);
+      let largest = 0;
+      for (let i = 0; i < 300; i++) {
+        const p = space.sample(r);
+        const tile = space.levelExtents(p, 'i')[2]! * space.levelExtents(p, 'j')[2]!;
+        assert.ok(tile <= file, `a ${tile}-element tile in a ${file}-element register file`);
+        largest = Math.max(largest, tile);
+      }
+      assert.ok(largest > file / 4, `sampling reaches large tiles too (largest ${largest})`);
+    }
+  });
+
   it('features are normalized to [-1, 1] and have a fixed length', () => {
     const space = new ScheduleSpace(lowerWorkload(workload('conv2d', OPS.find((o) => o.name === 'conv2d')!.example)), CPU);
     const r = rng(9);

@@ -6,6 +6,7 @@ import { bindToGrid, gridAxes, gridLayout } from './rules/bind.js';
 import { cacheRead, cacheWrite, packInputs } from './rules/cache.js';
 import { blasLayout, loopOrder } from './rules/order.js';
 import { multiLevelTiling } from './rules/tiling.js';
+import { vectorUnitFor } from '../../scheduler/vector-unit.js';
 
 export interface RuleSet {
   readonly rules: readonly SpaceRule[];
@@ -22,7 +23,9 @@ const RULE_SETS: Record<SpaceStyle, (nest: MainNest, target: SpaceTarget) => Rul
   cpu: (nest, target) => ({
     bound: [],
     rules: [
-      multiLevelTiling(nest, { registerBudget: 512, vectorLanes: target.lanes }),
+      // The register tile fits the vector register file (512 elements on AVX-512's 32 x 16 lanes, 128 on
+      // AVX2's 16 x 8: the old fixed 512 let AVX2 tiles spill four times over).
+      multiLevelTiling(nest, { registerBudget: registerFile(target), vectorLanes: target.lanes }),
       loopOrder(blasLayout(nest)),
       parallelVectorizeUnroll({ vectorize: true, parallel: true, threads: target.threads }),
       cacheWrite(nest),
@@ -45,6 +48,11 @@ const RULE_SETS: Record<SpaceStyle, (nest: MainNest, target: SpaceTarget) => Rul
     };
   },
 };
+
+function registerFile(target: SpaceTarget): number {
+  const unit = vectorUnitFor(target.lanes, target.vectorRegisters);
+  return unit.registers * unit.lanes;
+}
 
 export function ruleSet(nest: MainNest, target: SpaceTarget): RuleSet {
   return RULE_SETS[target.style](nest, target);
