@@ -1,4 +1,5 @@
-import { Expr, add, int, mul, plus, variable } from '../ir/expr.js';
+import { Expr, add, forEachExpr, int, mul, plus, variable } from '../ir/expr.js';
+import { bounds, loopRanges } from '../ir/interval.js';
 import { canonical } from '../ir/hash.js';
 import { ForStmt } from '../ir/loop.js';
 import { affineIn } from './affine.js';
@@ -14,19 +15,31 @@ export interface Footprint {
   readonly extent: readonly number[];
   /** For each access, its index into the box. */
   readonly local: readonly (readonly Expr[])[];
-  /** Dimensions kept whole because an index is not affine in the inner loops. */
+  /** Dimensions kept whole because an index is neither affine in the inner loops nor bounded by them alone. */
   readonly whole: readonly boolean[];
 }
 
 export function footprint(accesses: readonly (readonly Expr[])[], inner: readonly ForStmt[], shape: readonly number[]): Footprint {
   const vars = new Set(inner.map((l) => l.var));
   const ext = new Map(inner.map((l) => [l.var, l.extent]));
+  const ranges = loopRanges(inner);
   const origin: Expr[] = [], extent: number[] = [], whole: boolean[] = [];
   const local: Expr[][] = accesses.map(() => []);
   shape.forEach((dim, d) => {
     const forms = accesses.map((a) => affineIn(a[d]!, vars));
     const rest = forms[0]?.rest;
     const same = forms.every((f) => f && canonical(f.rest) === canonical(rest));
+    // Not affine (a transposed conv's stride division), but bounded over the inner loops alone: a
+    // box of those bounds, whose padding positions a zero-filled copy can hold.
+    const boxes = same ? [] : accesses.map((a) => (varsOf(a[d]!).every((v) => vars.has(v)) ? bounds(a[d]!, ranges) : undefined));
+    if (!same && boxes.every((b) => b !== undefined)) {
+      const lo = Math.min(...boxes.map((b) => b![0])), hi = Math.max(...boxes.map((b) => b![1]));
+      whole.push(false);
+      origin.push(int(lo));
+      extent.push(hi - lo + 1);
+      accesses.forEach((a, i) => local[i]!.push(lo === 0 ? a[d]! : plus(a[d]!, int(-lo))));
+      return;
+    }
     whole.push(!same);
     if (!same) {
       origin.push(int(0));
@@ -68,4 +81,12 @@ export function accessExtent(indices: readonly Expr[], inner: readonly ForStmt[]
     for (const [v, c] of f.coefs) span += Math.abs(c) * (ext.get(v)! - 1);
     return Math.min(dim, span);
   });
+}
+
+function varsOf(e: Expr): string[] {
+  const out: string[] = [];
+  forEachExpr(e, (x) => {
+    if (x.kind === 'var') out.push(x.name);
+  });
+  return out;
 }

@@ -1,4 +1,4 @@
-import { Expr, allOf, f32, forEachExpr, ge, int, load, lt, mapExpr, plus, substitute, variable } from '../../ir/expr.js';
+import { Expr, allOf, f32, forEachExpr, ge, int, load, lt, mapExpr, plus, select, substitute, variable } from '../../ir/expr.js';
 import { canonical } from '../../ir/hash.js';
 import { bounds, loopRanges } from '../../ir/interval.js';
 import {
@@ -200,7 +200,7 @@ export function stageInput(p: Program, prim: string, buffer: string, scope: Scop
     // keep this load in bounds, around a product that has the load as a factor, is now redundant:
     // dropping it lets the compute vectorize. (A guard with another fallback, like max-pooling's
     // lowest value, stays.)
-    const unguarded = mapStmtExprs(r, (e) => mapExpr(e, (x) => (x.kind === 'select' && paddingGuardOf(x, buffer, decl.shape, fp.whole) ? x.then : x)));
+    const unguarded = mapStmtExprs(r, (e) => mapExpr(e, (x) => (x.kind === 'select' ? withoutPaddingGuard(x, buffer, decl.shape, fp.whole) : x)));
     const body = mapStmtExprs(unguarded, (e) =>
       mapExpr(e, (x) => (x.kind === 'load' && x.buffer === buffer ? load(name, byIndex.get(canonical(x.indices))!) : x)));
     const copy = boxNest(name, name, 'copy', shape, scope, (t) => {
@@ -274,23 +274,35 @@ function factors(e: Expr): Expr[] {
 }
 
 /**
- * True for `select(bounds of buffer[idx], ... * buffer[idx] * ..., 0)`: every conjunct of the
- * condition is `idx_d >= 0` or `idx_d < shape_d` for the indices of a load of `buffer` that is a
- * factor of the selected value, and the fallback is zero.
+ * `select(cond, ... * buffer[idx] * ..., 0)` without the conjuncts of `cond` that only keep that
+ * load in bounds (`idx_d >= 0`, or `num >= 0` where idx_d = num / k, and `idx_d < shape_d`), which
+ * the zero-filled copy makes redundant: where one fails the load reads a zero. Other conjuncts (a
+ * transposed conv's stride test `num % k == 0`) stay. Unchanged when no conjunct is a bound.
  */
-function paddingGuardOf(x: Extract<Expr, { kind: 'select' }>, buffer: string, shape: readonly number[], whole: readonly boolean[]): boolean {
-  if (x.else.kind !== 'const' || x.else.value !== 0) return false;
+function withoutPaddingGuard(x: Extract<Expr, { kind: 'select' }>, buffer: string, shape: readonly number[], whole: readonly boolean[]): Expr {
+  if (x.else.kind !== 'const' || x.else.value !== 0) return x;
   const loads = factors(x.then).filter((f): f is Extract<Expr, { kind: 'load' }> => f.kind === 'load' && f.buffer === buffer);
   const conjuncts = (c: Expr): Expr[] => (c.kind === 'logic' && c.op === 'and' ? [...conjuncts(c.a), ...conjuncts(c.b)] : [c]);
-  return loads.some((ld) => {
+  const all = conjuncts(x.cond);
+  let best: Expr[] | undefined;
+  for (const ld of loads) {
     const idx = ld.indices.map((i) => canonical(i));
-    return conjuncts(x.cond).every((c) => {
+    // floor(num / k) >= 0 exactly when num >= 0 (k > 0).
+    const numerators = ld.indices.map((i) => (i.kind === 'binary' && i.op === 'div' && i.b.kind === 'const' && i.b.value > 0 ? canonical(i.a) : undefined));
+    const bound = (c: Expr): boolean => {
       if (c.kind !== 'cmp' || c.b.kind !== 'const') return false;
-      const d = idx.indexOf(canonical(c.a));
+      const a = canonical(c.a);
+      const d = idx.indexOf(a);
       // Only a boxed dimension holds the padding positions; a dimension kept whole does not.
-      return d >= 0 && !whole[d] && ((c.op === 'ge' && c.b.value <= 0) || (c.op === 'lt' && c.b.value >= shape[d]!));
-    });
-  });
+      if (d >= 0 && !whole[d] && ((c.op === 'ge' && c.b.value <= 0) || (c.op === 'lt' && c.b.value >= shape[d]!))) return true;
+      const n = numerators.indexOf(a);
+      return n >= 0 && !whole[n] && c.op === 'ge' && c.b.value === 0;
+    };
+    const rest = all.filter((c) => !bound(c));
+    if (!best || rest.length < best.length) best = rest;
+  }
+  if (!best || best.length === all.length) return x;
+  return best.length ? select(allOf(best)!, x.then, x.else) : x.then;
 }
 
 /** Top-level statements of the program. */

@@ -3,6 +3,7 @@
  * A batch is published at once (the device's workers take its jobs in parallel) and collected as
  * the jobs finish; a job lost with a Redis restart is published again.
  */
+import { randomBytes } from 'node:crypto';
 import { Job, Queue } from 'bullmq';
 import type { Workload } from '../../ir/ops/index.js';
 import type { Program } from '../../ir/program.js';
@@ -26,6 +27,8 @@ export class FarmEvaluator implements Evaluator {
   private readonly outage: OutageReporter;
   private readonly seen = new Map<string, { measurement: Measurement; codeHash: string }>();
   private rounds = 0;
+  /** Re-measurements must be measured now, not answered by an earlier run's finished job of the same id. */
+  private readonly run = randomBytes(6).toString('hex');
 
   /** `workers`: how many workers serve the device now; a batch keeps each of them busy. */
   constructor(conn: ConnectionOptions, device: DeviceRecord, private readonly w: Workload, readonly batchSize: number, say: (line: string) => void) {
@@ -45,12 +48,12 @@ export class FarmEvaluator implements Evaluator {
     const traces = opts.traces;
     if (!traces || traces.length !== programs.length) throw new Error('the farm measures traces: the tuner must pass one per program');
     const round = opts.again ? ++this.rounds : 0;
-    const ids = traces.map((t) => jobId(ref.key, traceHash(t), this.fingerprint.key, round));
+    const ids = traces.map((t) => jobId(ref.key, traceHash(t), this.fingerprint.key, round ? `${this.run}-${round}` : undefined));
     const fresh = new Map<string, Trace>();
     ids.forEach((id, i) => {
       if (opts.again || !this.seen.has(id)) fresh.set(id, traces[i]!);
     });
-    const results = await this.run(fresh, opts.bestSeconds);
+    const results = await this.collect(fresh, opts.bestSeconds);
     for (const [id, r] of results) this.seen.set(id, r);
     const first = new Set<string>();
     return ids.map((id) => {
@@ -61,7 +64,7 @@ export class FarmEvaluator implements Evaluator {
   }
 
   /** Publishes the jobs (an id already in the queue is kept as it is) and waits for each to finish. */
-  private async run(jobs: ReadonlyMap<string, Trace>, bestSeconds?: number): Promise<Map<string, { measurement: Measurement; codeHash: string }>> {
+  private async collect(jobs: ReadonlyMap<string, Trace>, bestSeconds?: number): Promise<Map<string, { measurement: Measurement; codeHash: string }>> {
     const done = new Map<string, { measurement: Measurement; codeHash: string }>();
     const publish = (ids: readonly string[]) => this.queue.addBulk(ids.map((id) => ({
       name: 'measure',

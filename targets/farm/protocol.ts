@@ -58,10 +58,13 @@ export interface DeviceRecord {
   readonly seen: number;
 }
 
-/** Same workload, trace and device: the same job id, so BullMQ keeps one job however often it is published. */
-export function jobId(workloadKey: string, traceHashValue: string, fingerprintKey: string, round = 0): string {
+/**
+ * Same workload, trace and device: the same job id, so BullMQ keeps one job however often it is
+ * published. A re-measurement names its own `again` (unique to the tuning run and round).
+ */
+export function jobId(workloadKey: string, traceHashValue: string, fingerprintKey: string, again?: string): string {
   const h = createHash('sha256').update(`${workloadKey}\n${traceHashValue}\n${fingerprintKey}`).digest('hex').slice(0, 32);
-  return round ? `${h}-again${round}` : h;
+  return again ? `${h}-again-${again}` : h;
 }
 
 export interface ConnectionOptions {

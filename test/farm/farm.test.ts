@@ -123,7 +123,8 @@ describe('farm: tuning through Redis (BullMQ) with worker processes', function (
     await worker(['--min-time', '0.6']);
     const fp = /fingerprint (\S+),/.exec(a.stderr())![1]!;
     const dir = tmp();
-    const tune = start(['tune', ...GEMM, ...SEARCH, '--trials', '6', '--records', join(dir, 'r.jsonl'), '--farm', redis.url]);
+    // Its own shape: the earlier tests' finished jobs (kept for reruns) must not answer its candidates.
+    const tune = start(['tune', 'gemm', '--m', '24', '--n', '24', '--k', '24', ...SEARCH, '--trials', '6', '--records', join(dir, 'r.jsonl'), '--farm', redis.url]);
     const q = new Queue(queueName(fp), { connection: connectionOf({ url: redis.url }) });
     let killed: string | undefined;
     try {
@@ -180,7 +181,7 @@ describe('farm: tuning through Redis (BullMQ) with worker processes', function (
   it('Redis restarted mid-run: the tuner and the workers wait with one line each and resume; nothing is lost', async () => {
     const w = await worker(['--min-time', '0.3']);
     const dir = tmp();
-    const tune = start(['tune', ...GEMM, ...SEARCH, '--trials', '6', '--records', join(dir, 'r.jsonl'), '--farm', redis.url]);
+    const tune = start(['tune', 'gemm', '--m', '16', '--n', '16', '--k', '16', ...SEARCH, '--trials', '6', '--records', join(dir, 'r.jsonl'), '--farm', redis.url]);
     await waitFor('a first record', () => rows(join(dir, 'r.jsonl')).length >= 1 || undefined);
     await redis.down();
     await new Promise((r) => setTimeout(r, 1500));
@@ -201,7 +202,7 @@ describe('farm: protocol', () => {
   it('job ids are stable per workload, trace and device, and differ for a re-measurement', () => {
     assert.equal(jobId('w', 't', 'cpu:1'), jobId('w', 't', 'cpu:1'));
     assert.notEqual(jobId('w', 't', 'cpu:1'), jobId('w', 't', 'cpu:2'));
-    assert.notEqual(jobId('w', 't', 'cpu:1'), jobId('w', 't', 'cpu:1', 1));
+    assert.notEqual(jobId('w', 't', 'cpu:1'), jobId('w', 't', 'cpu:1', 'run1-1'));
     assert.doesNotMatch(jobId('w', 't', 'cpu:1') + queueName('cpu:1'), /:/, 'BullMQ refuses ":" in ids and names');
   });
 

@@ -120,6 +120,10 @@ describe('expert GEMM schedules (fixtures)', () => {
     // Each update is one vector statement: the padding guard is the same in every lane, so it selects whole vectors.
     assert.equal(body.match(/\* ls_load16\(&W_packed\[/g)?.length, 16);
     assert.doesNotMatch(body, /ls_fmod\(|ls_fdiv\(/, 'no stride test or division left');
+    // The input is a zero-padded copy: no bounds test (a select) left in the updates either.
+    const updates = body.slice(body.indexOf('register tile'), body.search(/\n\s+Y\[/));
+    assert.match(updates, /X_packed\[/);
+    assert.doesNotMatch(updates, /\? /);
     // A stride that does not divide the kernel: the general schedule, still right.
     const odd = { ...params, kh: 3, kw: 3 };
     assertSameResults(lowered('conv2d_transpose', odd), applyTrace(lowered('conv2d_transpose', odd), expertCpuConv2d(odd, undefined, AVX512_UNIT, 'conv2d_transpose')));

@@ -8,6 +8,16 @@ import { TraceFormatError } from '../../scheduler/errors.js';
 describe('primitive: layout', () => {
   const conv = () => lowered('conv2d', { n: 1, c: 2, h: 4, w: 4, k: 8, kh: 3, kw: 3, pad: 1 });
 
+  it('pads the input of a strided transposed conv, whose index is a division: the bounds tests go, the stride test stays', () => {
+    const p = lowered('conv2d_transpose', { n: 1, c: 2, h: 3, w: 3, k: 4, kh: 4, kw: 4, stride: 2, pad: 1 });
+    const after = applyTrace(p, trace([{ prim: 'layout', buffer: 'X' }]));
+    const text = nest(after);
+    // (o + 1 - r) / 2 ranges over [-1, 3] for o in 0..5, r in 0..3: a box of 5 with one zero each side.
+    assert.match(text, /alloc local X\.packed: f32\[1, 2, 5, 5\]/);
+    assert.match(text, /\+= select\(\(oh \+ 1 - rh\) % 2 == 0 && \(ow \+ 1 - rw\) % 2 == 0, X\.packed\[n, rc, \(oh \+ 1 - rh\) \/ 2 \+ 1, \(ow \+ 1 - rw\) \/ 2 \+ 1\] \* W/);
+    assertSameResults(p, after);
+  });
+
   it('packs weights [K][C][R][S] as [K/4][C][R][S][4] before the nest (copied in the source\'s order: reads stream), read with plain loop variables, and X as a padded copy without guards', () => {
     checkSchedule(conv(), [
       { prim: 'split', loop: 'k', factors: [4], tail: 'requireDivisible' },
