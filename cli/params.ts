@@ -44,3 +44,18 @@ export function workloadFromArgv(argv: Record<string, unknown>, extraCommon: rea
   checkBuffersFit(w);
   return w;
 }
+
+/** `--min-time S`: a positive number of seconds of timed runs per candidate. */
+export function minTimeOption(v: unknown): number {
+  const t = Number(v);
+  if (!(t > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(v)}'`);
+  return t;
+}
+
+/** `--early-abort F`: a factor of at least 1 (below 1 it would stop kernels faster than the best), or 'off'. */
+export function earlyAbortOption(v: unknown): number {
+  if (String(v) === 'off') return Infinity;
+  const f = Number(v);
+  if (!(Number.isFinite(f) && f >= 1)) throw new InputError(`--early-abort must be a factor of at least 1 or 'off', got '${String(v)}'`);
+  return f;
+}

@@ -1,4 +1,4 @@
-import { Expr, add, forEachExpr, int, mul, plus, variable } from '../ir/expr.js';
+import { Expr, add, freeVars, int, mul, plus, variable } from '../ir/expr.js';
 import { bounds, loopRanges } from '../ir/interval.js';
 import { canonical } from '../ir/hash.js';
 import { ForStmt } from '../ir/loop.js';
@@ -31,7 +31,7 @@ export function footprint(accesses: readonly (readonly Expr[])[], inner: readonl
     const same = forms.every((f) => f && canonical(f.rest) === canonical(rest));
     // Not affine (a transposed conv's stride division), but bounded over the inner loops alone: a
     // box of those bounds, whose padding positions a zero-filled copy can hold.
-    const boxes = same ? [] : accesses.map((a) => (varsOf(a[d]!).every((v) => vars.has(v)) ? bounds(a[d]!, ranges) : undefined));
+    const boxes = same ? [] : accesses.map((a) => ([...freeVars(a[d]!)].every((v) => vars.has(v)) ? bounds(a[d]!, ranges) : undefined));
     if (!same && boxes.every((b) => b !== undefined)) {
       const lo = Math.min(...boxes.map((b) => b![0])), hi = Math.max(...boxes.map((b) => b![1]));
       whole.push(false);
@@ -83,10 +83,3 @@ export function accessExtent(indices: readonly Expr[], inner: readonly ForStmt[]
   });
 }
 
-function varsOf(e: Expr): string[] {
-  const out: string[] = [];
-  forEachExpr(e, (x) => {
-    if (x.kind === 'var') out.push(x.name);
-  });
-  return out;
-}

@@ -1,12 +1,11 @@
 import type { Argv } from 'yargs';
 import { operatorCommand } from '../operator-command.js';
-import { InputError } from '../../ir/errors.js';
 import { lowerWorkload } from '../../ir/ops/index.js';
 import { applyTrace } from '../../scheduler/apply.js';
 import { Pipeline } from '../../targets/pipeline.js';
 import { integerOption } from '../../targets/target.js';
 import { loadSchedule } from '../schedule-file.js';
-import { workloadFromArgv } from '../params.js';
+import { minTimeOption, workloadFromArgv } from '../params.js';
 import { formatMeasurement } from '../format.js';
 import { targetArgNames, targetFromArgv, withTargetOptions } from '../target-args.js';
 
@@ -27,8 +26,7 @@ export function runCommand(y: Argv): Argv {
     handler: async (argv) => {
       const name = String(argv.target);
       const w = workloadFromArgv(argv, [...targetArgNames(), 'emit', 'seed', 'min-time']);
-      const minTime = Number(argv['min-time']);
-      if (!(minTime > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(argv['min-time'])}'`);
+      const minTime = minTimeOption(argv['min-time']);
       const seed = integerOption('seed', argv.seed, 0);
       const target = targetFromArgv(argv, { seed, minSeconds: minTime });
       const base = lowerWorkload(w);

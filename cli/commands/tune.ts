@@ -14,7 +14,7 @@ import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../../tuner/strategies.js';
 import { Progress, TuneResult, tune } from '../../tuner/tune.js';
 import { traceToTypeScript } from '../../scheduler/trace.js';
-import { workloadFromArgv } from '../params.js';
+import { earlyAbortOption, minTimeOption, workloadFromArgv } from '../params.js';
 import { formatSeconds } from '../format.js';
 import { targetArgNames, targetFromArgv, withTargetOptions } from '../target-args.js';
 
@@ -29,14 +29,6 @@ function progressLine(p: Progress): string {
   const cur = p.currentGflops ? `current ${p.currentGflops.toFixed(2)}` : 'current -';
   const left = p.etaSeconds !== undefined ? `~${formatSeconds(p.etaSeconds)} left` : '';
   return `[${bar}] trial ${p.trial}/${p.budget}  ${best}  ${cur} GFLOP/s  failures ${p.failures}  from records ${p.fromRecords}  ${left}`;
-}
-
-/** `--early-abort F`: a factor of at least 1 (below 1 it would stop kernels faster than the best), or 'off'. */
-function earlyAbortOption(v: unknown): number {
-  if (String(v) === 'off') return Infinity;
-  const f = Number(v);
-  if (!(Number.isFinite(f) && f >= 1)) throw new InputError(`--early-abort must be a factor of at least 1 or 'off', got '${String(v)}'`);
-  return f;
 }
 
 /** The result as the JSON object of --json and as the lines of the plain output. */
@@ -120,8 +112,7 @@ export function tuneCommand(y: Argv): Argv {
       const seed = integerOption('seed', argv.seed, 0);
       const timeBudget = argv['time-budget'] === undefined ? undefined : Number(argv['time-budget']);
       if (timeBudget !== undefined && !(timeBudget > 0)) throw new InputError(`--time-budget must be a positive number of seconds, got '${String(argv['time-budget'])}'`);
-      const minTime = Number(argv['min-time']);
-      if (!(minTime > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(argv['min-time'])}'`);
+      const minTime = minTimeOption(argv['min-time']);
       const earlyAbortFactor = earlyAbortOption(argv['early-abort']);
       const startingPoints = integerOption('starting-points', argv['starting-points'], 0);
       const db = new RecordStore(String(argv.records));

@@ -4,6 +4,7 @@ import { integerOption } from '../../targets/target.js';
 import { runWorker } from '../../targets/farm/worker.js';
 import { farmConnection, withFarmOptions } from '../farm-args.js';
 import { withTargetOptions } from '../target-args.js';
+import { earlyAbortOption, minTimeOption } from '../params.js';
 
 export function workerCommand(y: Argv): Argv {
   return y.command(
@@ -27,10 +28,8 @@ export function workerCommand(y: Argv): Argv {
     async (argv) => {
       const concurrency = integerOption('concurrency', argv.concurrency, 1);
       const lockMs = integerOption('lock-ms', argv['lock-ms'], 500);
-      const minSeconds = Number(argv['min-time']);
-      if (!(minSeconds > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(argv['min-time'])}'`);
-      const ea = String(argv['early-abort']), earlyAbortFactor = ea === 'off' ? Infinity : Number(ea);
-      if (!(earlyAbortFactor >= 1)) throw new InputError(`--early-abort must be a factor of at least 1 or 'off', got '${ea}'`);
+      const minSeconds = minTimeOption(argv['min-time']);
+      const earlyAbortFactor = earlyAbortOption(argv['early-abort']);
       const testFp = argv['test-fingerprint'];
       if (testFp !== undefined && process.env.LOOPSMITH_TEST_MODE !== '1') throw new InputError('--test-fingerprint is for tests only (set LOOPSMITH_TEST_MODE=1)');
       await runWorker({

@@ -91,16 +91,16 @@ function measurer(target: Target, fingerprintKey: string, worker: string): (job:
   return async (job) => {
     const d = job.data;
     if (d.fingerprint !== fingerprintKey) throw new UnrecoverableError(`refused: the job is for device ${d.fingerprint}, this worker is ${fingerprintKey}`);
-    let w, program, trace;
+    let w, base, program;
     try {
       w = workload(d.workload.op, d.workload.params, d.workload.dtype);
-      trace = parseTrace(JSON.stringify(d.trace));
-      program = applyTrace(lowerWorkload(w), trace, { workload: w.key });
+      base = lowerWorkload(w);
+      program = applyTrace(base, parseTrace(JSON.stringify(d.trace)), { workload: w.key });
     } catch (e) {
       throw new UnrecoverableError(`refused: ${(e as Error).message.split('\n')[0]}`);
     }
     testHook(w.key);
-    const ref = { key: w.key, unscheduled: lowerWorkload(w), flops: w.flops };
+    const ref = { key: w.key, unscheduled: base, flops: w.flops };
     const rendered = pipeline.render(program);
     if (!rendered.ok) return { fingerprint: fingerprintKey, worker, measurement: rendered.measurement, codeHash: `error-${job.id}` };
     const built = await pipeline.build([rendered.candidate]);
