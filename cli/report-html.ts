@@ -1,6 +1,7 @@
 import * as vega from 'vega';
 import { compile, TopLevelSpec } from 'vega-lite';
-import { TuningRecord } from '../tuner/records.js';
+import { RecordStore, TuningRecord } from '../tuner/records.js';
+import { DeviceBest, deviceBests, devicesOf } from '../tuner/devices.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -13,11 +14,40 @@ async function toSvg(spec: TopLevelSpec): Promise<string> {
 interface Group { workload: string; device: string; records: TuningRecord[] }
 
 /**
+ * Per workload, a matrix: a row per device's best schedule, a column per device it ran on (the
+ * diagonal is the device's own best); empty where that device has no record of the schedule.
+ */
+function deviceTables(db: RecordStore, records: readonly TuningRecord[]): string {
+  const devices = devicesOf(records);
+  if (devices.length < 2) return '';
+  const label = new Map(devices.map((d) => [d.key, d.label]));
+  const byWorkload = new Map<string, DeviceBest[]>();
+  for (const b of deviceBests(db, records)) byWorkload.set(b.workload, [...(byWorkload.get(b.workload) ?? []), b]);
+  const keys = devices.map((d) => d.key);
+  const legend = devices.map((d, i) => `<tr><td>D${i + 1}</td><td>${esc(d.key)}</td><td>${esc(d.kind)}</td><td>${esc(d.label)}</td><td class="n">${d.records}</td></tr>`).join('');
+  const tables = [...byWorkload].map(([w, bs]) => {
+    const cols = keys.filter((k) => bs.some((b) => b.device === k || b.elsewhere.some((e) => e.device === k)));
+    const rows = bs.map((b) => {
+      const cell = (k: string) => {
+        const g = k === b.device ? b.best.outcome.gflops : b.elsewhere.find((e) => e.device === k)?.gflops;
+        return `<td class="n${k === b.device ? ' own' : ''}">${g ? g.toFixed(2) : ''}</td>`;
+      };
+      return `<tr><td>best of D${keys.indexOf(b.device) + 1} (${esc(b.best.id)})</td>${cols.map(cell).join('')}</tr>`;
+    }).join('');
+    return `<h3>${esc(w)}</h3><table><thead><tr><th>schedule \\ ran on</th>${cols.map((k) => `<th title="${esc(label.get(k) ?? k)}">D${keys.indexOf(k) + 1}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>`;
+  });
+  return `<h2>Devices</h2>
+<table><thead><tr><th></th><th>fingerprint</th><th>kind</th><th>device</th><th>records</th></tr></thead><tbody>${legend}</tbody></table>
+<p class="dev">GFLOP/s of each device's best schedule on every device that measured it; the device's own best is in bold.</p>
+${tables.join('\n')}`;
+}
+
+/**
  * A self-contained HTML report of a records file: per workload and device, the best-so-far curve
  * of each strategy (in trial order) and a scatter of every candidate; and a table of the best
  * schedules. Plots are drawn by Vega-Lite into inline SVG: the file needs nothing else to open.
  */
-export async function reportHtml(records: readonly TuningRecord[], title: string): Promise<string> {
+export async function reportHtml(records: readonly TuningRecord[], title: string, db?: RecordStore): Promise<string> {
   const groups = new Map<string, Group>();
   for (const r of records) {
     const k = `${r.workload.key}|${r.target.fingerprint.key}`;
@@ -64,12 +94,14 @@ export async function reportHtml(records: readonly TuningRecord[], title: string
 <style>
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
 table { border-collapse: collapse; margin: 1rem 0; } td, th { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.own { font-weight: bold; }
 .plots { display: flex; flex-wrap: wrap; gap: 1rem; } figure { margin: 0; } .dev { color: #666; margin-top: -0.5rem; }
 </style></head><body>
 <h1>${esc(title)}</h1>
 <h2>Best schedules</h2>
 <table><thead><tr><th>workload</th><th>device</th><th>record</th><th>strategy</th><th>GFLOP/s</th><th>speedup over the first candidate</th><th>candidates</th><th>failed</th></tr></thead>
 <tbody>${bestRows.join('\n')}</tbody></table>
+${db ? deviceTables(db, records) : ''}
 ${sections.join('\n')}
 </body></html>
 `;

@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workload } from '../ir/ops/index.js';
+import { WebGpuTarget } from '../targets/webgpu/target.js';
+import { TargetEvaluator } from '../tuner/evaluate.js';
+import { RecordStore } from '../tuner/records.js';
+import { tune } from '../tuner/tune.js';
+import { PageResult, runPage } from './browser.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/gemm-app/', import.meta.url));
+const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
+const RUNNER = fileURLToPath(new URL('./emit/run-device-module.js', import.meta.url));
+const GEMM128 = { m: 128, n: 128, k: 128 };
 
 describe('examples/gemm-app: loopsmith as a build step', function () {
   this.timeout(300_000);
@@ -32,6 +41,7 @@ describe('examples/gemm-app: loopsmith as a build step', function () {
     const demo = run(join(dir, 'demo'), []);
     assert.equal(demo.status, 0, demo.stdout);
     assert.match(demo.stdout, /gemm128: max abs error/);
+    assert.match(demo.stdout, /gemm128_cpus \(scalar variant\): max abs error/, 'without records: the scalar fallback');
   });
 
   it('--check passes on fresh files and catches a stale one', () => {
@@ -50,5 +60,64 @@ describe('examples/gemm-app: loopsmith as a build step', function () {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /bad\.json: kernels\[0\]: language wgsl does not run on target c/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
+  });
+});
+
+describe('examples/gemm-app: one GPU module for many devices, in Chromium and in Node', function () {
+  this.timeout(600_000);
+  const dir = mkdtempSync(join(tmpdir(), 'loopsmith-example-web-'));
+  cpSync(EXAMPLE, dir, { recursive: true });
+  // tsc and @webgpu/types, as the example's own npm install would provide them.
+  symlinkSync(NODE_MODULES, join(dir, 'node_modules'));
+  const bin = join(dir, '.bin');
+  spawnSync('mkdir', ['-p', bin]);
+  writeFileSync(join(bin, 'loopsmith'), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`);
+  chmodSync(join(bin, 'loopsmith'), 0o755);
+  const env = { ...process.env, PATH: `${bin}:${join(NODE_MODULES, '.bin')}:${process.env.PATH}` };
+  const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: dir, env, encoding: 'utf8' });
+  const page = (n: number) => runPage(join(dir, 'web', 'serve.mjs'), dir, join(dir, `profile-${n}`));
+  let first: PageResult;
+
+  it('without records the module holds the generic variant, and it runs right in headless Chromium', async () => {
+    const b = run('npm', ['run', '--silent', 'build:web']);
+    assert.equal(b.status, 0, b.stderr + b.stdout);
+    assert.match(b.stderr, /gemm128_gpus: no successful webgpu record .* the module holds the generic fallback alone/);
+    first = await page(1);
+    assert.ok(first.ok, first.line);
+    assert.equal(first.match, 'generic', first.line);
+  });
+
+  it('tuned for this machine\'s lavapipe and for the browser\'s adapter, it picks each one\'s variant on it', async () => {
+    // The browser's adapter (SwiftShader in headless Chromium here) is not one loopsmith measures on:
+    // its records come from a target that runs on lavapipe under the browser adapter's identity.
+    const info = first.adapter as Record<string, string>;
+    const db = new RecordStore(join(dir, '.loopsmith', 'records.jsonl'));
+    const keys: string[] = [];
+    let seed = 1;
+    for (const t of [new WebGpuTarget({ minSeconds: 0.02 }), new WebGpuTarget({ minSeconds: 0.02 }, info)]) {
+      await t.open();
+      const ev = new TargetEvaluator(t);
+      try {
+        await tune(workload('gemm', GEMM128), ev, { strategy: 'random', trials: 4, seed: seed++, records: db, version: 'test', remeasure: 0 });
+      } finally {
+        await ev.close();
+      }
+      keys.push(t.fingerprint.key);
+    }
+    const b = run('npm', ['run', '--silent', 'build:web']);
+    assert.equal(b.status, 0, b.stderr + b.stdout);
+    const text = readFileSync(join(dir, 'kernels', 'gemm128_gpus.ts'), 'utf8');
+    assert.ok(keys.every((k) => text.includes(k)), 'a variant for each device');
+    for (let i = 0; i < 2; i++) assert.equal(run('npm', ['run', '--silent', 'check:kernels']).status, 0, '--check is byte-stable');
+    const browser = await page(2);
+    assert.ok(browser.ok, browser.line);
+    assert.equal(browser.match, 'exact', browser.line);
+    assert.match(String(browser.reason), new RegExp(`tuned on this device, .*\\(${keys[1]}\\)`));
+    const node = spawnSync(process.execPath, [RUNNER, join(dir, 'web', 'dist', 'kernels', 'gemm128_gpus.js'), JSON.stringify({ op: 'gemm', params: GEMM128 }), JSON.stringify([{ info: 'real' }, { info: { vendor: 'nobody' } }])], { encoding: 'utf8', env: { ...env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+    assert.equal(node.status, 0, node.stderr);
+    const [real, unknown] = (JSON.parse(node.stdout.trim().split('\n').pop()!) as { results: { match: string; device: string | null; ok: boolean; message: string }[] }).results;
+    assert.deepEqual([real!.match, real!.device], ['exact', keys[0]]);
+    assert.equal(unknown!.match, 'generic');
+    assert.ok(real!.ok && unknown!.ok, `${real!.message} ${unknown!.message}`);
   });
 });

@@ -12,7 +12,8 @@ import { checkOutputDirectory, writeFiles } from '../output-files.js';
 import { TargetSet } from '../target-set.js';
 import { withEveryTargetsOptions } from '../target-args.js';
 import { verifyKernel } from '../verify-kernel.js';
-import { emitArtifacts } from './emit.js';
+import { emitArtifacts, verifyVariants } from './emit.js';
+import { DeviceChoice, emitForDevices, parseDevices } from '../device-variants.js';
 import { packageVersion } from './tune.js';
 
 interface KernelSpec {
@@ -24,6 +25,8 @@ interface KernelSpec {
   out: string;
   schedule?: string;
   fallback?: boolean;
+  /** One module for these devices' records (a variant each) instead of this machine's best. */
+  devices?: DeviceChoice;
   verify: boolean;
 }
 
@@ -64,6 +67,9 @@ function readManifest(path: string, allowOutside: boolean): Manifest {
     if (twin !== undefined) throw new InputError(`${path}: kernels[${twin}] and kernels[${i}] are both named "${name}"; kernel names must be unique (they name the generated files)`);
     firstNamed.set(name, i);
     if (k.verify !== undefined && typeof k.verify !== 'boolean') throw new InputError(`${where}: "verify" must be true or false`);
+    const devices = k.devices === undefined ? undefined : parseDevices(k.devices, `${where}: "devices"`);
+    if (devices && k.schedule) throw new InputError(`${where}: "devices" takes each device's schedule from the records; drop "schedule" (it names one schedule for one device)`);
+    if (devices && language !== 'ts' && language !== 'c') throw new InputError(`${where}: "devices" writes a module for many devices in language ts or c, not ${String(language)}`);
     const out = resolve(dir, k.out as string);
     const rel = relative(dir, out);
     if (!allowOutside && (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))) {
@@ -71,7 +77,7 @@ function readManifest(path: string, allowOutside: boolean): Manifest {
     }
     return {
       name, op: k.op as string, params: k.params as Record<string, number>, target, language: language as Language, out, verify: k.verify !== false,
-      ...(k.schedule ? { schedule: resolve(dir, String(k.schedule)) } : {}), ...(k.fallback ? { fallback: true } : {}),
+      ...(k.schedule ? { schedule: resolve(dir, String(k.schedule)) } : {}), ...(k.fallback ? { fallback: true } : {}), ...(devices ? { devices } : {}),
     };
   });
   return { records: resolve(dir, typeof o.records === 'string' ? o.records : DEFAULT_RECORDS_PATH), kernels };
@@ -91,7 +97,7 @@ export function buildCommand(y: Argv): Argv {
     'build <manifest>',
     'Generate every kernel a project lists in its manifest (a codegen step for build pipelines), verified on this machine first',
     (a) => withEveryTargetsOptions(a
-      .positional('manifest', { type: 'string', describe: 'kernels.json: {"records": "...", "kernels": [{"name", "op", "params", "target", "language", "out", "schedule"?, "fallback"?, "verify"?}]}' })
+      .positional('manifest', { type: 'string', describe: 'kernels.json: {"records": "...", "kernels": [{"name", "op", "params", "target", "language", "out", "schedule"?, "fallback"?, "devices"?, "verify"?}]}; "devices": "all" or a list of fingerprint keys makes one module with a variant per device' })
       .option('check', { type: 'boolean', describe: 'write nothing; exit 1 when a generated file is missing or out of date (for CI)' })
       .option('tune-missing', { type: 'boolean', describe: 'tune the kernels that have no record for this device' })
       .option('trials', { type: 'string', default: '60', describe: 'trials per kernel with --tune-missing' })
@@ -126,10 +132,13 @@ export function buildCommand(y: Argv): Argv {
               await evaluator.close();
             }
           }
-          const emitted = await emitArtifacts({
+          const warn = (s: string) => process.stderr.write(`warning: ${k.name}: ${s}\n`);
+          const many = k.devices ? await emitForDevices({ workload: w, lang: k.language, name: k.name, records: manifest.records, devices: k.devices, fallback: Boolean(k.fallback || argv.fallback), warn }, targets) : undefined;
+          const one = many ? undefined : await emitArtifacts({
             workload: w, lang: k.language, target: k.target, name: k.name, records: manifest.records, fallback: Boolean(k.fallback || argv.fallback),
-            ...(k.schedule ? { schedule: k.schedule } : {}), warn: (s) => process.stderr.write(`warning: ${k.name}: ${s}\n`),
+            ...(k.schedule ? { schedule: k.schedule } : {}), warn,
           }, targets);
+          const emitted = many ? { files: many.files, origin: `variants: ${many.origin}` } : one!;
           const files = Object.keys(emitted.files).map((f) => resolve(k.out, f));
           const staleNames = Object.keys(emitted.files).filter((f) => currentText(resolve(k.out, f)) !== emitted.files[f]);
           report.push({
@@ -138,7 +147,8 @@ export function buildCommand(y: Argv): Argv {
           });
           if (argv.check || !staleNames.length || !k.verify || !argv.verify) continue;
           try {
-            await verifyKernel(targets, k.target, emitted, `${k.name}: `);
+            if (many) await verifyVariants(targets, k.target, many, warn, `${k.name}: `);
+            else await verifyKernel(targets, k.target, one!, `${k.name}: `);
           } catch (e) {
             if (!(e instanceof RunError)) throw e;
             failures.push(e.message);

@@ -14,6 +14,7 @@ import { checkOutputDirectory, writeFiles } from '../output-files.js';
 import { TargetSet } from '../target-set.js';
 import { targetArgNames, withEveryTargetsOptions } from '../target-args.js';
 import { KernelToVerify, verifyKernel } from '../verify-kernel.js';
+import { DevicesEmitted, emitForDevices, parseDevices } from '../device-variants.js';
 
 export interface EmitRequest {
   readonly workload: Workload;
@@ -74,6 +75,23 @@ export async function emitArtifacts(req: EmitRequest, targets: TargetSet): Promi
   return { files, origin, workload: w, unscheduled: base, program: p, trace: t };
 }
 
+/**
+ * Verifies every variant of a multi-device module that this machine's device can run; one over its
+ * limits is reported and skipped (it was checked where it was tuned).
+ */
+export async function verifyVariants(targets: TargetSet, targetName: string, emitted: DevicesEmitted, warn: (s: string) => void, label = ''): Promise<void> {
+  const target = await targets.opened(targetName);
+  for (const k of emitted.kernels) {
+    const [built] = await target.build([target.candidate(k.program)]);
+    if (built?.status === 'rejected') {
+      warn(`${label}${k.label}not verified here: ${built.message} of ${target.description}`);
+      continue;
+    }
+    if (built?.status === 'ok') await target.release(built.artifact);
+    await verifyKernel(targets, targetName, k, `${label}${k.label}`);
+  }
+}
+
 export function emitCommand(y: Argv): Argv {
   return operatorCommand(y, 'emit', {
     describe: 'Write the kernel for this device as C (.c/.h), WGSL (.wgsl + manifest) or a typed TypeScript module, verified on this machine first',
@@ -86,24 +104,42 @@ export function emitCommand(y: Argv): Argv {
       .option('schedule', { type: 'string', describe: 'a schedule trace to use instead of the best record' })
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file to take the best schedule from' })
       .option('fallback', { type: 'boolean', default: false, describe: 'with no record for this device, emit the default schedule (with a warning)' })
+      .option('devices', { type: 'string', describe: 'one module for many devices: "all" devices with records of this workload, or fingerprint keys (or unique prefixes) separated by commas; --lang ts: a WGSL variant per device and a selector, --lang c: a variant per ISA level and a load-time dispatcher' })
       .option('verify', { type: 'boolean', default: true, describe: 'run the kernel on this machine and compare it with the reference before writing it (--no-verify: write it unchecked)' }))
       .example('$0 emit gemm --m 512 --n 512 --k 512 --lang c --out src/kernels', 'the tuned GEMM as gemm.c and gemm.h')
       .example('$0 emit gemm --m 512 --n 512 --k 512 --lang ts --fallback', 'a TypeScript module with the WGSL and a dispatch() helper')
+      .example('$0 emit gemm --m 512 --n 512 --k 512 --lang ts --devices all', 'one module with the variant tuned on each GPU in the records, picked at run time')
+      .example('$0 emit gemm --m 512 --n 512 --k 512 --lang c --devices all', 'one .c with AVX-512, AVX2, ... variants and a scalar fallback, picked at load time')
       .epilogue('Exit codes: 0 written, 1 the kernel failed verification (nothing written), 2 bad input.'),
     handler: async (argv) => {
       const lang = String(argv.lang);
       if (!(LANGUAGES as readonly string[]).includes(lang)) throw new InputError(`unknown language '${lang}'; languages: ${LANGUAGES.join(', ')}`);
       const target = targetFor(lang as Language, argv.target === undefined ? undefined : String(argv.target));
-      const w = workloadFromArgv(argv, [...targetArgNames(), 'lang', 'out', 'name', 'schedule', 'records', 'fallback', 'verify']);
+      const w = workloadFromArgv(argv, [...targetArgNames(), 'lang', 'out', 'name', 'schedule', 'records', 'fallback', 'verify', 'devices']);
       const name = String(argv.name ?? w.op.name);
       const out = String(argv.out);
       checkOutputDirectory(out);
       const targets = new TargetSet(argv);
+      const warn = (s: string) => process.stderr.write(`warning: ${s}\n`);
+      if (argv.devices !== undefined) {
+        if (argv.schedule) throw new InputError('--devices takes each device\'s schedule from the records; --schedule names one schedule for one device');
+        const devices = parseDevices(argv.devices);
+        try {
+          const emitted = await emitForDevices({ workload: w, lang: lang as Language, name, records: String(argv.records), devices, fallback: Boolean(argv.fallback), warn }, targets);
+          if (argv.verify) await verifyVariants(targets, target, emitted, warn);
+          const written = writeFiles(out, emitted.files);
+          if (argv.json) process.stdout.write(JSON.stringify({ workload: w.key, lang, origin: emitted.origin, verified: Boolean(argv.verify), files: written }, null, 2) + '\n');
+          else process.stdout.write(`${w.key} (variants: ${emitted.origin}${argv.verify ? '' : '; not verified'}):\n${written.map((f) => `  wrote ${f}`).join('\n')}\n`);
+        } finally {
+          await targets.close();
+        }
+        return;
+      }
       try {
         const emitted = await emitArtifacts({
           workload: w, lang: lang as Language, target, name, records: String(argv.records), fallback: Boolean(argv.fallback),
           ...(argv.schedule ? { schedule: String(argv.schedule) } : {}),
-          warn: (s) => process.stderr.write(`warning: ${s}\n`),
+          warn,
         }, targets);
         if (argv.verify) await verifyKernel(targets, target, emitted);
         const written = writeFiles(out, emitted.files);

@@ -4,6 +4,7 @@ import { InputError } from '../../ir/errors.js';
 import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord } from '../../tuner/records.js';
 import { ioProblem } from '../../tuner/records-file.js';
 import { table } from '../format.js';
+import { deviceBests, devicesOf } from '../../tuner/devices.js';
 
 const ACTIONS = ['list', 'best', 'export', 'merge', 'prune'] as const;
 
@@ -17,6 +18,33 @@ function mustExist(path: string): void {
   }
 }
 
+/** `records list --by-device`: the devices, then each device's best per workload and its runs elsewhere. */
+function listByDevice(db: RecordStore, records: readonly TuningRecord[], json: boolean): void {
+  const devices = devicesOf(records);
+  const bests = deviceBests(db, records);
+  for (const w of db.replayWarnings()) process.stderr.write(`warning: ${w}\n`);
+  const short = new Map(devices.map((d) => [d.key, d.key.length > 20 ? d.key.slice(0, 20) : d.key]));
+  if (json) {
+    process.stdout.write(JSON.stringify({
+      devices: devices.map((d) => ({
+        ...d,
+        best: bests.filter((b) => b.device === d.key).map((b) => ({ workload: b.workload, id: b.best.id, gflops: b.best.outcome.gflops ?? null, traceHash: b.best.traceHash, elsewhere: b.elsewhere })),
+      })),
+    }, null, 2) + '\n');
+    return;
+  }
+  const out = [table(['device', 'kind', 'records', 'workloads', 'what'], devices.map((d) => [d.key, d.kind, String(d.records), String(d.workloads), d.label]))];
+  for (const d of devices) {
+    const mine = bests.filter((b) => b.device === d.key);
+    out.push('', `${d.key}  ${d.label}`);
+    out.push(mine.length ? table(['workload', 'GFLOP/s', 'record', 'strategy', 'same schedule elsewhere'], mine.map((b) => [
+      b.workload, b.best.outcome.gflops ? b.best.outcome.gflops.toFixed(2) : '-', b.best.id, b.best.strategy,
+      b.elsewhere.length ? b.elsewhere.map((e) => `${short.get(e.device) ?? e.device} ${e.gflops.toFixed(2)}`).join(', ') : '-',
+    ])) : '  no successful record');
+  }
+  process.stdout.write(out.join('\n') + `\n${devices.length} device${devices.length === 1 ? '' : 's'}, ${records.length} records in ${db.path}\n`);
+}
+
 export function recordsCommand(y: Argv): Argv {
   return y.command(
     'records <action> [files..]',
@@ -27,8 +55,10 @@ export function recordsCommand(y: Argv): Argv {
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'the records file' })
       .option('out', { type: 'string', describe: 'export: file to write (default: stdout)' })
       .option('workload', { type: 'string', describe: 'only records of this workload key' })
+      .option('by-device', { type: 'boolean', describe: 'list: one section per device (fingerprint) with its best per workload, and how that schedule ran on the other devices' })
       .option('json', { type: 'boolean', describe: 'machine-readable output' })
       .example('$0 records list', 'a table of every measured candidate')
+      .example('$0 records list --by-device', 'the devices the file knows, and each one\'s best kernels')
       .example('$0 records best', 'the best kernel per workload and device')
       .example('$0 records export --out best.jsonl', 'the best records only, to share with machines of the same kind')
       .example('$0 records merge other-machine.jsonl', 'add another file\'s records (duplicates are skipped)')
@@ -49,8 +79,13 @@ export function recordsCommand(y: Argv): Argv {
       };
       const row = (r: TuningRecord) => [r.id, r.workload.key, r.target.fingerprint.key, r.strategy, String(r.trial), r.outcome.status, r.outcome.gflops ? r.outcome.gflops.toFixed(2) : '-'];
       const headers = ['id', 'workload', 'device', 'strategy', 'trial', 'status', 'GFLOP/s'];
+      if (argv['by-device'] && action !== 'list') throw new InputError(`--by-device goes with records list, not records ${action}`);
       switch (action) {
         case 'list':
+          if (argv['by-device']) {
+            listByDevice(db, mine, Boolean(argv.json));
+            return;
+          }
           if (argv.json) process.stdout.write(JSON.stringify(mine, null, 2) + '\n');
           else process.stdout.write(table(headers, mine.map(row)) + `\n${mine.length} records in ${db.path}\n`);
           return;

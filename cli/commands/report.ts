@@ -29,7 +29,7 @@ export function reportCommand(y: Argv): Argv {
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
-      writeFile(out, await reportHtml(mine, `loopsmith tuning report: ${db.path}`));
+      writeFile(out, await reportHtml(mine, `loopsmith tuning report: ${db.path}`, db));
       process.stdout.write(`wrote ${out} (${mine.length} records)\n`);
     },
   );

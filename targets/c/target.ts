@@ -15,6 +15,13 @@ export interface COptions {
   /** OpenMP threads for parallel loops. */
   readonly threads?: number;
   readonly compileTimeoutMs?: number;
+  /**
+   * The CPU to tune for instead of the one detected: its vector width and registers shape the
+   * search space and the generated code, and its description keys the records. Kernels still run on
+   * this machine (vector code wider than its registers is split by the compiler), so this serves
+   * tests of records from other machines, not measurements of them.
+   */
+  readonly cpu?: CpuCapabilities;
 }
 
 /** The C compiler on this CPU: compiles candidates in parallel, runs each alone in its own process. */
@@ -30,7 +37,7 @@ export class CTarget implements Target<CCandidate, Compiled> {
   readonly warnings: readonly string[];
 
   constructor(settings: Partial<MeasureSettings> = {}, o: COptions = {}) {
-    this.cpu = detectCpu();
+    this.cpu = o.cpu ?? detectCpu();
     this.compiler = detectCompiler(o.cc ?? 'cc');
     this.cflags = o.cflags ?? defaultCFlags(this.cpu, this.compiler);
     this.threads = o.threads ?? 1;

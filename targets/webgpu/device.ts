@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { create, globals } from 'webgpu';
+import { KERNEL_LIMITS } from '../../codegen/wgsl/requirements.js';
 
 /** What the tuner and the limit checks need to know about a WebGPU device. */
 export interface GpuCapabilities {
@@ -31,10 +32,7 @@ export interface OpenDevice {
 // dawn.node's GPU object must outlive every call made through it: kept here for the whole process.
 let gpu: GPU | undefined;
 
-const LIMIT_NAMES = [
-  'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxStorageBuffersPerShaderStage',
-] as const;
+const LIMIT_NAMES = KERNEL_LIMITS;
 
 function dawnVersion(): string {
   try {

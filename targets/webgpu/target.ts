@@ -56,7 +56,12 @@ export class WebGpuTarget implements Target<WgslCandidate, WgslCandidate> {
   private readonly device = new DeviceProcess();
   private caps_?: GpuCapabilities;
 
-  constructor(settings: Partial<MeasureSettings> = {}) {
+  /**
+   * `adapterInfo` replaces the identity the adapter reports (vendor, architecture, device,
+   * description) in the fingerprint: the kernels still run on this machine's adapter, so this serves
+   * tests of records from other devices, not measurements of them.
+   */
+  constructor(settings: Partial<MeasureSettings> = {}, private readonly adapterInfo?: Partial<Pick<GpuFingerprint, 'vendor' | 'architecture' | 'device' | 'description'>>) {
     // Short kernels are batched per submit; more repeats keep the dispatch overhead out of the median.
     this.settings = measureSettings(settings, { maxRepeats: 2000 });
   }
@@ -72,7 +77,7 @@ export class WebGpuTarget implements Target<WgslCandidate, WgslCandidate> {
 
   get fingerprint(): GpuFingerprint {
     const c = this.caps;
-    const f = { vendor: c.vendor, architecture: c.architecture, device: c.device, description: c.description, dawnVersion: c.dawnVersion };
+    const f = { vendor: c.vendor, architecture: c.architecture, device: c.device, description: c.description, ...this.adapterInfo, dawnVersion: c.dawnVersion };
     return { ...f, key: `webgpu:${structuralHash(f)}` };
   }
 
