@@ -13,7 +13,7 @@ import { RecordStore, TuningRecord } from '../tuner/records.js';
 import { deviceLabel } from '../tuner/devices.js';
 import { traceHash } from '../tuner/space.js';
 import { TargetSet } from './target-set.js';
-import { KernelToVerify } from './verify-kernel.js';
+import { KernelToVerify, verifyKernel } from './verify-kernel.js';
 
 /** `all`, or fingerprint keys (a unique prefix of one will do). */
 export type DeviceChoice = 'all' | readonly string[];
@@ -112,4 +112,21 @@ export async function emitForDevices(
   });
   const files = isaDispatchArtifacts(variants, { program: base, traceHash: traceHash(trace([], w.key)) }, { name: req.name, workload: w.key });
   return { files, kernels, origin: [...[...byIsa].map(([isa, { key, record }]) => `${isa}: ${key} (${originOf(record)})`), 'scalar: the loop nest as lowered'].join('; ') };
+}
+
+/**
+ * Verifies every variant of a multi-device module that this machine's device can run; one over its
+ * limits is reported and skipped (it was checked where it was tuned).
+ */
+export async function verifyVariants(targets: TargetSet, targetName: string, emitted: DevicesEmitted, warn: (s: string) => void, label = ''): Promise<void> {
+  const target = await targets.opened(targetName);
+  for (const k of emitted.kernels) {
+    const [built] = await target.build([target.candidate(k.program)]);
+    if (built?.status === 'rejected') {
+      warn(`${label}${k.label}not verified here: ${built.message} (${target.description})`);
+      continue;
+    }
+    if (built?.status === 'ok') await target.release(built.artifact);
+    await verifyKernel(targets, targetName, k, `${label}${k.label}`);
+  }
 }

@@ -12,8 +12,8 @@ import { checkOutputDirectory, writeFiles } from '../output-files.js';
 import { TargetSet } from '../target-set.js';
 import { withEveryTargetsOptions } from '../target-args.js';
 import { verifyKernel } from '../verify-kernel.js';
-import { emitArtifacts, verifyVariants } from './emit.js';
-import { DeviceChoice, emitForDevices, parseDevices } from '../device-variants.js';
+import { emitArtifacts } from './emit.js';
+import { DeviceChoice, emitForDevices, parseDevices, verifyVariants } from '../device-variants.js';
 import { packageVersion } from './tune.js';
 
 interface KernelSpec {

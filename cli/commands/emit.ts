@@ -14,7 +14,7 @@ import { checkOutputDirectory, writeFiles } from '../output-files.js';
 import { TargetSet } from '../target-set.js';
 import { targetArgNames, withEveryTargetsOptions } from '../target-args.js';
 import { KernelToVerify, verifyKernel } from '../verify-kernel.js';
-import { DevicesEmitted, emitForDevices, parseDevices } from '../device-variants.js';
+import { emitForDevices, parseDevices, verifyVariants } from '../device-variants.js';
 
 export interface EmitRequest {
   readonly workload: Workload;
@@ -73,23 +73,6 @@ export async function emitArtifacts(req: EmitRequest, targets: TargetSet): Promi
   const lanes = req.lang === 'c' ? targets.target(req.target).spaceTarget.lanes : 1;
   const files = artifacts(req.lang, p, { name: req.name, workload: w.key, traceHash: traceHash(t), origin, lanes });
   return { files, origin, workload: w, unscheduled: base, program: p, trace: t };
-}
-
-/**
- * Verifies every variant of a multi-device module that this machine's device can run; one over its
- * limits is reported and skipped (it was checked where it was tuned).
- */
-export async function verifyVariants(targets: TargetSet, targetName: string, emitted: DevicesEmitted, warn: (s: string) => void, label = ''): Promise<void> {
-  const target = await targets.opened(targetName);
-  for (const k of emitted.kernels) {
-    const [built] = await target.build([target.candidate(k.program)]);
-    if (built?.status === 'rejected') {
-      warn(`${label}${k.label}not verified here: ${built.message} of ${target.description}`);
-      continue;
-    }
-    if (built?.status === 'ok') await target.release(built.artifact);
-    await verifyKernel(targets, targetName, k, `${label}${k.label}`);
-  }
 }
 
 export function emitCommand(y: Argv): Argv {
