@@ -1,5 +1,4 @@
-import * as vega from 'vega';
-import { compile, TopLevelSpec } from 'vega-lite';
+import { TopLevelSpec, toSvg } from './svg.js';
 import { BenchResult, shortKey } from './bench-results.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -26,9 +25,8 @@ export async function reportBench(r: BenchResult, title: string): Promise<string
         tooltip: [{ field: 'gflops', type: 'quantitative', format: '.1f', title: 'GFLOP/s' }],
       },
     };
-    const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
     const failed = r.rows.filter((x) => x.section === section && x.status !== 'ok');
-    sections.push(`<section><h2>${esc(section)}</h2><figure>${await view.toSVG()}</figure>${failed.length ? `<p>not plotted: ${failed.map((x) => esc(`${x.kernel} (${x.status})`)).join(', ')}</p>` : ''}</section>`);
+    sections.push(`<section><h2>${esc(section)}</h2><figure>${await toSvg(spec)}</figure>${failed.length ? `<p>not plotted: ${failed.map((x) => esc(`${x.kernel} (${x.status})`)).join(', ')}</p>` : ''}</section>`);
   }
   const s = r.settings;
   const li = (xs: readonly string[]) => xs.map((x) => `<li>${esc(x)}</li>`).join('');

@@ -1,15 +1,8 @@
-import * as vega from 'vega';
-import { compile, TopLevelSpec } from 'vega-lite';
+import { toSvg } from './svg.js';
 import { RecordStore, TuningRecord } from '../tuner/records.js';
 import { DeviceBest, deviceBests, devicesOf } from '../tuner/devices.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-/** Renders a Vega-Lite spec to an SVG string, in Node, without a browser. */
-async function toSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  return view.toSVG();
-}
 
 interface Group { workload: string; device: string; records: TuningRecord[] }
 

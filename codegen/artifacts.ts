@@ -1,4 +1,4 @@
-import { Project, VariableDeclarationKind, IndentationText, QuoteKind } from 'ts-morph';
+import { newTsFile, tsMorph } from './ts-file.js';
 import { Program } from '../ir/program.js';
 import { lowerForCodegen } from './lower.js';
 import { renderC } from './c/render.js';
@@ -87,8 +87,8 @@ export function wgslArtifacts(p: Program, info: ArtifactInfo): Artifacts {
 export function tsArtifacts(p: Program, info: ArtifactInfo): Artifacts {
   const name = new Names(C_RESERVED).own(info.name);
   const { source, manifest } = wgslParts(p, info);
-  const project = new Project({ useInMemoryFileSystem: true, manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single } });
-  const file = project.createSourceFile(`${name}.ts`, '', { overwrite: true });
+  const file = newTsFile(`${name}.ts`);
+  const { VariableDeclarationKind } = tsMorph();
   file.insertText(0, banner(info, '//') + '/// <reference types="@webgpu/types" />\n\n');
   const bufferNames = manifest.bindings.map((b) => b.name);
   file.addInterface({

@@ -2,7 +2,6 @@ import type { Argv } from 'yargs';
 import { LoopsmithError } from '../../ir/errors.js';
 import { openTarget, targetNames } from '../../targets/registry.js';
 import { withEveryTargetsOptions } from '../target-args.js';
-import { farmDevices } from '../../targets/farm/devices.js';
 import { farmConnection, withFarmOptions } from '../farm-args.js';
 
 type Report = { available: true; fingerprint: unknown; [k: string]: unknown } | { available: false; reason: string };
@@ -16,6 +15,8 @@ export function devicesCommand(y: Argv): Argv {
       .example('$0 devices --farm redis://127.0.0.1:6379', 'the devices of a measurement farm and their workers'),
     async (argv) => {
       if (argv.farm !== undefined) {
+        // Loaded when used: BullMQ and ioredis take ~0.3 s to load, which commands without --farm should not pay.
+        const { farmDevices } = await import('../../targets/farm/devices.js');
         const ds = await farmDevices(farmConnection(argv));
         const lines = ds.flatMap((d) => [
           ...[...d.summary, `fingerprint ${d.fingerprint}`].map((l, i) => `${(i === 0 ? d.kind : '').padEnd(8)} ${l}`),

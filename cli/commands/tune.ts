@@ -3,8 +3,6 @@ import type { Argv } from 'yargs';
 import { operatorCommand } from '../operator-command.js';
 import { InputError, RunError } from '../../ir/errors.js';
 import type { Workload } from '../../ir/ops/index.js';
-import { FarmEvaluator } from '../../targets/farm/evaluator.js';
-import { farmDevices } from '../../targets/farm/devices.js';
 import { ConnectionOptions, shownUrl } from '../../targets/farm/protocol.js';
 import { farmConnection, withFarmOptions } from '../farm-args.js';
 import { integerOption } from '../../targets/target.js';
@@ -56,6 +54,8 @@ function report(w: Workload, result: TuneResult, target: string, fingerprint: Re
 
 /** The farm's devices to tune for: `all`, or the fingerprints given (comma-separated). */
 async function farmEvaluators(conn: ConnectionOptions, device: string, w: Workload, say: (line: string) => void): Promise<Evaluator[]> {
+  // Loaded when used: BullMQ and ioredis take ~0.3 s to load, which commands without --farm should not pay.
+  const [{ farmDevices }, { FarmEvaluator }] = await Promise.all([import('../../targets/farm/devices.js'), import('../../targets/farm/evaluator.js')]);
   const devices = await farmDevices(conn);
   if (!devices.length) throw new RunError(`the farm at ${shownUrl(conn.url)} has no live workers; start one there: loopsmith worker --redis ${shownUrl(conn.url)} --target c`);
   const wanted = device === 'all' ? devices : device.split(',').map((fp) => {

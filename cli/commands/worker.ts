@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
 import { InputError } from '../../ir/errors.js';
 import { integerOption } from '../../targets/target.js';
-import { runWorker } from '../../targets/farm/worker.js';
 import { farmConnection, withFarmOptions } from '../farm-args.js';
 import { withTargetOptions } from '../target-args.js';
 import { earlyAbortOption, minTimeOption } from '../params.js';
@@ -32,6 +31,8 @@ export function workerCommand(y: Argv): Argv {
       const earlyAbortFactor = earlyAbortOption(argv['early-abort']);
       const testFp = argv['test-fingerprint'];
       if (testFp !== undefined && process.env.LOOPSMITH_TEST_MODE !== '1') throw new InputError('--test-fingerprint is for tests only (set LOOPSMITH_TEST_MODE=1)');
+      // Loaded when used: BullMQ and ioredis take ~0.3 s to load, which commands without --farm should not pay.
+      const { runWorker } = await import('../../targets/farm/worker.js');
       await runWorker({
         ...farmConnection(argv), target: String(argv.target), targetOptions: argv, settings: { minSeconds, earlyAbortFactor }, concurrency, lockMs,
         ...(testFp !== undefined ? { testFingerprint: String(testFp) } : {}),
