@@ -8,6 +8,7 @@ import { lowerForCodegen } from './lower.js';
 import { CKernel, renderC } from './c/render.js';
 import { C_RESERVED, cPrelude } from './c/dialect.js';
 import { Names } from './cstyle/names.js';
+import { OPENMP_NOTE, cHeader, cSignature } from './c/header.js';
 import type { Artifacts } from './artifacts.js';
 
 /** The ISA levels a variant may be tuned for, widest first: the dispatcher tries them in this order. */
@@ -67,7 +68,7 @@ function pragmas(features: string): { push: string[]; pop: string[] } {
 /** A variant's vector types and helpers under its own names, then its function. */
 function section(k: CKernel, isa: IsaLevel, v: IsaVariant): string[] {
   const rule = RULES[isa];
-  const helpers = cPrelude(k.vectorWidths).filter((l) => /\bls_(v|load|store|splat|vmax|vmin)\d+\b/.test(l));
+  const helpers = cPrelude(k.vectorWidths).filter((l) => new RegExp(VECTOR_HELPER.source).test(l));
   const { push, pop } = rule.features ? pragmas(rule.features) : { push: [], pop: [] };
   return [
     `/* ${isa}: ${rule.lanes} f32 lanes; schedule ${v.traceHash} (${v.origin}) */`,
@@ -101,7 +102,7 @@ export function isaDispatchArtifacts(variants: readonly IsaVariant[], fallback: 
   for (const { v, k } of kernels) {
     if (JSON.stringify(k.params) !== JSON.stringify(params)) throw new Error(`the ${v.isa} variant of ${info.workload} has other parameters than the fallback`);
   }
-  const signature = params.map((q) => `${q.role === 'input' ? 'const ' : ''}float *restrict ${q.cName}`).join(', ');
+  const signature = cSignature(params);
   const args = params.map((q) => q.cName).join(', ');
   const usesOpenMP = scalar.usesOpenMP || kernels.some(({ k }) => k.usesOpenMP);
   const banner = [
@@ -109,28 +110,20 @@ export function isaDispatchArtifacts(variants: readonly IsaVariant[], fallback: 
     `// variants: ${[...ordered.map((v) => `${v.isa} (schedule ${v.traceHash}, ${v.origin})`), `scalar (schedule ${fallback.traceHash})`].join('; ')}`,
     '// do not edit, regenerate with `loopsmith emit --devices` or `loopsmith build`',
   ];
-  const guard = `LOOPSMITH_${name.toUpperCase()}_H`;
-  const header = [
-    ...banner,
-    `#ifndef ${guard}`,
-    `#define ${guard}`,
-    '',
-    '/*',
-    ` * ${info.workload}`,
-    ' * Buffers (caller-allocated, non-overlapping):',
-    ...params.map((q) => ` *   ${q.role === 'output' ? 'out' : 'in '} ${q.name}: float[${q.shape.join('][')}] (row-major)`),
-    ` * Variants for ${[...ordered.map((v) => v.isa), 'a scalar fallback'].join(', ')}: the widest the CPU supports is chosen once,`,
-    ' * when the program loads; set LOOPSMITH_ISA=<level> (or scalar) to ask for another one.',
-    ' * Compile with -O3 and without -march: each variant is built for its own ISA (GCC or Clang).',
-    usesOpenMP ? ' * Parallel loops use OpenMP: compile with -fopenmp (without it they run serially).' : ' * No dependency beyond libc and libm.',
-    ' */',
-    `void ${name}(${signature});`,
-    `/** The variant that runs: ${[...ordered.map((v) => `"${v.isa}"`), '"scalar"'].join(', ')}. */`,
-    `const char *${name}_variant(void);`,
-    '',
-    `#endif /* ${guard} */`,
-    '',
-  ].join('\n');
+  const header = cHeader({
+    banner, name, workload: info.workload, params,
+    notes: [
+      `Variants for ${[...ordered.map((v) => v.isa), 'a scalar fallback'].join(', ')}: the widest the CPU supports is chosen once,`,
+      'when the program loads; set LOOPSMITH_ISA=<level> (or scalar) to ask for another one.',
+      'Compile with -O3 and without -march: each variant is built for its own ISA (GCC or Clang).',
+      OPENMP_NOTE(usesOpenMP),
+    ],
+    declarations: [
+      `void ${name}(${signature});`,
+      `/** The variant that runs: ${[...ordered.map((v) => `"${v.isa}"`), '"scalar"'].join(', ')}. */`,
+      `const char *${name}_variant(void);`,
+    ],
+  });
   const prelude = cPrelude([]).filter((l) => !l.startsWith('#define _POSIX_C_SOURCE'));
   const pick = ordered.map(({ isa }) => {
     const rule = RULES[isa];
