@@ -10,7 +10,7 @@ import { Artifacts, Language } from '../codegen/artifacts.js';
 import { deviceModuleArtifacts, DeviceSchedule } from '../codegen/device-module.js';
 import { IsaVariant, isIsaLevel, isaDispatchArtifacts } from '../codegen/isa-dispatch.js';
 import { RecordStore, TuningRecord } from '../tuner/records.js';
-import { deviceLabel } from '../tuner/devices.js';
+import { deviceLabel, str } from '../tuner/devices.js';
 import { traceHash } from '../tuner/space.js';
 import { TargetSet } from './target-set.js';
 import { KernelToVerify, verifyKernel } from './verify-kernel.js';
@@ -50,7 +50,6 @@ export function bestPerDevice(db: RecordStore, w: Workload, kind: string, device
 }
 
 const originOf = (r: TuningRecord) => `record ${r.id}, ${r.outcome.gflops?.toFixed(2) ?? '?'} GFLOP/s`;
-const str = (x: unknown) => (typeof x === 'string' ? x : '');
 
 export interface DevicesEmitted {
   readonly files: Artifacts;
@@ -119,14 +118,7 @@ export async function emitForDevices(
  * limits is reported and skipped (it was checked where it was tuned).
  */
 export async function verifyVariants(targets: TargetSet, targetName: string, emitted: DevicesEmitted, warn: (s: string) => void, label = ''): Promise<void> {
-  const target = await targets.opened(targetName);
   for (const k of emitted.kernels) {
-    const [built] = await target.build([target.candidate(k.program)]);
-    if (built?.status === 'rejected') {
-      warn(`${label}${k.label}not verified here: ${built.message} (${target.description})`);
-      continue;
-    }
-    if (built?.status === 'ok') await target.release(built.artifact);
-    await verifyKernel(targets, targetName, k, `${label}${k.label}`);
+    await verifyKernel(targets, targetName, k, `${label}${k.label}`, (why) => warn(`${label}${k.label}not verified here: ${why}`));
   }
 }

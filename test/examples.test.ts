@@ -6,15 +6,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { workload } from '../ir/ops/index.js';
 import { WebGpuTarget } from '../targets/webgpu/target.js';
-import { TargetEvaluator } from '../tuner/evaluate.js';
 import { RecordStore } from '../tuner/records.js';
-import { tune } from '../tuner/tune.js';
+import { runModule, tuneEach } from './emit/device-records.js';
 import { PageResult, runPage } from './browser.js';
 
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/gemm-app/', import.meta.url));
 const NODE_MODULES = fileURLToPath(new URL('../../node_modules', import.meta.url));
-const RUNNER = fileURLToPath(new URL('./emit/run-device-module.js', import.meta.url));
 const GEMM128 = { m: 128, n: 128, k: 128 };
 
 describe('examples/gemm-app: loopsmith as a build step', function () {
@@ -92,18 +90,7 @@ describe('examples/gemm-app: one GPU module for many devices, in Chromium and in
     // its records come from a target that runs on lavapipe under the browser adapter's identity.
     const info = first.adapter as Record<string, string>;
     const db = new RecordStore(join(dir, '.loopsmith', 'records.jsonl'));
-    const keys: string[] = [];
-    let seed = 1;
-    for (const t of [new WebGpuTarget({ minSeconds: 0.02 }), new WebGpuTarget({ minSeconds: 0.02 }, info)]) {
-      await t.open();
-      const ev = new TargetEvaluator(t);
-      try {
-        await tune(workload('gemm', GEMM128), ev, { strategy: 'random', trials: 4, seed: seed++, records: db, version: 'test', remeasure: 0 });
-      } finally {
-        await ev.close();
-      }
-      keys.push(t.fingerprint.key);
-    }
+    const keys = await tuneEach(workload('gemm', GEMM128), [new WebGpuTarget({ minSeconds: 0.02 }), new WebGpuTarget({ minSeconds: 0.02 }, info)], db, 4);
     const b = run('npm', ['run', '--silent', 'build:web']);
     assert.equal(b.status, 0, b.stderr + b.stdout);
     const text = readFileSync(join(dir, 'kernels', 'gemm128_gpus.ts'), 'utf8');
@@ -113,9 +100,7 @@ describe('examples/gemm-app: one GPU module for many devices, in Chromium and in
     assert.ok(browser.ok, browser.line);
     assert.equal(browser.match, 'exact', browser.line);
     assert.match(String(browser.reason), new RegExp(`tuned on this device, .*\\(${keys[1]}\\)`));
-    const node = spawnSync(process.execPath, [RUNNER, join(dir, 'web', 'dist', 'kernels', 'gemm128_gpus.js'), JSON.stringify({ op: 'gemm', params: GEMM128 }), JSON.stringify([{ info: 'real' }, { info: { vendor: 'nobody' } }])], { encoding: 'utf8', env: { ...env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
-    assert.equal(node.status, 0, node.stderr);
-    const [real, unknown] = (JSON.parse(node.stdout.trim().split('\n').pop()!) as { results: { match: string; device: string | null; ok: boolean; message: string }[] }).results;
+    const [real, unknown] = runModule(join(dir, 'web', 'dist', 'kernels', 'gemm128_gpus.js'), 'gemm', GEMM128, [{ info: 'real' }, { info: { vendor: 'nobody' } }]).results;
     assert.deepEqual([real!.match, real!.device], ['exact', keys[0]]);
     assert.equal(unknown!.match, 'generic');
     assert.ok(real!.ok && unknown!.ok, `${real!.message} ${unknown!.message}`);

@@ -16,7 +16,8 @@ export interface DeviceSummary {
   readonly workloads: number;
 }
 
-const str = (x: unknown) => (typeof x === 'string' ? x : '');
+/** A fingerprint field as a string ('' when absent or not a string). */
+export const str = (x: unknown) => (typeof x === 'string' ? x : '');
 
 /** The device of a fingerprint in a few words. */
 export function deviceLabel(kind: string, fp: Readonly<Record<string, unknown>>): string {

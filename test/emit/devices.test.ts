@@ -13,12 +13,10 @@ import { CTarget } from '../../targets/c/target.js';
 import { detectCpu } from '../../targets/cpu-info.js';
 import { WebGpuTarget } from '../../targets/webgpu/target.js';
 import { Target } from '../../targets/target.js';
-import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { RecordStore } from '../../tuner/records.js';
-import { tune } from '../../tuner/tune.js';
+import { ModuleRun, runModule, tuneEach } from './device-records.js';
 import { assertBadInput, cli } from '../cli.test.js';
 
-const RUNNER = fileURLToPath(new URL('./run-device-module.js', import.meta.url));
 const NODE_MODULES = fileURLToPath(new URL('../../../node_modules', import.meta.url));
 const PARAMS = { m: 32, n: 48, k: 40 };
 const SHAPE = ['gemm', '--m', '32', '--n', '48', '--k', '40'];
@@ -39,18 +37,7 @@ async function tuneDevices(records: string): Promise<{ gpu: string; acme: string
     new CTarget({ minSeconds: 0.02 }),
     new CTarget({ minSeconds: 0.02 }, { cpu: { ...real, model: `Test ${otherIsa} CPU`, isa: otherIsa, vectorBits: lanes * 32, f32Lanes: lanes } }),
   ];
-  const keys: string[] = [];
-  let seed = 1;
-  for (const t of targets) {
-    await t.open();
-    const ev = new TargetEvaluator(t);
-    try {
-      await tune(w, ev, { strategy: 'random', trials: 5, seed: seed++, records: db, version: 'test', remeasure: 0 });
-    } finally {
-      await ev.close();
-    }
-    keys.push(t.fingerprint.key);
-  }
+  const keys = await tuneEach(w, targets, db, 5);
   return { gpu: keys[0]!, acme: keys[1]!, cpu: keys[2]!, otherCpu: keys[3]!, cpuIsa: real.isa, otherIsa };
 }
 
@@ -65,13 +52,8 @@ function typeErrors(file: string): string[] {
   return project.getPreEmitDiagnostics().map((d) => String(d.getMessageText()));
 }
 
-interface RunResult { variant: string; match: string; device: string | null; reason: string; ok: boolean; message: string }
-
-function runModule(js: string, cases: unknown[]): { adapter: Record<string, string>; results: RunResult[] } {
-  const r = spawnSync(process.execPath, [RUNNER, js, JSON.stringify({ op: 'gemm', params: PARAMS }), JSON.stringify(cases)], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { adapter: Record<string, string>; results: RunResult[] };
-}
+type RunResult = ModuleRun;
+const runGemm = (js: string, cases: unknown[]) => runModule(js, 'gemm', PARAMS, cases);
 
 describe('emit --devices: one module for many devices', function () {
   this.timeout(600_000);
@@ -107,7 +89,7 @@ describe('emit --devices: one module for many devices', function () {
     assert.equal(readFileSync(join(again, 'mm.ts'), 'utf8'), text, 'byte-identical on every run');
     const js = join(dir, 'mm.mjs');
     toJs(join(out, 'mm.ts'), js);
-    const { adapter, results } = runModule(js, [
+    const { adapter, results } = runGemm(js, [
       { info: 'real' }, { info: ACME }, { info: { ...ACME, device: '0x1111', description: 'Acme Radiant 100' } },
       { info: { vendor: 'nobody', architecture: 'unknown-arch', device: '', description: '' } }, { info: {} }, { variant: 'generic' },
     ]);
@@ -130,7 +112,7 @@ describe('emit --devices: one module for many devices', function () {
     assert.ok(!readFileSync(join(out, 'mm.ts'), 'utf8').includes(d.gpu));
     const js = join(dir, 'acme-only.mjs');
     toJs(join(out, 'mm.ts'), js);
-    const [real, acme] = runModule(js, [{ info: 'real' }, { info: ACME }]).results as [RunResult, RunResult];
+    const [real, acme] = runGemm(js, [{ info: 'real' }, { info: ACME }]).results as [RunResult, RunResult];
     assert.equal(real.match, 'generic', real.reason);
     assert.equal(acme.match, 'exact');
     assert.ok(real.ok && acme.ok, `${real.message} ${acme.message}`);
