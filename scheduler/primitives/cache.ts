@@ -5,13 +5,14 @@ import {
   BufferDecl, CacheStage, ForStmt, MemScope, Stmt, alloc, barrier, bufferDecl, collectLoops, forLoop, ifThen,
   isGpuAxis, mapStmt, mapStmtExprs, seq, store, walkStmt, withLoop,
 } from '../../ir/loop.js';
-import { Program, withBody } from '../../ir/program.js';
+import { Program, allBuffers, withBody } from '../../ir/program.js';
 import { reductionIdentity } from '../../ir/te.js';
 import { ScheduleContext } from '../context.js';
 import { ScheduleError } from '../errors.js';
 import { affineIn } from '../affine.js';
 import { Footprint, footprint } from '../footprint.js';
 import { tilesOverlap } from './write-back-overlap.js';
+import { boundsOf, conjuncts, withoutImpliedSelects, withoutTailGuards } from './tail-guards.js';
 import { LoopSite, findLoop, freshName, replaceLoop } from '../locate.js';
 import { PrimitiveDef } from '../primitive.js';
 
@@ -134,9 +135,9 @@ export interface Packing {
   /** The box position of a scratch position (the copy loops' variables). */
   position(t: readonly Expr[]): Expr[];
   /**
-   * The copy loops' nesting, outermost first, as scratch dimensions; absent: in scratch order. A
-   * permuted layout copies in the source's order, so its reads stream and its writes stay within
-   * one block: in scratch order each read of weights blocked on K would land on another page.
+   * The copy loops' nesting, outermost first, as scratch dimensions; absent: in scratch order
+   * (stores contiguous). A layout packed before the nest copies in the source's order (layout.ts
+   * says when each is faster).
    */
   readonly copyOrder?: (rank: number) => number[];
 }
@@ -200,7 +201,7 @@ export function stageInput(p: Program, prim: string, buffer: string, scope: Scop
     // keep this load in bounds, around a product that has the load as a factor, is now redundant:
     // dropping it lets the compute vectorize. (A guard with another fallback, like max-pooling's
     // lowest value, stays.)
-    const unguarded = mapStmtExprs(r, (e) => mapExpr(e, (x) => (x.kind === 'select' ? withoutPaddingGuard(x, buffer, decl.shape, fp.whole) : x)));
+    const unguarded = mapStmtExprs(withoutImpliedSelects(r), (e) => mapExpr(e, (x) => (x.kind === 'select' ? withoutPaddingGuard(x, buffer, decl.shape, fp.whole) : x)));
     const body = mapStmtExprs(unguarded, (e) =>
       mapExpr(e, (x) => (x.kind === 'load' && x.buffer === buffer ? load(name, byIndex.get(canonical(x.indices))!) : x)));
     const copy = boxNest(name, name, 'copy', shape, scope, (t) => {
@@ -249,14 +250,8 @@ function denseBox(indices: readonly Expr[], loops: readonly ForStmt[]): boolean 
  * bounds check would keep, so it does not count.
  */
 function guardedStore(body: Stmt, target: Extract<Stmt, { kind: 'store' }>, shape: readonly number[]): boolean {
-  const idx = target.indices.map((e) => canonical(e));
-  const implied = (c: Expr): boolean => {
-    if (c.kind === 'logic' && c.op === 'and') return implied(c.a) && implied(c.b);
-    if (c.kind !== 'cmp' || c.b.kind !== 'const') return false;
-    const d = idx.indexOf(canonical(c.a));
-    if (d < 0) return false;
-    return (c.op === 'lt' && c.b.value >= shape[d]!) || (c.op === 'ge' && c.b.value <= 0);
-  };
+  const isBound = boundsOf(target.indices, shape);
+  const implied = (c: Expr) => conjuncts(c).every(isBound);
   let found = false;
   const walk = (s: Stmt, guarded: boolean): void => {
     if (s === target) found ||= guarded;
@@ -282,7 +277,6 @@ function factors(e: Expr): Expr[] {
 function withoutPaddingGuard(x: Extract<Expr, { kind: 'select' }>, buffer: string, shape: readonly number[], whole: readonly boolean[]): Expr {
   if (x.else.kind !== 'const' || x.else.value !== 0) return x;
   const loads = factors(x.then).filter((f): f is Extract<Expr, { kind: 'load' }> => f.kind === 'load' && f.buffer === buffer);
-  const conjuncts = (c: Expr): Expr[] => (c.kind === 'logic' && c.op === 'and' ? [...conjuncts(c.a), ...conjuncts(c.b)] : [c]);
   const all = conjuncts(x.cond);
   let best: Expr[] | undefined;
   for (const ld of loads) {
@@ -411,7 +405,8 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   const unpermute = (t: readonly Expr[]) => identity.map((d) => t[perm.indexOf(d)]!);
   const local = bufferDecl(name, tileShape, decl.dtype, scope, 'temp');
   const localIdx = perm.map((d) => fp.local[0]![d]!);
-  const body = mapStmt(site.loop.body, (s) => (s === st || (s.kind === 'store' && s.buffer === buffer) ? store(name, localIdx, s.kind === 'store' ? s.value : f32(0), st.accum) : s));
+  const redirected = mapStmt(site.loop.body, (s) => (s === st || (s.kind === 'store' && s.buffer === buffer) ? store(name, localIdx, s.kind === 'store' ? s.value : f32(0), st.accum) : s));
+  const body = withoutTailGuards(redirected, { tile: local, outputIndex: st.indices, outputShape: decl.shape, around: [...site.enclosing, site.loop], buffers: allBuffers(p) });
   const init = st.accum === 'assign' ? [] : [boxNest(`${name}.i`, name, 'init', tileShape, scope, (t) => store(name, t, reductionIdentity(st.accum as 'sum', decl.dtype)))];
   const top = tops(p);
   const nestIndex = top.findIndex((t) => collectLoops(t).some((l) => l.var === atName));

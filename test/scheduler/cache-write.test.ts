@@ -48,6 +48,23 @@ for k in 0..4:  // reduce
     assert.match(nest(p), /if j\.0 \* 2 \+ C\.local\.w\.1 < 5:\n\s+C\[i, j\.0 \* 2 \+ C\.local\.w\.1\] = C\.local/);
   });
 
+  it('drops a tail guard from the updates of its tile where every read stays in bounds past the edge, and keeps it where one would not', () => {
+    const gemv = () => lowered('gemv', { m: 6, k: 4 });
+    const updates = (steps: Step[]) => {
+      const p = applyTrace(gemv(), trace([...steps, { prim: 'cacheWrite', buffer: 'y', scope: 'local', at: 'i.0' }]));
+      assertSameResults(gemv(), p);
+      const text = nest(p);
+      assert.match(text, /if i\.0 \* 4 \+ y\.local\.w\.0 < 6:\n\s+y\[/, 'the write-back keeps its bounds test');
+      return text.slice(text.indexOf('for i.1'), text.indexOf('for y.local.w'));
+    };
+    // A padded tail reads A through a select that tests the same bound: the update needs no branch.
+    assert.doesNotMatch(updates([{ prim: 'split', loop: 'i', factors: [4], tail: 'pad' }]), /if /);
+    // A guarded tail reads A directly: past row 6 that read would leave A, so the branch stays.
+    assert.match(updates([{ prim: 'split', loop: 'i', factors: [4], tail: 'guard' }]), /if i\.0 \* 4 \+ i\.1 < 6:\n\s+y\.local\[i\.1\] \+= A\[/);
+    // ... unless A is staged first: its zero-filled tile covers the rows past the edge.
+    assert.doesNotMatch(updates([{ prim: 'split', loop: 'i', factors: [4], tail: 'guard' }, { prim: 'cacheRead', buffer: 'A', scope: 'local', at: 'i.0' }]), /if /);
+  });
+
   // Found by the property test: each once made the write-back overwrite elements it never computed.
   const partialCases: [string, string, Record<string, number>, Step[]][] = [
     ['a fused, non-affine index', 'gemm', { m: 4, n: 4, k: 2 }, [

@@ -73,17 +73,34 @@ describe('expert GEMM schedules (fixtures)', () => {
     assert.deepEqual(splits(expertCpuGemm(64, 64, 64, undefined, AVX512_UNIT).steps, 'i'), [8, 8]);
     assert.deepEqual(splits(expertCpuGemm(64, 64, 64, undefined, avx2).steps, 'i'), [16, 4]);
     assert.deepEqual(splits(expertCpuGemm(64, 64, 64, undefined, avx2).steps, 'j'), [4, 16]);
-    // conv2d: 7 columns x 2 vectors on AVX-512; on AVX2 4 x 2 where 4 divides the row, else 7 x 1.
+    // conv2d: 7 columns x 2 vectors on AVX-512; on AVX2 one vector by 8 or 7 columns (the largest run that divides the row).
     const conv = { n: 1, c: 8, h: 7, w: 28, k: 32, kh: 3, kw: 3, pad: 1 };
     const tile = (params: typeof conv, unit: VectorUnit) => { const t = expertCpuConv2d(params, undefined, unit).steps; return [splits(t, 'k')![0]!, splits(t, 'ow')![0]!]; };
     assert.deepEqual(tile(conv, AVX512_UNIT), [32, 7]);
-    assert.deepEqual(tile(conv, avx2), [16, 4]);
+    assert.deepEqual(tile(conv, avx2), [8, 7]);
+    assert.deepEqual(tile({ ...conv, w: 56 }, avx2), [8, 8]);
     assert.deepEqual(tile({ ...conv, w: 7 }, avx2), [8, 7]);
-    for (const [kb, owr] of [tile(conv, avx2), tile({ ...conv, w: 7 }, avx2)]) assert.ok((kb! / 8) * owr! <= accumulatorBudget(avx2, kb! / 8), 'the accumulators fit beside the operands');
+    for (const [kb, owr] of [tile(conv, avx2), tile({ ...conv, w: 56 }, avx2), tile({ ...conv, w: 7 }, avx2)]) assert.ok((kb! / 8) * owr! <= accumulatorBudget(avx2, kb! / 8), 'the accumulators fit beside the operands');
     const p = lowered('conv2d', conv);
     assertSameResults(p, applyTrace(p, expertCpuConv2d(conv, undefined, avx2)));
     const g = lowered('gemm', { m: 64, n: 64, k: 64 });
     assertSameResults(g, applyTrace(g, expertCpuGemm(64, 64, 64, undefined, avx2)));
+  });
+
+  it('a row that no run of 5 to 8 columns divides gets padded runs: the last run computes past the edge in its register tile, no update branches, only the write-back tests the edge, and the result is right', () => {
+    const avx2: VectorUnit = { lanes: 8, registers: 16 };
+    for (const params of [{ n: 1, c: 8, h: 5, w: 13, k: 16, kh: 3, kw: 3, pad: 1 }, { n: 1, c: 8, h: 3, w: 13, k: 16, kh: 1, kw: 1, pad: 0 }]) {
+      const p = lowered('conv2d', params);
+      const t = expertCpuConv2d(params, undefined, avx2);
+      assert.deepEqual(t.steps.find((s) => s.prim === 'split' && s.loop === 'ow'), { prim: 'split', loop: 'ow', factors: [7], tail: 'pad' }, '13 columns as two runs of 7');
+      const scheduled = applyTrace(p, t);
+      assertSameResults(p, scheduled);
+      const c = renderC(lowerForCodegen(scheduled)).source;
+      const updates = c.slice(c.indexOf('register tile'), c.search(/\n\s+(#pragma[^\n]*\n\s+)?for \(int Y_local_w/));
+      assert.match(updates, /Y_local_r6_c0 = Y_local_r6_c0 \+ /, `${JSON.stringify(params)}: the seventh column is in the tile`);
+      assert.doesNotMatch(updates, /\? |if \(/, `${JSON.stringify(params)}: no select or branch in the updates`);
+      assert.match(c.slice(c.indexOf('register tile')), /if \(ow_0 \* 7 \+ 6 < 13\)/, 'the write-back stores only the real columns');
+    }
   });
 
   it('the CPU 1x1 conv2d schedules stage an input panel per run of columns (GEMM-like where a vector of columns divides the row, channel-vectorized otherwise), and compute what the unscheduled conv2d computes', () => {

@@ -52,6 +52,22 @@ for n in 0..1:
                 Y[n, k.0 * 4 + k.1, oh, ow] += X.packed[n, rc, oh + rh, ow + rw] * W.packed[k.0, rc, rh, rw, k.1]`);
   });
 
+  it('packs a block at a loop in its own order (stores contiguous, the block\'s source rows read side by side), and pads a padded split\'s tail reads away', () => {
+    const p = conv();
+    const at = applyTrace(p, trace([
+      { prim: 'split', loop: 'k', factors: [4], tail: 'requireDivisible' },
+      { prim: 'split', loop: 'ow', factors: [3], tail: 'pad' },
+      { prim: 'layout', buffer: 'W', dims: [0], factors: [4], at: 'k.0' },
+      { prim: 'layout', buffer: 'X' },
+    ]));
+    const text = nest(at);
+    assert.match(text, /for W\.packed\.1 in 0\.\.2:\n\s+for W\.packed\.2 in 0\.\.3:\n\s+for W\.packed\.3 in 0\.\.3:\n\s+for W\.packed\.4 in 0\.\.4:\n\s+W\.packed\[0, W\.packed\.1, W\.packed\.2, W\.packed\.3, W\.packed\.4\] = W\[k\.0 \* 4 \+ [^,]*W\.packed\.4\)?, /);
+    // The tail's reads of X tested the same bound as the store's branch; the padded copy (8 columns: the tail's too) makes the padding tests go with them.
+    assert.match(text, /if ow\.0 \* 3 \+ ow\.1 < 4:\n\s+Y\[[^\]]+\] \+= X\.packed\[n, rc, oh \+ rh, ow\.0 \* 3 \+ ow\.1 \+ rw\] \* W\.packed\[/);
+    assert.doesNotMatch(text.slice(text.indexOf('for n in')), /select\(/);
+    assertSameResults(p, at);
+  });
+
   it('blocks two dimensions in the order given, at a loop, and rounds a tile the factor does not divide up to whole blocks', () => {
     const p = conv();
     const two = applyTrace(p, trace([{ prim: 'layout', buffer: 'W', dims: [1, 0], factors: [2, 8] }]));
