@@ -6,6 +6,7 @@ import { expertCpuConv2d, expertCpuDepthwise, expertCpuGemm, expertGpuConv2d, ex
 import { Trace } from '../scheduler/trace.js';
 import { vectorUnitFor } from '../scheduler/vector-unit.js';
 import { SpaceTarget } from './space/target.js';
+import { expertPoint } from './expert-points.js';
 import { TuningRecord } from './record.js';
 import { RecordStore } from './records.js';
 import { Point, ScheduleSpace, traceHash } from './space.js';
@@ -129,7 +130,7 @@ export function startingPoints(ctx: StartingContext): StartingPoint[] {
     // An expert written for the common shapes may not fit this one: the tune goes on without it.
     if (!(e instanceof LoopsmithError)) throw e;
   }
-  for (const e of experts) add(e.label, e.trace);
+  for (const e of experts) add(e.label, e.trace, expertPoint(w, space, e.trace));
 
   const others = ctx.records.load().records.filter((r) => r.workload.op === w.op.name && r.target.kind === ctx.kind && r.workload.key !== w.key && r.point && r.outcome.status === 'ok');
   const groups = new Map<string, TuningRecord[]>();

@@ -100,6 +100,19 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
   };
 }
 
+/** Candidates per second a tune plans for when its time budget is what bounds it (measured: 1-3 on C, about 1 on WebGPU). */
+export const PLANNED_RATE: Readonly<Record<string, number>> = { c: 2, webgpu: 1 };
+
+/**
+ * The horizon a run plans over: its trials, or, when its time budget would end it first, the
+ * trials that budget holds at PLANNED_RATE. Planned over a `--trials 100000` it never reached,
+ * flex spent a 5-minute tune of YOLO C8 in its random seeding phase (a tenth of the horizon).
+ */
+export function plannedHorizon(trials: number, timeBudgetSeconds: number | undefined, kind: string): number {
+  if (timeBudgetSeconds === undefined) return trials;
+  return Math.min(trials, Math.max(20, Math.round(timeBudgetSeconds * (PLANNED_RATE[kind] ?? 1))));
+}
+
 /** Batches until the budget, the time, an interrupt or a flat best-so-far curve stops the search. */
 async function search(run: TuningRun, opts: TuneOptions, elapsed: () => number, batchSize: number): Promise<TuneResult['stoppedBy']> {
   const window = opts.earlyStopWindow ?? Math.max(30, Math.floor(opts.trials / 3));

@@ -14,7 +14,7 @@ import { openTarget } from '../../targets/registry.js';
 import { MeasureSettings, Target } from '../../targets/target.js';
 import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { RecordStore } from '../../tuner/records.js';
-import { tune } from '../../tuner/tune.js';
+import { plannedHorizon, tune } from '../../tuner/tune.js';
 import type { LoadGate } from '../load-gate.js';
 import { OpenBlas } from '../openblas.js';
 import { runSettings } from '../section.js';
@@ -29,7 +29,6 @@ import { BenchTargetKind, SearchWorkload } from './workloads.js';
  * Candidates per second each target is meant to reach (issue 11's targets): with a time budget
  * alone, the strategies plan over the trials that rate would give.
  */
-const PLANNED_RATE: Record<BenchTargetKind, number> = { c: 2, webgpu: 1 };
 
 export interface SearchBenchOptions {
   readonly workloads: readonly SearchWorkload[];
@@ -59,7 +58,7 @@ export const REMEASURE = 3;
 function horizonFor(o: SearchBenchOptions, kind: BenchTargetKind): number {
   if (o.horizon !== undefined) return o.horizon;
   if (Number.isFinite(o.trials)) return o.trials;
-  return Math.max(20, Math.round(o.timeBudgetSeconds! * PLANNED_RATE[kind]));
+  return plannedHorizon(Infinity, o.timeBudgetSeconds!, kind);
 }
 
 async function openKind(kind: BenchTargetKind, settings: Partial<MeasureSettings>, threads: number): Promise<Target> {

@@ -10,7 +10,7 @@ import { Evaluator, TargetEvaluator } from '../../tuner/evaluate.js';
 import { MODEL_MODES, ModelMode } from '../../tuner/model-guided.js';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../../tuner/strategies.js';
-import { Progress, TuneResult, tune } from '../../tuner/tune.js';
+import { Progress, TuneResult, plannedHorizon, tune } from '../../tuner/tune.js';
 import { traceToTypeScript } from '../../scheduler/trace.js';
 import { earlyAbortOption, minTimeOption, workloadFromArgv } from '../params.js';
 import { formatSeconds } from '../format.js';
@@ -142,7 +142,7 @@ export function tuneCommand(y: Argv): Argv {
           process.stderr.write(`tuning ${w.key} on ${where} with ${strategy}, ${trials} trials; records ${db.path}\n`);
           const result = await tune(w, evaluator, {
             strategy: strategy as StrategyName, trials, seed, records: db, version: packageVersion(), stop, startingPoints, model: model as ModelMode,
-            ...(timeBudget !== undefined ? { timeBudgetSeconds: timeBudget } : {}),
+            ...(timeBudget !== undefined ? { timeBudgetSeconds: timeBudget, horizon: plannedHorizon(trials, timeBudget, evaluator.kind) } : {}),
             onProgress: (p) => {
               if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`);
               else if (p.trial === p.budget || p.elapsedSeconds - lastLine > 10) {

@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { structuralHash } from '../../ir/hash.js';
 import { Workload, lowerWorkload, workload } from '../../ir/ops/index.js';
 import { Program } from '../../ir/program.js';
+import { renderC } from '../../codegen/c/render.js';
+import { lowerForCodegen } from '../../codegen/lower.js';
+import { assertSameResults } from '../scheduler/helpers.js';
+import { applyTrace } from '../../scheduler/apply.js';
 import { expertCpuGemm } from '../../scheduler/expert.js';
 import { vectorUnitFor } from '../../scheduler/vector-unit.js';
 import { Measurement } from '../../targets/measurement.js';
@@ -105,6 +109,32 @@ describe('tuner: starting points', function () {
     const base = lowerWorkload(w);
     const sps = startingPoints({ workload: w, base, space: new ScheduleSpace(base, gpu), records: records(), kind: 'webgpu', fingerprintKey: 'gpu:x', defaultTrace: { version: 1, steps: [{ prim: 'bind', loop: 'i', axis: 'workgroup.x' }] } as never });
     assert.deepEqual(sps.map((s) => s.label), ['default schedule', 'expert GPU GEMM (register tiles)', 'expert GPU GEMM (workgroup tiles)']);
+  });
+
+  it('the channel-vectorized conv2d expert comes with its point, so the search continues from it; a padded-run expert, which the space cannot express, without', () => {
+    const avx2 = { ...CPU, vectorRegisters: 16, threads: 2 };
+    const start = (params: Record<string, number>) => {
+      const w = workload('conv2d', params);
+      const base = lowerWorkload(w);
+      const space = new ScheduleSpace(base, avx2);
+      const [sp] = startingPoints({ workload: w, base, space, records: records(), kind: 'c', fingerprintKey: 'cpu:x' });
+      return { w, base, space, sp: sp! };
+    };
+    const { w, base, space, sp } = start({ n: 1, c: 8, h: 7, w: 28, k: 32, kh: 3, kw: 3, pad: 1 });
+    assert.equal(sp.label, 'expert CPU conv2d');
+    assert.ok(sp.point && space.contains(sp.point), 'the expert has a point of the space');
+    assert.deepEqual(sp.point.factors.k, [1, 8]);
+    assert.deepEqual(sp.point.factors.ow, [1, 7]);
+    // The point's trace is the expert's schedule: the same register tile and updates, the same result.
+    const fromPoint = applyTrace(base, space.toTrace(sp.point, w.key)), fromExpert = applyTrace(base, sp.trace);
+    assertSameResults(base, fromPoint);
+    const kernel = (p: Program) => {
+      const c = renderC(lowerForCodegen(p)).source;
+      return { tile: c.match(/register tile Y\.local: (\S+)/)?.[1], updates: c.match(/\+ ls_splat\d+\(X_packed\[[^\]]+\]\) \* ls_load\d+\(&W_packed\[/g)?.length, packs: c.match(/\/\* [XW]\.packed: \S+/g) };
+    };
+    assert.deepEqual(kernel(fromPoint), kernel(fromExpert));
+    assert.equal(kernel(fromPoint).tile, '1x1x7x8');
+    assert.equal(start({ n: 1, c: 8, h: 5, w: 13, k: 16, kh: 3, kw: 3, pad: 1 }).sp.point, undefined, '13 columns as padded runs of 7');
   });
 
   it('a resumed run does not measure its starting points again', async () => {

@@ -14,7 +14,7 @@ import { Evaluator, TargetEvaluator } from '../../tuner/evaluate.js';
 import { CostModel } from '../../tuner/model/cost-model.js';
 import { RecordStore, RecordsFileError, validateRecord } from '../../tuner/records.js';
 import { STRATEGIES } from '../../tuner/strategies.js';
-import { tune } from '../../tuner/tune.js';
+import { plannedHorizon, tune } from '../../tuner/tune.js';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-tune-'));
@@ -71,6 +71,14 @@ describe('tuner: the tuning loop', function () {
       assert.ok(ev.measured - before <= 10, 'a larger budget measures only the new trials');
     });
   }
+
+  it('plans over the trials a time budget holds, not over a trial count it will not reach', () => {
+    assert.equal(plannedHorizon(100000, 300, 'c'), 600);
+    assert.equal(plannedHorizon(100000, 300, 'webgpu'), 300);
+    assert.equal(plannedHorizon(100, 300, 'c'), 100, 'the trials end the run first');
+    assert.equal(plannedHorizon(1000, undefined, 'c'), 1000, 'no time budget');
+    assert.equal(plannedHorizon(1000, 2, 'c'), 20, 'at least a short plan');
+  });
 
   it('flex and sa find the best region of a known landscape', async () => {
     for (const strategy of ['flex', 'sa'] as const) {
