@@ -290,15 +290,22 @@ function stridePhases(s: Schedule, params: Params, ow: number, unit: VectorUnit)
 }
 
 /**
- * Depthwise conv2d for CPUs: each channel's input once as a zero-padded copy, a register tile of two
- * output rows by a row segment (vectorized along the row, up to four vectors), all nine taps unrolled
+ * Depthwise conv2d for CPUs: each channel's input once as a zero-padded copy, a register tile of
+ * output rows by a row segment (vectorized along the row: two rows by four vectors, or up to eight
+ * rows of fewer vectors), all nine taps unrolled
  * so neighbouring rows share their input loads; parallel over channels. It reads each input value
  * a few times from L1 and writes each output once: bandwidth-bound, as depthwise layers are.
  */
 export function expertCpuDepthwise(params: Params, workload?: string, unit: VectorUnit = AVX512_UNIT): Trace {
   const s = new Schedule(lowerWorkload(lookup('depthwise_conv2d', params)), workload);
   const extent = (loop: string) => findLoop(s.program, loop, 'expertCpuDepthwise').loop.extent;
-  const rows = fit(2, extent('oh')), seg = fit(4 * unit.lanes, extent('ow'));
+  // The segment is whole vectors where some run of them divides the row (the C vectorizer leaves a
+  // partial vector as a scalar loop over a tile in memory: 56 columns as 2 x 28 ran at 6 GFLOP/s on
+  // AVX2, 8 rows x 8 at 9-14); a tile of few vectors takes more rows instead, up to 8 accumulators.
+  const ow = extent('ow');
+  const vectors = [4, 3, 2, 1].find((v) => ow % (v * unit.lanes) === 0);
+  const seg = vectors ? vectors * unit.lanes : fit(4 * unit.lanes, ow);
+  const rows = fit(Math.max(2, Math.floor(8 / (vectors ?? 4))), extent('oh'));
   return s
     .split('oh', [rows], 'requireDivisible')
     .split('ow', [seg], 'requireDivisible')

@@ -4,6 +4,7 @@ import { applyTrace } from '../../scheduler/apply.js';
 import { expertCpuConv2d, expertCpuDepthwise, expertCpuGemm, expertGpuConv2d, expertGpuDepthwise } from '../../scheduler/expert.js';
 import { AVX512_UNIT, VectorUnit, accumulatorBudget } from '../../scheduler/vector-unit.js';
 import { renderC } from '../../codegen/c/render.js';
+import { cCandidate } from '../../targets/c/candidate.js';
 import { lowerForCodegen } from '../../codegen/lower.js';
 import { FIXTURE_DIR, expertFixtures } from '../../scheduler/fixtures/write.js';
 import { parseTrace, traceToJSON } from '../../scheduler/trace.js';
@@ -152,5 +153,15 @@ describe('expert GEMM schedules (fixtures)', () => {
       assertSameResults(p, applyTrace(p, expertCpuDepthwise(params)));
       assertSameResults(p, applyTrace(p, expertGpuDepthwise(params)));
     }
+    // On AVX2 a row of 56 is runs of whole vectors (8 columns), and the tile takes 8 rows instead of 2 x 28 (a partial vector the C vectorizer leaves as a scalar loop).
+    const avx2: VectorUnit = { lanes: 8, registers: 16 };
+    const mobile = { n: 1, c: 3, h: 16, w: 56, multiplier: 1, kh: 3, kw: 3, stride: 1, pad: 1 };
+    const t = expertCpuDepthwise(mobile, undefined, avx2);
+    const splitOf = (loop: string) => t.steps.find((s): s is Extract<typeof s, { prim: 'split' }> => s.prim === 'split' && s.loop === loop)?.factors;
+    assert.deepEqual([splitOf('oh'), splitOf('ow')], [[8], [8]]);
+    const p = lowered('depthwise_conv2d', mobile);
+    const scheduled = applyTrace(p, t);
+    assertSameResults(p, scheduled);
+    assert.match(cCandidate(scheduled, 8).source, /register tile Y\.local: 1x1x8x8/, 'the tile is held in vector registers');
   });
 });
