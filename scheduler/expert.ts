@@ -142,8 +142,9 @@ export function expertGpuDepthwise(params: Params, workload?: string): Trace {
  * a zero-padded copy (no padding tests inside); each register tile holds kb output
  * channels (one or two vectors of `lanes`) by up to 7-8 output columns, updated by broadcasting one
  * input value per column against the packed weights; parallel over channel blocks. The tile is as
- * large as the vector registers hold (7 columns x 2 vectors on AVX-512; 8 or 7 columns x 1 vector on AVX2), padded where no run divides the row.
- * When the output channels are not a multiple of the lanes, the older row-vectorized schedule.
+ * large as the vector registers hold (7 columns x 2 vectors on AVX-512; 8 or 7 columns x 1 vector
+ * on AVX2), in padded runs where no run divides the row. When the output channels are not a
+ * multiple of the lanes, the older row-vectorized schedule.
  */
 export function expertCpuConv2d(params: Params, workload?: string, unit: VectorUnit = AVX512_UNIT, op = 'conv2d'): Trace {
   const lanes = unit.lanes;
@@ -292,8 +293,8 @@ function stridePhases(s: Schedule, params: Params, ow: number, unit: VectorUnit)
 /**
  * Depthwise conv2d for CPUs: each channel's input once as a zero-padded copy, a register tile of
  * output rows by a row segment (vectorized along the row: two rows by four vectors, or up to eight
- * rows of fewer vectors), all nine taps unrolled
- * so neighbouring rows share their input loads; parallel over channels. It reads each input value
+ * rows of fewer vectors), all nine taps unrolled so neighbouring rows share their input loads;
+ * parallel over channels. It reads each input value
  * a few times from L1 and writes each output once: bandwidth-bound, as depthwise layers are.
  */
 export function expertCpuDepthwise(params: Params, workload?: string, unit: VectorUnit = AVX512_UNIT): Trace {

@@ -25,11 +25,6 @@ import { SEARCH_BENCH_FORMAT, SearchBenchResult, SearchConfig, SearchRun, Worklo
 import { speedTargets } from './speed-targets.js';
 import { BenchTargetKind, SearchWorkload } from './workloads.js';
 
-/**
- * Candidates per second each target is meant to reach (issue 11's targets): with a time budget
- * alone, the strategies plan over the trials that rate would give.
- */
-
 export interface SearchBenchOptions {
   readonly workloads: readonly SearchWorkload[];
   readonly configs: readonly SearchConfig[];
@@ -37,7 +32,10 @@ export interface SearchBenchOptions {
   readonly timeBudgetSeconds?: number;
   /** Infinity: the time budget alone ends each tune. */
   readonly trials: number;
-  /** Trials the strategies plan over; default `trials`, or with a time budget alone the budget at PLANNED_RATE. */
+  /**
+   * Trials the strategies plan over; default `trials`, or with a time budget alone the budget at
+   * tuner/tune.ts's PLANNED_RATE (issue 11's candidates per second).
+   */
   readonly horizon?: number;
   readonly startingPoints: number;
   /** C target threads (and the CPU peer's). */
