@@ -126,32 +126,38 @@ export function withLoop(l: ForStmt, changes: Partial<Omit<ForStmt, 'kind'>>): F
   return forLoop(next.var, next.extent, next.body, next.axis, next.loopKind, next.role) as ForStmt;
 }
 
+/**
+ * A statement with each of its child statements replaced by `f(child)`; the same node when none
+ * changed. One level only: passes that carry context down (enclosing loops, held conditions)
+ * recurse through it.
+ */
+export function mapChildren(s: Stmt, f: (child: Stmt) => Stmt): Stmt {
+  switch (s.kind) {
+    case 'for': {
+      const b = f(s.body);
+      return b === s.body ? s : withLoop(s, { body: b });
+    }
+    case 'seq': {
+      const b = s.body.map(f);
+      return b.every((x, i) => x === s.body[i]) ? s : seq(b);
+    }
+    case 'if': {
+      const t = f(s.then);
+      return t === s.then ? s : ifThen(s.cond, t);
+    }
+    case 'alloc': {
+      const b = f(s.body);
+      return b === s.body ? s : alloc(s.buffer, b);
+    }
+    case 'store':
+    case 'barrier':
+      return s;
+  }
+}
+
 /** Rebuilds a statement tree bottom-up, keeping untouched subtrees shared. */
 export function mapStmt(s: Stmt, f: (s: Stmt) => Stmt): Stmt {
-  const rebuilt = ((): Stmt => {
-    switch (s.kind) {
-      case 'for': {
-        const b = mapStmt(s.body, f);
-        return b === s.body ? s : withLoop(s, { body: b });
-      }
-      case 'seq': {
-        const b = s.body.map((x) => mapStmt(x, f));
-        return b.every((x, i) => x === s.body[i]) ? s : seq(b);
-      }
-      case 'if': {
-        const t = mapStmt(s.then, f);
-        return t === s.then ? s : ifThen(s.cond, t);
-      }
-      case 'alloc': {
-        const b = mapStmt(s.body, f);
-        return b === s.body ? s : alloc(s.buffer, b);
-      }
-      case 'store':
-      case 'barrier':
-        return s;
-    }
-  })();
-  return f(rebuilt);
+  return f(mapChildren(s, (c) => mapStmt(c, f)));
 }
 
 /** Applies `f` to every expression held directly by a statement (not inside nested statements). */

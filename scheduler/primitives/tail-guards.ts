@@ -1,7 +1,7 @@
 import { Expr, allOf, mapExpr } from '../../ir/expr.js';
 import { canonical } from '../../ir/hash.js';
 import { Interval, bounds, loopRanges } from '../../ir/interval.js';
-import { BufferDecl, ForStmt, Stmt, alloc, ifThen, seq, store, withLoop } from '../../ir/loop.js';
+import { BufferDecl, ForStmt, Stmt, ifThen, mapChildren, store } from '../../ir/loop.js';
 
 /** The conjuncts of a condition, `a && b && c` as [a, b, c]. */
 export function conjuncts(c: Expr): Expr[] {
@@ -28,33 +28,24 @@ export function boundsOf(idx: readonly Expr[], shape: readonly number[]): (c: Ex
  * to hold, the loads are plain factors again, which is what a layout's padding-guard removal needs.
  */
 export function withoutImpliedSelects(s: Stmt, held: ReadonlySet<string> = new Set()): Stmt {
-  switch (s.kind) {
-    case 'for': {
-      const b = withoutImpliedSelects(s.body, held);
-      return b === s.body ? s : withLoop(s, { body: b });
-    }
-    case 'seq': {
-      const b = s.body.map((x) => withoutImpliedSelects(x, held));
-      return b.every((x, i) => x === s.body[i]) ? s : seq(b);
-    }
-    case 'alloc': {
-      const b = withoutImpliedSelects(s.body, held);
-      return b === s.body ? s : alloc(s.buffer, b);
-    }
-    case 'if': {
-      const inner = new Set([...held, ...conjuncts(s.cond).map((c) => canonical(c))]);
-      const t = withoutImpliedSelects(s.then, inner);
-      return t === s.then ? s : ifThen(s.cond, t);
-    }
-    case 'store': {
-      if (held.size === 0) return s;
-      const drop = (e: Expr) => mapExpr(e, (x) => (x.kind === 'select' && conjuncts(x.cond).every((c) => held.has(canonical(c))) ? x.then : x));
-      const idx = s.indices.map(drop), v = drop(s.value);
-      return v === s.value && idx.every((e, i) => e === s.indices[i]) ? s : store(s.buffer, idx, v, s.accum);
-    }
-    case 'barrier':
-      return s;
+  if (s.kind === 'if') {
+    const inner = new Set([...held, ...conjuncts(s.cond).map((c) => canonical(c))]);
+    const t = withoutImpliedSelects(s.then, inner);
+    return t === s.then ? s : ifThen(s.cond, t);
   }
+  if (s.kind !== 'store') return mapChildren(s, (c) => withoutImpliedSelects(c, held));
+  if (held.size === 0) return s;
+  const drop = (e: Expr) => mapExpr(e, (x) => (x.kind === 'select' && conjuncts(x.cond).every((c) => held.has(canonical(c))) ? x.then : x));
+  const idx = s.indices.map(drop), v = drop(s.value);
+  return v === s.value && idx.every((e, i) => e === s.indices[i]) ? s : store(s.buffer, idx, v, s.accum);
+}
+
+/** True when every index stays inside `shape` over the loop ranges. */
+function inside(indices: readonly Expr[], shape: readonly number[] | undefined, ranges: ReadonlyMap<string, Interval>): boolean {
+  return !!shape && indices.every((i, d) => {
+    const b = bounds(i, ranges);
+    return !!b && b[0] >= 0 && b[1] < shape[d]!;
+  });
 }
 
 /**
@@ -68,12 +59,7 @@ function loadsSafe(e: Expr, dropped: readonly string[], ranges: ReadonlyMap<stri
       return true;
     case 'load': {
       if (!e.indices.every((i) => loadsSafe(i, dropped, ranges, bufs, held))) return false;
-      if (dropped.every((c) => held.has(c))) return true;
-      const shape = bufs.get(e.buffer)?.shape;
-      return !!shape && e.indices.every((i, d) => {
-        const b = bounds(i, ranges);
-        return !!b && b[0] >= 0 && b[1] < shape[d]!;
-      });
+      return dropped.every((c) => held.has(c)) || inside(e.indices, bufs.get(e.buffer)?.shape, ranges);
     }
     case 'select': {
       const inThen = new Set([...held, ...conjuncts(e.cond).map((c) => canonical(c))]);
@@ -109,39 +95,17 @@ export interface Redirect {
  * without a branch and a tail tile costs what a full one does.
  */
 export function withoutTailGuards(s: Stmt, r: Redirect, loops: readonly ForStmt[] = []): Stmt {
-  switch (s.kind) {
-    case 'for': {
-      const b = withoutTailGuards(s.body, r, [...loops, s]);
-      return b === s.body ? s : withLoop(s, { body: b });
-    }
-    case 'seq': {
-      const b = s.body.map((x) => withoutTailGuards(x, r, loops));
-      return b.every((x, i) => x === s.body[i]) ? s : seq(b);
-    }
-    case 'alloc': {
-      const b = withoutTailGuards(s.body, r, loops);
-      return b === s.body ? s : alloc(s.buffer, b);
-    }
-    case 'if': {
-      const t = withoutTailGuards(s.then, r, loops);
-      const kept = t === s.then ? s : ifThen(s.cond, t);
-      if (t.kind !== 'store' || t.buffer !== r.tile.name) return kept;
-      const isBound = boundsOf(r.outputIndex, r.outputShape);
-      const all = conjuncts(s.cond);
-      const dropped = all.filter(isBound);
-      if (dropped.length === 0) return kept;
-      const ranges = loopRanges([...r.around, ...loops]);
-      const inTile = t.indices.every((i, d) => {
-        const b = bounds(i, ranges);
-        return !!b && b[0] >= 0 && b[1] < r.tile.shape[d]!;
-      });
-      const names = dropped.map((c) => canonical(c));
-      if (!inTile || ![...t.indices, t.value].every((e) => loadsSafe(e, names, ranges, r.buffers))) return kept;
-      const rest = allOf(all.filter((c) => !isBound(c)));
-      return rest ? ifThen(rest, t) : t;
-    }
-    case 'store':
-    case 'barrier':
-      return s;
-  }
+  if (s.kind !== 'if') return mapChildren(s, (c) => withoutTailGuards(c, r, s.kind === 'for' ? [...loops, s] : loops));
+  const t = withoutTailGuards(s.then, r, loops);
+  const kept = t === s.then ? s : ifThen(s.cond, t);
+  if (t.kind !== 'store' || t.buffer !== r.tile.name) return kept;
+  const isBound = boundsOf(r.outputIndex, r.outputShape);
+  const all = conjuncts(s.cond);
+  const dropped = all.filter(isBound);
+  if (dropped.length === 0) return kept;
+  const ranges = loopRanges([...r.around, ...loops]);
+  const names = dropped.map((c) => canonical(c));
+  if (!inside(t.indices, r.tile.shape, ranges) || ![...t.indices, t.value].every((e) => loadsSafe(e, names, ranges, r.buffers))) return kept;
+  const rest = allOf(all.filter((c) => !isBound(c)));
+  return rest ? ifThen(rest, t) : t;
 }
