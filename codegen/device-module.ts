@@ -122,7 +122,7 @@ export function selectVariant(info: AdapterInfoLike, limits?: Limits): Selection
 export interface DispatchOptions {
   /** The adapter's info, when the device does not carry it (GPUDevice.adapterInfo). */
   readonly adapterInfo?: AdapterInfoLike;
-  /** Run this variant (by id) instead of selecting one: for tests and comparisons. */
+  /** Run this variant (by id; 'generic' is always the default schedule) instead of selecting one: for tests and comparisons. */
   readonly variant?: string;
 }
 
@@ -134,10 +134,19 @@ interface Prepared {
 
 const prepared = new WeakMap<GPUDevice, Map<string, Prepared>>();
 
+/**
+ * The variant with this id; 'generic' always names the default schedule, also when a tuned variant
+ * shares its code (the variant then carries that device's id and \`generic: true\`).
+ */
+export function variantById(id: string): Variant {
+  const v = id === 'generic' ? variants.find((x) => x.generic) : variants.find((x) => x.id === id);
+  if (!v) throw new Error(\`\${metadata.name}: no variant '\${id}'; variants: \${[...new Set([...variants.map((x) => x.id), 'generic'])].join(', ')}\`);
+  return v;
+}
+
 function selectionFor(device: GPUDevice, options: DispatchOptions): Selection {
   if (options.variant !== undefined) {
-    const v = variants.find((x) => x.id === options.variant);
-    if (!v) throw new Error(\`\${metadata.name}: no variant '\${options.variant}'; variants: \${variants.map((x) => x.id).join(', ')}\`);
+    const v = variantById(options.variant);
     return { variant: v, match: 'requested', reason: \`variant \${v.id} requested by the caller\` };
   }
   const info = options.adapterInfo ?? (device as GPUDevice & { adapterInfo?: AdapterInfoLike }).adapterInfo ?? {};

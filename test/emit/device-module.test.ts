@@ -23,6 +23,7 @@ const dev = (key: string, o: Partial<TunedDevice> = {}): TunedDevice => ({ key, 
 interface Mod {
   variants: { id: string; generic: boolean; devices: { key: string }[]; requires: Record<string, number> }[];
   selectVariant(info: Record<string, string>, limits?: Record<string, number>): { variant: { id: string }; match: string; device?: string; reason: string };
+  variantById(id: string): { id: string; generic: boolean };
 }
 
 /** The module's selector, in this process: it needs no GPU until it dispatches. */
@@ -40,6 +41,18 @@ describe('codegen: multi-device modules', () => {
     assert.equal(a['mm.ts'], b['mm.ts']);
     const m = await load(a['mm.ts']!);
     assert.deepEqual(m.variants.map((v) => [v.id, v.generic, v.devices.map((d) => d.key)]), [['v1', false, ['a', 'b']], ['v2', false, ['c']], ['generic', true, []]]);
+  });
+
+  it("'generic' names the default schedule whether or not a tuned device chose the same code", async () => {
+    // A device whose tuned best is the default schedule: the generic code is that device's variant (v1), not a variant of its own.
+    const shared = await load(deviceModuleArtifacts([{ program: generic.program, traceHash: 'generic0', device: dev('a') }, { program: tuned, traceHash: 't1', device: dev('b') }], generic, { name: 'mm', workload: w.key })['mm.ts']!);
+    assert.deepEqual(shared.variants.map((v) => [v.id, v.generic]), [['v1', true], ['v2', false]]);
+    assert.deepEqual(shared.variantById('generic'), shared.variants[0]);
+    assert.equal(shared.variantById('v2').id, 'v2');
+    assert.throws(() => shared.variantById('v3'), /mm: no variant 'v3'; variants: v1, v2, generic/);
+    const apart = await load(deviceModuleArtifacts([{ program: tuned, traceHash: 't1', device: dev('b') }], generic, { name: 'mm', workload: w.key })['mm.ts']!);
+    assert.deepEqual(apart.variants.map((v) => [v.id, v.generic]), [['v1', false], ['generic', true]]);
+    assert.equal(apart.variantById('generic').id, 'generic');
   });
 
   it('a variant the device\'s limits cannot run is passed over for the next rule, and the reason says so', async () => {
