@@ -16,6 +16,7 @@ import { Candidate, ReferenceSpec } from '../targets/target.js';
 import { compareOutputs, reductionLength } from '../targets/verify.js';
 import { TimingStats, timingStats } from '../targets/stats.js';
 import { PeerConfig, fastestVerified } from './peer-select.js';
+import { writePeerTiming } from './peer-timing.js';
 
 /** Core types worth trying on x86-64 and the CPU flags (targets/cpu-info.ts names) each kernel needs. */
 export const OPENBLAS_CORE_TYPES: readonly { readonly name: string; readonly needs: readonly string[] }[] = [
@@ -68,8 +69,9 @@ export class OpenBlas {
   static async open(compiler: string, cpuFlags: readonly string[]): Promise<OpenBlas | string> {
     const dir = await mkdtemp(join(tmpdir(), 'loopsmith-blas-'));
     const bins = { sgemm: join(dir, 'sgemm'), conv: join(dir, 'conv') };
+    await writePeerTiming(dir);
     for (const [bin, file] of [[bins.sgemm, 'openblas-sgemm.c'], [bins.conv, 'im2col-sgemm.c']] as const) {
-      const cc = await exec(compiler, ['-O2', '-I', source(''), '-o', bin, source(file), '-lopenblas'], { timeoutMs: 60_000 });
+      const cc = await exec(compiler, ['-O2', '-I', source(''), '-I', dir, '-o', bin, source(file), '-lopenblas'], { timeoutMs: 60_000 });
       if (cc.code !== 0) {
         await rm(dir, { recursive: true, force: true });
         return `could not build against OpenBLAS (apt-get install libopenblas-dev): ${cc.stderr.split('\n')[0]}`;

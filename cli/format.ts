@@ -30,6 +30,7 @@ export function formatMeasurement(key: string, m: Measurement): string {
     key,
     `  result   correct (max relative error ${(m.maxError ?? 0).toExponential(1)})`,
     `  median   ${formatSeconds(s.median)}   ${m.gflops!.toFixed(2)} GFLOP/s`,
-    `  spread   p20 ${formatSeconds(s.p20)} .. p80 ${formatSeconds(s.p80)} (${(s.spread * 100).toFixed(1)} % of the median), ${s.runs} runs`,
+    `  spread   p20 ${formatSeconds(s.p20)} .. p80 ${formatSeconds(s.p80)} (${(s.spread * 100).toFixed(1)} % of the median), ${s.runs} runs`
+      + (m.warmingRuns ? ` (and ${m.warmingRuns} counted as warm-up: it was still getting faster)` : ''),
   ].join('\n');
 }

@@ -20,6 +20,8 @@ export interface Measurement {
   readonly compileSeconds?: number;
   /** How the times were taken: the device's timestamps or the host's clock. */
   readonly clock?: 'gpu-timestamps' | 'wall-clock';
+  /** Timed runs left out of `times` as warm-up: the kernel was still getting faster when they ran. */
+  readonly warmingRuns?: number;
   /** Verified, then not timed further: its checking run took more than `factor` x the best so far, and is its one time. */
   readonly earlyAbort?: EarlyAbort;
 }

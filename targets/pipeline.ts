@@ -107,7 +107,7 @@ export class Pipeline<C extends Candidate, B> {
     const stats = timingStats(timed.times);
     return {
       status: 'ok', times: timed.times, stats, gflops: ref.flops / stats.median / 1e9, maxError: cmp.maxError, ...compiled,
-      ...(timed.clock ? { clock: timed.clock } : {}),
+      ...(timed.clock ? { clock: timed.clock } : {}), ...(timed.warmingRuns ? { warmingRuns: timed.warmingRuns } : {}),
     };
   }
 

@@ -4,6 +4,7 @@
  * the timed run one derived from the checking run's own time: a hopeless kernel costs seconds,
  * not the minute of the cap.
  */
+import { MAX_TIMING_FACTOR } from './stats.js';
 import { MeasureSettings } from './target.js';
 
 /** A run's time limit, and when it is derived from a time, why (appended to a run_timeout's message). */
@@ -37,7 +38,8 @@ export function checkRunLimit(s: Limits, bestSeconds: number | undefined): RunLi
 export function timedRunLimit(s: Limits, checkSeconds: number | undefined): RunLimit {
   if (checkSeconds === undefined) return { timeoutMs: s.runTimeoutMs };
   const t = checkSeconds;
-  const expected = (1 + s.warmup) * t + Math.min(s.maxRepeats * t, Math.max(s.minSeconds + t, 3 * t));
+  // A kernel still getting faster is timed for up to MAX_TIMING_FACTOR x minSeconds (stats.ts).
+  const expected = (1 + s.warmup) * t + Math.min(s.maxRepeats * t, Math.max(MAX_TIMING_FACTOR * s.minSeconds + t, 3 * t));
   const derived = s.relativeTimeoutFloorMs + TIMED_RUN_SAFETY * expected * 1000;
   if (!(derived < s.runTimeoutMs)) return { timeoutMs: s.runTimeoutMs };
   return {

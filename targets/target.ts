@@ -94,7 +94,11 @@ export type Built<B> = { readonly status: 'ok'; readonly artifact: B; readonly c
  * stopped early and their timed runs get the absolute cap.
  */
 export type RunResult =
-  | { readonly status: 'ok'; readonly outputs: Buffers; readonly checkSeconds?: number; readonly times?: readonly number[]; readonly clock?: 'gpu-timestamps' | 'wall-clock' }
+  | {
+    readonly status: 'ok'; readonly outputs: Buffers; readonly checkSeconds?: number; readonly times?: readonly number[]; readonly clock?: 'gpu-timestamps' | 'wall-clock';
+    /** Timed runs counted as warm-up after all, because the kernel was still getting faster (targets/stats.ts warmingRuns). */
+    readonly warmingRuns?: number;
+  }
   | { readonly status: 'compile_error' | 'compile_timeout' | 'crash' | 'run_timeout'; readonly message: string };
 
 /** What the pipeline decides for one run: a target honours it instead of reading its settings. */

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 char *openblas_get_corename(void);
@@ -24,26 +25,21 @@ static void peer_fill(float *p, size_t n, uint32_t a) {
 
 static float *peer_alloc(size_t floats) { return aligned_alloc(64, (floats * 4 + 63) / 64 * 64); }
 
-static double peer_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+/* ls_time: the timing loop of loopsmith's own harness (targets/c/timing-loop.ts), written beside the
+ * peer's build by bench/peer-timing.ts, so peers and kernels are timed by one rule. */
+#include "ls-timing.h"
 
 /* Runs once and writes `out` (floats) for the checker, then `warmup` untimed runs, then timed runs
- * until `min_seconds` were measured (at least 3, at most `max_repeats`). */
+ * until `min_seconds` were measured (at least 3, at most `max_repeats`; a peer still getting faster
+ * is timed further, as loopsmith's kernels are). */
 static int peer_measure(void (*run)(void *), void *ctx, const float *out, size_t n, const char *path, double min_seconds, long max_repeats, long warmup) {
   run(ctx);
   FILE *f = fopen(path, "wb");
   if (!f || fwrite(out, sizeof(float), n, f) != n) return 3;
   fclose(f);
-  for (long i = 0; i < warmup; i++) run(ctx);
-  printf("{\"core\":\"%s\",\"config\":\"%s\",\"threads\":%d,\"times\":[", openblas_get_corename(), openblas_get_config(), openblas_get_num_threads());
-  double total = 0;
-  for (long r = 0; r < max_repeats && (total < min_seconds || r < 3); r++) {
-    double t0 = peer_now();
-    run(ctx);
-    double dt = peer_now() - t0;
-    total += dt;
-    printf("%s%.9f", r ? "," : "", dt);
-  }
-  printf("]}\n");
-  return 0;
+  printf("{\"core\":\"%s\",\"config\":\"%s\",\"threads\":%d", openblas_get_corename(), openblas_get_config(), openblas_get_num_threads());
+  int status = ls_time(run, ctx, min_seconds, max_repeats, warmup);
+  printf("}\n");
+  return status;
 }
 #endif

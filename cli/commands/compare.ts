@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { operatorCommand } from '../operator-command.js';
-import { median, permutationTest, quantile } from 'simple-statistics';
+import { median, quantile } from 'simple-statistics';
+import { permutationPValue } from '../../targets/permutation-test.js';
 import { InputError } from '../../ir/errors.js';
 import { lowerWorkload } from '../../ir/ops/index.js';
 import { applyTrace } from '../../scheduler/apply.js';
@@ -14,6 +15,9 @@ import { workloadFromArgv } from '../params.js';
 import { table } from '../format.js';
 import { targetArgNames, targetFromArgv, withTargetOptions } from '../target-args.js';
 
+/** Timed seconds per schedule per round (after its warm-up): seven rounds give seven medians. */
+const ROUND_SECONDS = 0.05;
+
 export function compareCommand(y: Argv): Argv {
   return operatorCommand(y, 'compare', {
     describe: 'Measure several schedules of one workload in the same run, interleaved, and say which differences are real',
@@ -24,7 +28,7 @@ export function compareCommand(y: Argv): Argv {
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file for `best` and record ids' }))
       .example('$0 compare gemm --m 512 --n 512 --k 512 --schedules naive best', 'the tuned kernel against the naive loop nest')
       .example('$0 compare gemm --m 256 --n 256 --k 256 --schedules scheduler/fixtures/gemm-cpu-256.json best', 'a hand-written schedule against the tuned one')
-      .epilogue('Each round measures every schedule once (round-robin), so drift in the machine hits all alike. "significant" is a two-sided permutation test on the per-round medians against the baseline, p < 0.05.'),
+      .epilogue(`Each round measures every schedule once (round-robin), so drift in the machine hits all alike; each measurement warms up and times as run does (a kernel still getting faster is timed further), with ${ROUND_SECONDS} s of timed runs. "significant" is a two-sided permutation test (exact, or seeded: the same data gives the same p) on the per-round medians against the baseline, p < 0.05. The first schedule is the baseline; if it fails, the first that ran is (a note says so).`),
     handler: async (argv) => {
       const name = String(argv.target);
       const rounds = Number(argv.rounds);
@@ -32,7 +36,9 @@ export function compareCommand(y: Argv): Argv {
       const w = workloadFromArgv(argv, [...targetArgNames(), 'schedules', 'rounds', 'records']);
       const base = lowerWorkload(w);
       const db = new RecordStore(String(argv.records));
-      const target = targetFromArgv(argv, { minSeconds: 0.02, warmup: 1 });
+      // Each round is a whole measurement (check, warm-up, timed runs under the timing rule of every
+      // other command), only with fewer timed runs: the rounds' medians are what is compared.
+      const target = targetFromArgv(argv, { minSeconds: ROUND_SECONDS });
       const pipeline = new Pipeline(target);
       const cleanup: (() => Promise<void>)[] = [];
       try {
@@ -88,27 +94,33 @@ export function compareCommand(y: Argv): Argv {
           }
         }
         if (!argv.json) process.stderr.write('\n');
-        const baseTimes = perRound[0]!;
+        // The first schedule is the baseline; when it failed, the first that ran stands in (and a note says so).
+        const baseIndex = perRound.findIndex((ts) => ts.length > 0);
+        const baseTimes = baseIndex >= 0 ? perRound[baseIndex]! : [];
         const rows = specs.map((s, i) => {
           const ts = perRound[i]!;
-          if (!ts.length) return { schedule: s, status: status[i]?.status ?? 'not run', message: status[i]?.message };
+          if (!ts.length) return { schedule: s, status: status[i]?.status ?? 'not run', message: status[i]?.message, versus: 'failed' };
           const med = median(ts);
-          const p = i === 0 || baseTimes.length < 3 ? undefined : permutationTest(ts, baseTimes, 'two_side', 2000);
+          const p = i === baseIndex || baseTimes.length < 3 || ts.length < 3 ? undefined : permutationPValue(ts, baseTimes);
+          const versus = i === baseIndex ? 'baseline' : p === undefined ? 'too few rounds' : `${p < 0.05 ? 'significant' : 'within noise'} (p=${p.toFixed(3)})`;
           return {
             schedule: s, status: 'ok', median: med, spread: (quantile(ts, 0.8) - quantile(ts, 0.2)) / med, gflops: w.flops / med / 1e9,
-            speedup: baseTimes.length ? median(baseTimes) / med : undefined, pValue: p, significant: p === undefined ? undefined : p < 0.05,
+            speedup: median(baseTimes) / med, pValue: p, significant: p === undefined ? undefined : p < 0.05, baseline: i === baseIndex, versus,
           };
         });
+        const baseline = baseIndex >= 0 ? specs[baseIndex]! : undefined;
         if (argv.json) {
-          process.stdout.write(JSON.stringify({ workload: w.key, target: name, device: fp, rounds, rows }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ workload: w.key, target: name, device: fp, rounds, baseline: baseline ?? null, rows }, null, 2) + '\n');
+          if (rows.some((r) => r.status !== 'ok')) process.exitCode = 1;
           return;
         }
         process.stdout.write(`${w.key} on ${name} (${fp}), ${rounds} interleaved rounds\n\n`);
-        process.stdout.write(table(['schedule', 'status', 'median ms', 'spread', 'GFLOP/s', 'speedup', 'vs first'], rows.map((r) => [
+        process.stdout.write(table(['schedule', 'status', 'median ms', 'spread', 'GFLOP/s', `speedup`, `vs ${baseline ?? 'baseline'}`], rows.map((r) => [
           r.schedule, r.status, 'median' in r && r.median ? (r.median * 1e3).toFixed(3) : '-', 'spread' in r && r.spread !== undefined ? `${(r.spread * 100).toFixed(1)}%` : '-',
-          'gflops' in r && r.gflops ? r.gflops.toFixed(2) : '-', 'speedup' in r && r.speedup ? `${r.speedup.toFixed(2)}x` : '-',
-          'pValue' in r && r.pValue !== undefined ? `${r.significant ? 'significant' : 'within noise'} (p=${r.pValue.toFixed(3)})` : 'baseline',
+          'gflops' in r && r.gflops ? r.gflops.toFixed(2) : '-', 'speedup' in r && r.speedup ? `${r.speedup.toFixed(2)}x` : '-', r.versus,
         ])) + '\n');
+        if (baseIndex > 0) process.stdout.write(`note: the first schedule, ${specs[0]}, failed; speedups are over ${baseline}\n`);
+        if (baseIndex < 0) process.stdout.write('note: no schedule ran correctly, so there is nothing to compare\n');
         for (const r of rows) if ('message' in r && r.message) process.stdout.write(`note: ${r.schedule}: ${r.message}\n`);
         if (rows.some((r) => r.status !== 'ok')) process.exitCode = 1;
       } finally {

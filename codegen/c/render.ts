@@ -89,10 +89,9 @@ class CWriter extends StmtWriter {
         body();
       } else {
         this.heapScratchBytes += Math.ceil(bytes / 64) * 64 + 64;
-        this.emit(depth + 1, `float *restrict ${id} = aligned_alloc(64, ${Math.ceil(bytes / 64) * 64}); /* ${scratchNote(b.name, b.shape)} */`);
-        this.emit(depth + 1, `if (!${id}) abort();`);
+        this.emit(depth + 1, `float *restrict ${id} = ls_alloc(${Math.ceil(bytes / 64) * 64}); /* ${scratchNote(b.name, b.shape)} */`);
         body();
-        this.emit(depth + 1, `free(${id});`);
+        this.emit(depth + 1, `ls_free(${id});`);
       }
     });
   }

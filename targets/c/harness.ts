@@ -1,4 +1,5 @@
 import { CKernel } from '../../codegen/c/render.js';
+import { TIMING_LOOP_C } from './timing-loop.js';
 
 /** Buffers, the input generator and the clock: shared by every harness (the fuzzer's runs many kernels in one program). */
 export const HARNESS_HELPERS = `#include <stdio.h>
@@ -19,29 +20,36 @@ static void ls_fill(float *p, size_t n, uint32_t a) {
   }
 }
 static void ls_nan(float *p, size_t n) { for (size_t i = 0; i < n; i++) p[i] = NAN; }
-static double ls_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }`;
+static double ls_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+${TIMING_LOOP_C}`;
 
 /**
  * The measuring program linked with a kernel: fills the inputs from a seed with the same
  * generator as the reference executor (mulberry32, seed*7919 + buffer position), fills outputs
  * with NaN, runs the kernel once and writes every output to a file for the checker, then, when
- * asked, times repeated runs after a warm-up. It prints JSON: the seconds of that first call
- * (`check`, which the pipeline uses to stop hopeless candidates early) and the timed runs (`times`).
+ * asked, times repeated runs after a warm-up (`ls_time`, timing-loop.ts). It prints JSON: the
+ * seconds of that first call (`check`, which the pipeline uses to stop hopeless candidates early),
+ * the timed runs (`times`) and how many more were counted as warm-up (`warming`).
  *
  * usage: kernel <seed> <output-file> <min-seconds> <max-repeats> <warmup>   (min-seconds 0: no timing)
  */
 export function harnessSource(k: CKernel, positions: readonly number[]): string {
   const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-  const alloc = k.params.map((p) => `  float *${p.cName} = ls_buffer(${size(p.shape)});`);
+  const alloc = k.params.map((p) => `  ${p.cName} = ls_buffer(${size(p.shape)});`);
   const fill = k.params.map((p, i) =>
     p.role === 'input' ? `  ls_fill(${p.cName}, ${size(p.shape)}, (uint32_t)(seed * 7919ull + ${positions[i]}ull));` : `  ls_nan(${p.cName}, ${size(p.shape)});`);
   const call = `${k.functionName}(${k.params.map((p) => p.cName).join(', ')})`;
+  const globals = k.params.map((p) => `static float *${p.cName};`);
+  const slow = plantedSlowStart();
   const write = k.params.filter((p) => p.role === 'output').map((p) => `  if (fwrite(${p.cName}, sizeof(float), ${size(p.shape)}, out) != ${size(p.shape)}) return 3;`);
   return `
 ${HARNESS_HELPERS}
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+
+${globals.join('\n')}
+static void ls_call(void *ctx) { (void)ctx;${slow} ${call}; }
 
 int main(int argc, char **argv) {
   if (argc != 6) { fprintf(stderr, "usage: %s seed out min-seconds max-repeats warmup\\n", argv[0]); return 2; }
@@ -73,18 +81,20 @@ ${write.join('\n')}
   fclose(out);
   printf("{\\"check\\":%.9f", ls_check);
   if (min_seconds <= 0) { printf("}\\n"); return 0; }
-  for (long i = 0; i < warmup; i++) ${call};
-  printf(",\\"times\\":[");
-  double total = 0;
-  for (long r = 0; r < max_repeats && (total < min_seconds || r < 3); r++) {
-    double t0 = ls_now();
-    ${call};
-    double dt = ls_now() - t0;
-    total += dt;
-    printf("%s%.9f", r ? "," : "", dt);
-  }
-  printf("]}\\n");
-  return 0;
+  int status = ls_time(ls_call, 0, min_seconds, max_repeats, warmup);
+  printf("}\\n");
+  return status;
 }
 `;
+}
+
+/**
+ * Tests only (LOOPSMITH_TEST_MODE=1 and LOOPSMITH_TEST_SLOW_START=<calls>:<ms>): the first <calls>
+ * calls in a process spend <ms> more, as a kernel that pays page faults or an allocator settling
+ * does, so a test can check that every command measures the steady state.
+ */
+function plantedSlowStart(): string {
+  const m = /^(\d+):(\d+(?:\.\d+)?)$/.exec(process.env.LOOPSMITH_TEST_SLOW_START ?? '');
+  if (process.env.LOOPSMITH_TEST_MODE !== '1' || !m) return '';
+  return ` static long ls_calls; if (ls_calls++ < ${m[1]}) { double ls_t0 = ls_now(); while (ls_now() - ls_t0 < ${Number(m[2]) / 1000}) {} }`;
 }

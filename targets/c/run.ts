@@ -27,8 +27,11 @@ export async function runHarness(kernel: CKernel, bin: Compiled, r: HarnessRun):
   if (x.signal) return { status: 'crash', message: `kernel killed by ${x.signal}${firstLine(x.stderr)}` };
   if (x.code !== 0) return { status: 'crash', message: `kernel exited with status ${x.code}${firstLine(x.stderr)}` };
   const outputs = splitOutputs(kernel, await readFile(out));
-  const printed = JSON.parse(x.stdout) as { check: number; times?: number[] };
-  return { status: 'ok', outputs, checkSeconds: printed.check, ...(r.minSeconds > 0 ? { times: printed.times ?? [] } : {}) };
+  const printed = JSON.parse(x.stdout) as { check: number; times?: number[]; warming?: number };
+  return {
+    status: 'ok', outputs, checkSeconds: printed.check,
+    ...(r.minSeconds > 0 ? { times: printed.times ?? [], warmingRuns: printed.warming ?? 0 } : {}),
+  };
 }
 
 /** The harness writes the outputs one after another, in parameter order. */

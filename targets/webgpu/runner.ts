@@ -1,4 +1,5 @@
 import { fillUniform } from '../../ir/random.js';
+import { MAX_TIMING_FACTOR, warmingRuns } from '../stats.js';
 import type { WgslKernel } from '../../codegen/wgsl/render.js';
 
 export interface RunRequest {
@@ -13,7 +14,7 @@ export interface RunRequest {
 }
 
 export type RunResult =
-  | { readonly status: 'ok'; readonly outputs: Record<string, Float32Array>; readonly checkSeconds: number; readonly times?: number[]; readonly clock: 'gpu-timestamps' | 'wall-clock' }
+  | { readonly status: 'ok'; readonly outputs: Record<string, Float32Array>; readonly checkSeconds: number; readonly times?: number[]; readonly warmingRuns?: number; readonly clock: 'gpu-timestamps' | 'wall-clock' }
   | { readonly status: 'compile_error' | 'crash'; readonly message: string };
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -126,7 +127,7 @@ export async function runKernel(device: GPUDevice, hasTimestamps: boolean, req: 
     }
     if (!req.time) return { status: 'ok', outputs, checkSeconds, clock };
     const times = await timeRuns(device, hasTimestamps, encodeRun, req);
-    return { status: 'ok', outputs, checkSeconds, times: times.times, clock: times.clock };
+    return { status: 'ok', outputs, checkSeconds, times: times.times, warmingRuns: times.warmingRuns, clock: times.clock };
   } finally {
     buffers.forEach((b) => b.destroy());
     check?.set.destroy();
@@ -142,7 +143,7 @@ export async function runKernel(device: GPUDevice, hasTimestamps: boolean, req: 
  * its expected duration before awaiting: Dawn busy-polls a core while a promise is pending, and on
  * a CPU-emulated device (lavapipe) that core is one the kernel would use.
  */
-async function timeRuns(device: GPUDevice, hasTimestamps: boolean, encodeRun: (enc: GPUCommandEncoder, ts?: { set: GPUQuerySet; at: number }) => void, req: RunRequest): Promise<{ times: number[]; clock: 'gpu-timestamps' | 'wall-clock' }> {
+async function timeRuns(device: GPUDevice, hasTimestamps: boolean, encodeRun: (enc: GPUCommandEncoder, ts?: { set: GPUQuerySet; at: number }) => void, req: RunRequest): Promise<{ times: number[]; warmingRuns: number; clock: 'gpu-timestamps' | 'wall-clock' }> {
   const wall = async (n: number) => {
     const enc = device.createCommandEncoder();
     for (let i = 0; i < n; i++) encodeRun(enc);
@@ -158,8 +159,17 @@ async function timeRuns(device: GPUDevice, hasTimestamps: boolean, encodeRun: (e
   let total = 0;
   const set = hasTimestamps ? device.createQuerySet({ type: 'timestamp', count: 2 * batch }) : undefined;
   const resolve = set ? device.createBuffer({ size: 16 * batch, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }) : undefined;
+  let spent = 0, dropped = 0;
   try {
-    while (times.length < req.maxRepeats && (total < req.minSeconds || times.length < 3)) {
+    for (;;) {
+      if (times.length >= 3 && total >= req.minSeconds) {
+        // The rule of the C harness (targets/c/timing-loop.ts): a kernel still getting faster is timed further.
+        const warming = spent < MAX_TIMING_FACTOR * req.minSeconds ? warmingRuns(times) : 0;
+        if (!warming) break;
+        total -= times.splice(0, warming).reduce((a, b) => a + b, 0);
+        dropped += warming;
+      }
+      if (times.length + dropped >= req.maxRepeats) break;
       if (!set || !resolve) {
         const t0 = performance.now();
         const enc = device.createCommandEncoder();
@@ -170,6 +180,7 @@ async function timeRuns(device: GPUDevice, hasTimestamps: boolean, encodeRun: (e
         const per = (performance.now() - t0) / 1000 / batch;
         for (let i = 0; i < batch; i++) times.push(per);
         total += per * batch;
+        spent += per * batch;
         continue;
       }
       const enc = device.createCommandEncoder();
@@ -187,11 +198,12 @@ async function timeRuns(device: GPUDevice, hasTimestamps: boolean, encodeRun: (e
         const dt = Number(ticks[2 * i + 1]! - ticks[2 * i]!) / 1e9;
         times.push(dt);
         total += dt;
+        spent += dt;
       }
     }
   } finally {
     set?.destroy();
     resolve?.destroy();
   }
-  return { times, clock: set ? 'gpu-timestamps' : 'wall-clock' };
+  return { times, warmingRuns: dropped, clock: set ? 'gpu-timestamps' : 'wall-clock' };
 }

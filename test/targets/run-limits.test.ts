@@ -7,6 +7,7 @@ import { CTarget } from '../../targets/c/target.js';
 import { Pipeline } from '../../targets/pipeline.js';
 import { TIMED_RUN_SAFETY, checkRunLimit, timedRunLimit } from '../../targets/run-limits.js';
 import { ReferenceSpec, measureSettings } from '../../targets/target.js';
+import { MAX_TIMING_FACTOR } from '../../targets/stats.js';
 import { WebGpuTarget } from '../../targets/webgpu/target.js';
 
 const w = workload('gemm', { m: 16, n: 16, k: 16 });
@@ -35,7 +36,7 @@ describe('run limits: relative to the best while tuning, the absolute cap otherw
     assert.deepEqual(checkRunLimit(s, 10), { timeoutMs: 60_000 }, 'the cap, which is no relative limit');
     assert.deepEqual(timedRunLimit(s, undefined), { timeoutMs: 60_000 }, 'a target that reports no check time gets the cap');
     const t = 0.01, { warmup, minSeconds } = s;
-    assert.equal(timedRunLimit(s, t).timeoutMs, Math.ceil(2000 + TIMED_RUN_SAFETY * 1000 * ((1 + warmup) * t + Math.max(minSeconds + t, 3 * t))));
+    assert.equal(timedRunLimit(s, t).timeoutMs, Math.ceil(2000 + TIMED_RUN_SAFETY * 1000 * ((1 + warmup) * t + Math.max(MAX_TIMING_FACTOR * minSeconds + t, 3 * t))));
   });
 
   it('a kernel past the relative limit of its checking run is a run_timeout that says the limit was relative to the best', async () => {
