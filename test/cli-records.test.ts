@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordStore, TuningRecord, recordId } from '../tuner/records.js';
@@ -68,6 +68,23 @@ describe('cli: compare', function () {
     assert.ok(j.rows.every((x) => x.status === 'ok'));
     assert.equal(j.rows[0]!.speedup, 1);
     assert.ok(j.rows[1]!.pValue! >= 0 && j.rows[1]!.pValue! <= 1);
+  });
+  it('when the first schedule fails, the first that ran is the baseline, and the table says so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopsmith-compare-'));
+    // 2048 invocations per workgroup: over every WebGPU device's limit (lavapipe's is 1024), so the device refuses it.
+    const over = join(dir, 'over.json');
+    writeFileSync(over, JSON.stringify({ version: 1, steps: [{ prim: 'split', loop: 'i', factors: [2048], tail: 'requireDivisible' }, { prim: 'bind', loop: 'i.1', axis: 'thread.x' }] }));
+    const shape = ['gemm', '--m', '2048', '--n', '4', '--k', '4', '--target', 'webgpu', '--schedules', over, 'default', 'default', '--rounds', '3'];
+    const j = JSON.parse(cli('compare', ...shape, '--json').stdout) as { baseline: string; rows: { status: string; baseline?: boolean; versus: string; speedup?: number }[] };
+    assert.equal(j.baseline, 'default');
+    assert.deepEqual(j.rows.map((r) => r.status), ['rejected', 'ok', 'ok']);
+    assert.deepEqual(j.rows.slice(0, 2).map((r) => r.versus), ['failed', 'baseline']);
+    assert.match(j.rows[2]!.versus, /^(within noise|significant) \(p=/);
+    assert.equal(j.rows[1]!.speedup, 1);
+    const text = cli('compare', ...shape);
+    assert.equal(text.code, 1, 'a schedule failed');
+    assert.match(text.stdout, /note: the first schedule, .*over\.json, failed; speedups are over default/);
+    assert.doesNotMatch(text.stdout.split('\n').filter((l) => l.startsWith('default')).slice(1).join('\n'), /baseline/, 'only one row is the baseline');
   });
   it('an unknown schedule is one line and exit 2', () => {
     assertBadInput(cli('compare', 'gemm', '--m', '8', '--n', '8', '--k', '8', '--schedules', 'naive', 'nonsense', '--records', join(mkdtempSync(join(tmpdir(), 'x-')), 'r.jsonl')), /schedule 'nonsense' is not a file, a record id/);
