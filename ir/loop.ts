@@ -11,7 +11,7 @@ export const LOOP_KINDS = [
 ] as const;
 export type LoopKind = (typeof LOOP_KINDS)[number];
 export type GpuAxis = Extract<LoopKind, `workgroup.${string}` | `thread.${string}`>;
-export const GPU_AXES: readonly GpuAxis[] = ['workgroup.x', 'workgroup.y', 'workgroup.z', 'thread.x', 'thread.y', 'thread.z'];
+export const GPU_AXES = ['workgroup.x', 'workgroup.y', 'workgroup.z', 'thread.x', 'thread.y', 'thread.z'] as const satisfies readonly GpuAxis[];
 export function isGpuAxis(k: LoopKind): k is GpuAxis {
   return (GPU_AXES as readonly string[]).includes(k);
 }

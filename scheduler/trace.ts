@@ -1,6 +1,6 @@
+import { fields, nonEmpty, parseJsonText, parseWith, shown, z } from '../ir/schema.js';
 import { TraceFormatError } from './errors.js';
-import { StepFields } from './primitive.js';
-import { PRIMITIVES, Step, definition } from './primitives/index.js';
+import { PRIMITIVES, REGISTRY, Step, definition } from './primitives/index.js';
 
 /**
  * A schedule is a trace: the primitives applied, in order, with their arguments. Loops are named
@@ -64,34 +64,35 @@ export function traceToJSON(t: Trace): string {
   return JSON.stringify(t, null, 2);
 }
 
-function parseStep(raw: unknown, i: number): Step {
-  const where = `step ${i}`;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new TraceFormatError(`${where} is not an object`);
-  const o = raw as Record<string, unknown>;
-  const def = definition(new StepFields(o, where).oneOf('prim', PRIMITIVES));
-  const extra = Object.keys(o).filter((k) => k !== 'prim' && !(def.fields as readonly string[]).includes(k));
-  if (extra.length) throw new TraceFormatError(`${where} (${def.prim}): unknown field '${extra[0]}'; ${def.prim} takes ${def.fields.join(', ')}`);
-  return def.parse(new StepFields(o, `${where} (${def.prim})`));
+/** One step of a trace: its `prim` picks the primitive's schema (scheduler/primitive.ts). */
+// The registry's schemas, as the tuple zod's union wants; each gives its own step type.
+const STEP = z.discriminatedUnion('prim', REGISTRY.map((d) => d.schema) as unknown as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<Step>;
+
+/** A trace as JSON: `{"version": 1, "workload"?: key, "steps": [...]}`, every step checked. */
+export const TRACE_SCHEMA: z.ZodType<Trace> = fields({
+  version: z.literal(TRACE_VERSION, { error: (iss) => (iss.input === undefined ? `is required (${TRACE_VERSION})` : `${shown(iss.input)} is not supported; this loopsmith reads version ${TRACE_VERSION}`) }),
+  workload: nonEmpty.optional(),
+  steps: z.array(STEP).max(MAX_TRACE_STEPS, { error: (iss) => `at most ${MAX_TRACE_STEPS} steps are allowed, got ${Array.isArray(iss.input) ? iss.input.length : '?'}` }),
+}).transform((t) => trace(t.steps, t.workload));
+
+/** A trace from parsed JSON; a malformed one raises TraceFormatError with one line. */
+export function traceFromJson(raw: unknown): Trace {
+  if (Array.isArray(raw)) throw new TraceFormatError('a schedule is an object {"version": 1, "steps": [...]}, not a list');
+  return parseWith(TRACE_SCHEMA, raw, '', (m) => {
+    // A step's problem names its primitive too: "steps[2] (split).factors: ...".
+    const named = m.replace(/^steps\[(\d+)\]/, (at, i: string) => {
+      const prim = (raw as { steps?: { prim?: unknown }[] }).steps?.[Number(i)]?.prim;
+      return typeof prim === 'string' && (PRIMITIVES as readonly string[]).includes(prim) ? `${at} (${prim})` : at;
+    });
+    throw new TraceFormatError(`schedule ${named}`);
+  });
 }
 
 /** Parses a trace from JSON text; a malformed one raises TraceFormatError with one line. */
 export function parseTrace(text: string): Trace {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new TraceFormatError(`schedule is not valid JSON (${(e as Error).message})`);
-  }
-  // A bare list of steps is accepted too: it is what people write by hand.
-  if (Array.isArray(raw)) raw = { version: TRACE_VERSION, steps: raw };
-  if (typeof raw !== 'object' || raw === null) throw new TraceFormatError('schedule must be a JSON object {"version": 1, "steps": [...]}');
-  const o = raw as Record<string, unknown>;
-  if (o.version !== TRACE_VERSION) throw new TraceFormatError(`schedule version ${JSON.stringify(o.version)} is not supported; this loopsmith reads version ${TRACE_VERSION}`);
-  if (!Array.isArray(o.steps)) throw new TraceFormatError('schedule has no "steps" list');
-  if (o.steps.length > MAX_TRACE_STEPS) throw new TraceFormatError(`schedule has ${o.steps.length} steps; at most ${MAX_TRACE_STEPS} are allowed`);
-  if (o.workload !== undefined && typeof o.workload !== 'string') throw new TraceFormatError('schedule field "workload" must be a workload key string');
-  const steps = o.steps.map(parseStep);
-  return trace(steps, o.workload as string | undefined);
+  const json = parseJsonText(text);
+  if (!json.ok) throw new TraceFormatError(`schedule ${json.problem}`);
+  return traceFromJson(json.value);
 }
 
 /** Builder arguments are strings, numbers and lists of them, printed as JSON with spaced lists. */

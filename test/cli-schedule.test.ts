@@ -25,7 +25,7 @@ describe('cli: show --schedule', () => {
   });
 
   const bad: [string, string, RegExp][] = [
-    ['malformed.json', '{"version": 1, "steps": [{"prim": "split"}]}', /malformed\.json: step 0 \(split\): field 'loop' must be a loop name/],
+    ['malformed.json', '{"version": 1, "steps": [{"prim": "split"}]}', /malformed\.json: schedule steps\[0\] \(split\)\.loop: is required \(a string\)/],
     ['notjson.json', 'split i 4', /notjson\.json: schedule is not valid JSON/],
     ['illegal.json', '{"version": 1, "steps": [{"prim": "vectorize", "loop": "k"}]}', /vectorize\(k\): k is a reduction loop/],
     ['noloop.json', '{"version": 1, "steps": [{"prim": "split", "loop": "z", "factors": [2], "tail": "guard"}]}', /there is no loop 'z'; loops are: i\.init, j\.init, i, j, k/],

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../ir/errors.js';
 import { workload } from '../ir/ops/index.js';
 import { TraceFormatError } from '../scheduler/errors.js';
-import { Trace, parseTrace } from '../scheduler/trace.js';
+import { Trace, traceFromJson } from '../scheduler/trace.js';
 import { EarlyAbort, MEASURE_STATUSES, MeasureStatus, Measurement } from '../targets/measurement.js';
 import { timingStats } from '../targets/stats.js';
 import { Point, parsePoint } from './space.js';
@@ -125,7 +125,7 @@ export function parseRecord(x: unknown): TuningRecord | string {
   if (typeof timestamp !== 'string' || typeof loopsmith !== 'string') return 'timestamp and loopsmith version are required';
   let trace: Trace;
   try {
-    trace = parseTrace(JSON.stringify(x.trace ?? null));
+    trace = traceFromJson(x.trace);
   } catch (e) {
     if (e instanceof TraceFormatError) return `trace: ${e.message}`;
     throw e;

@@ -1,3 +1,4 @@
+import { z } from '../../ir/schema.js';
 import { usesVar } from '../../ir/expr.js';
 import { ForStmt, GPU_AXES, GpuAxis, LoopKind, Stmt, collectLoops, walkStmt, withLoop } from '../../ir/loop.js';
 import { Program, withBody } from '../../ir/program.js';
@@ -5,7 +6,7 @@ import { ScheduleContext } from '../context.js';
 import { ScheduleError } from '../errors.js';
 import { overlappingWriteBack } from './write-back-overlap.js';
 import { LoopSite, findLoop, hasLoopInside, replaceLoop } from '../locate.js';
-import { PrimitiveDef } from '../primitive.js';
+import { FIELD, PrimitiveDef, stepFields } from '../primitive.js';
 import { split } from './split.js';
 
 function setKind(p: Program, site: LoopSite, kind: LoopKind): Program {
@@ -156,8 +157,7 @@ export interface VectorizeStep {
 
 export const VECTORIZE: PrimitiveDef<VectorizeStep, [loop: string]> = {
   prim: 'vectorize',
-  fields: ['loop'],
-  parse: (f) => ({ prim: 'vectorize', loop: f.loop('loop') }),
+  schema: stepFields('vectorize', { loop: FIELD.loop }),
   step: (loop) => ({ prim: 'vectorize', loop }),
   args: (s) => [s.loop],
   apply: (p, s, ctx) => vectorize(p, s.loop, ctx),
@@ -172,8 +172,7 @@ export interface UnrollStep {
 
 export const UNROLL: PrimitiveDef<UnrollStep, [loop: string, factor?: number]> = {
   prim: 'unroll',
-  fields: ['loop', 'factor'],
-  parse: (f) => (f.has('factor') ? { prim: 'unroll', loop: f.loop('loop'), factor: f.posInt('factor') } : { prim: 'unroll', loop: f.loop('loop') }),
+  schema: stepFields('unroll', { loop: FIELD.loop, factor: FIELD.positiveInt.optional() }).transform((s) => UNROLL.step(s.loop, s.factor)),
   step: (loop, factor) => (factor === undefined ? { prim: 'unroll', loop } : { prim: 'unroll', loop, factor }),
   args: (s) => (s.factor === undefined ? [s.loop] : [s.loop, s.factor]),
   apply: (p, s, ctx) => unroll(p, s.loop, ctx, s.factor),
@@ -187,8 +186,7 @@ export interface ParallelStep {
 
 export const PARALLEL: PrimitiveDef<ParallelStep, [loop: string]> = {
   prim: 'parallel',
-  fields: ['loop'],
-  parse: (f) => ({ prim: 'parallel', loop: f.loop('loop') }),
+  schema: stepFields('parallel', { loop: FIELD.loop }),
   step: (loop) => ({ prim: 'parallel', loop }),
   args: (s) => [s.loop],
   apply: (p, s) => parallel(p, s.loop),
@@ -202,8 +200,7 @@ export interface BindStep {
 
 export const BIND: PrimitiveDef<BindStep, [loop: string, axis: GpuAxis]> = {
   prim: 'bind',
-  fields: ['loop', 'axis'],
-  parse: (f) => ({ prim: 'bind', loop: f.loop('loop'), axis: f.oneOf('axis', GPU_AXES) }),
+  schema: stepFields('bind', { loop: FIELD.loop, axis: z.enum(GPU_AXES) }),
   step: (loop, axis) => ({ prim: 'bind', loop, axis }),
   args: (s) => [s.loop, s.axis],
   apply: (p, s) => bind(p, s.loop, s.axis),

@@ -1,3 +1,4 @@
+import { z } from '../../ir/schema.js';
 import { Expr, allOf, f32, forEachExpr, ge, int, load, lt, mapExpr, plus, select, substitute, variable } from '../../ir/expr.js';
 import { canonical } from '../../ir/hash.js';
 import { bounds, loopRanges } from '../../ir/interval.js';
@@ -14,7 +15,7 @@ import { Footprint, footprint } from '../footprint.js';
 import { tilesOverlap } from './write-back-overlap.js';
 import { boundsOf, conjuncts, withoutImpliedSelects, withoutTailGuards } from './tail-guards.js';
 import { LoopSite, findLoop, freshName, replaceLoop } from '../locate.js';
-import { PrimitiveDef } from '../primitive.js';
+import { FIELD, PrimitiveDef, stepFields } from '../primitive.js';
 
 type Scope = Exclude<MemScope, 'global'>;
 
@@ -444,7 +445,7 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
 
 // --- trace steps ---
 
-const SCOPES: readonly Scope[] = ['local', 'workgroup'];
+const SCOPES = ['local', 'workgroup'] as const satisfies readonly Scope[];
 
 export interface CacheReadStep {
   readonly prim: 'cacheRead';
@@ -464,8 +465,7 @@ export interface CacheWriteStep {
 
 export const CACHE_READ: PrimitiveDef<CacheReadStep, [buffer: string, scope: Scope, at: string]> = {
   prim: 'cacheRead',
-  fields: ['buffer', 'scope', 'at'],
-  parse: (f) => ({ prim: 'cacheRead', buffer: f.buffer('buffer'), scope: f.oneOf('scope', SCOPES, 'local or workgroup'), at: f.loop('at') }),
+  schema: stepFields('cacheRead', { buffer: FIELD.buffer, scope: z.enum(SCOPES), at: FIELD.loop }),
   step: (buffer, scope, at) => ({ prim: 'cacheRead', buffer, scope, at }),
   args: (s) => [s.buffer, s.scope, s.at],
   apply: (p, s, ctx) => cacheRead(p, s.buffer, s.scope, s.at, ctx),
@@ -473,8 +473,8 @@ export const CACHE_READ: PrimitiveDef<CacheReadStep, [buffer: string, scope: Sco
 
 export const CACHE_WRITE: PrimitiveDef<CacheWriteStep, [buffer: string, scope: Scope, at: string, order?: number[]]> = {
   prim: 'cacheWrite',
-  fields: ['buffer', 'scope', 'at', 'order'],
-  parse: (f) => CACHE_WRITE.step(f.buffer('buffer'), f.oneOf('scope', SCOPES, 'local or workgroup'), f.loop('at'), f.has('order') ? f.ints('order') : undefined),
+  schema: stepFields('cacheWrite', { buffer: FIELD.buffer, scope: z.enum(SCOPES), at: FIELD.loop, order: FIELD.ints.optional() })
+    .transform((s) => CACHE_WRITE.step(s.buffer, s.scope, s.at, s.order)),
   step: (buffer, scope, at, order) => ({ prim: 'cacheWrite', buffer, scope, at, ...(order ? { order: [...order] } : {}) }),
   args: (s) => (s.order ? [s.buffer, s.scope, s.at, [...s.order]] : [s.buffer, s.scope, s.at]),
   apply: (p, s, ctx) => cacheWrite(p, s.buffer, s.scope, s.at, ctx, s.order),

@@ -3,7 +3,7 @@ import { forLoop, mapStmtExprs } from '../../ir/loop.js';
 import { Program, withBody } from '../../ir/program.js';
 import { ScheduleError } from '../errors.js';
 import { findLoop, replaceLoop } from '../locate.js';
-import { PrimitiveDef } from '../primitive.js';
+import { FIELD, PrimitiveDef, stepFields } from '../primitive.js';
 
 export function fusedName(outer: string, inner: string): string {
   return `${outer}.${inner}.fused`;
@@ -39,8 +39,7 @@ export interface FuseStep {
 
 export const FUSE: PrimitiveDef<FuseStep, [outer: string, inner: string]> = {
   prim: 'fuse',
-  fields: ['outer', 'inner'],
-  parse: (f) => ({ prim: 'fuse', outer: f.loop('outer'), inner: f.loop('inner') }),
+  schema: stepFields('fuse', { outer: FIELD.loop, inner: FIELD.loop }),
   step: (outer, inner) => ({ prim: 'fuse', outer, inner }),
   args: (s) => [s.outer, s.inner],
   apply: (p, s) => fuse(p, s.outer, s.inner),

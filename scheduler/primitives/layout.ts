@@ -1,10 +1,11 @@
+import { z } from '../../ir/schema.js';
 import { Expr, add, int, mul, plus, variable } from '../../ir/expr.js';
 import { ForStmt } from '../../ir/loop.js';
 import { Program } from '../../ir/program.js';
 import { affineIn } from '../affine.js';
 import { ScheduleContext } from '../context.js';
-import { ScheduleError, TraceFormatError } from '../errors.js';
-import { PrimitiveDef } from '../primitive.js';
+import { ScheduleError } from '../errors.js';
+import { FIELD, PrimitiveDef, stepFields } from '../primitive.js';
 import { Packing, stageInput } from './cache.js';
 
 type Scope = 'local' | 'workgroup';
@@ -122,7 +123,7 @@ export interface LayoutStep {
   readonly at?: string;
 }
 
-const SCOPES: readonly Scope[] = ['local', 'workgroup'];
+const SCOPES = ['local', 'workgroup'] as const satisfies readonly Scope[];
 
 function blocksOf(s: LayoutStep): Block[] {
   return (s.dims ?? []).map((dim, i) => ({ dim, factor: s.factors![i]! }));
@@ -130,14 +131,12 @@ function blocksOf(s: LayoutStep): Block[] {
 
 export const LAYOUT: PrimitiveDef<LayoutStep, [buffer: string, dims?: number[], factors?: number[], scope?: Scope, at?: string]> = {
   prim: 'layout',
-  fields: ['buffer', 'dims', 'factors', 'scope', 'at'],
-  parse: (f) => {
-    const buffer = f.buffer('buffer');
-    if (f.has('dims') !== f.has('factors')) throw new TraceFormatError(`layout of ${buffer}: 'dims' and 'factors' go together (each blocked dimension and its factor)`);
-    const dims = f.has('dims') ? f.ints('dims') : undefined, factors = f.has('factors') ? f.ints('factors') : undefined;
-    if (dims && factors && dims.length !== factors.length) throw new TraceFormatError(`layout of ${buffer}: ${dims.length} dims and ${factors.length} factors; give one factor per blocked dimension`);
-    return LAYOUT.step(buffer, dims, factors, f.has('scope') ? f.oneOf('scope', SCOPES, 'local or workgroup') : undefined, f.has('at') ? f.loop('at') : undefined);
-  },
+  schema: stepFields('layout', { buffer: FIELD.buffer, dims: FIELD.ints.optional(), factors: FIELD.ints.optional(), scope: z.enum(SCOPES).optional(), at: FIELD.loop.optional() })
+    .superRefine((s, ctx) => {
+      if ((s.dims === undefined) !== (s.factors === undefined)) ctx.addIssue({ code: 'custom', message: `layout of ${s.buffer}: 'dims' and 'factors' go together (each blocked dimension and its factor)` });
+      else if (s.dims && s.factors && s.dims.length !== s.factors.length) ctx.addIssue({ code: 'custom', message: `layout of ${s.buffer}: ${s.dims.length} dims and ${s.factors.length} factors; give one factor per blocked dimension` });
+    })
+    .transform((s) => LAYOUT.step(s.buffer, s.dims, s.factors, s.scope, s.at)),
   step: (buffer, dims, factors, scope, at) => ({
     prim: 'layout', buffer, ...(dims?.length ? { dims: [...dims], factors: [...(factors ?? [])] } : {}), ...(scope && scope !== 'local' ? { scope } : {}), ...(at !== undefined ? { at } : {}),
   }),

@@ -4,7 +4,7 @@ import { Program, withBody } from '../../ir/program.js';
 import { canonical } from '../../ir/hash.js';
 import { ScheduleError } from '../errors.js';
 import { LoopSite, findLoop, perfectChain, replaceLoop } from '../locate.js';
-import { PrimitiveDef } from '../primitive.js';
+import { FIELD, PrimitiveDef, stepFields } from '../primitive.js';
 
 /**
  * A store that reads its own buffer at other indices carries a dependence between iterations:
@@ -59,8 +59,7 @@ export interface ReorderStep {
 
 export const REORDER: PrimitiveDef<ReorderStep, [loops: readonly string[]]> = {
   prim: 'reorder',
-  fields: ['loops'],
-  parse: (f) => ({ prim: 'reorder', loops: f.loops('loops') }),
+  schema: stepFields('reorder', { loops: FIELD.loops }),
   step: (loops) => ({ prim: 'reorder', loops }),
   args: (s) => [s.loops],
   apply: (p, s) => reorder(p, s.loops),

@@ -1,9 +1,10 @@
+import { z } from '../../ir/schema.js';
 import { Expr, add, f32, int, lt, mapExpr, mul, select, substitute, usesVar, variable } from '../../ir/expr.js';
 import { BufferDecl, Stmt, forLoop, ifThen, mapStmt, mapStmtExprs, store } from '../../ir/loop.js';
 import { Program, allBuffers, withBody } from '../../ir/program.js';
 import { ScheduleError } from '../errors.js';
 import { findLoop, freshName, replaceLoop } from '../locate.js';
-import { PrimitiveDef } from '../primitive.js';
+import { FIELD, PrimitiveDef, stepFields } from '../primitive.js';
 
 const product = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
@@ -106,7 +107,7 @@ export function divisorsUpTo(n: number, limit: number): number[] {
 
 /** What a split does with the iterations past the extent when its factors do not divide it. */
 export type TailStrategy = 'guard' | 'requireDivisible' | 'pad';
-export const TAIL_STRATEGIES: readonly TailStrategy[] = ['guard', 'requireDivisible', 'pad'];
+export const TAIL_STRATEGIES = ['guard', 'requireDivisible', 'pad'] as const satisfies readonly TailStrategy[];
 
 export interface SplitStep {
   readonly prim: 'split';
@@ -117,8 +118,7 @@ export interface SplitStep {
 
 export const SPLIT: PrimitiveDef<SplitStep, [loop: string, factors: readonly number[], tail?: TailStrategy]> = {
   prim: 'split',
-  fields: ['loop', 'factors', 'tail'],
-  parse: (f) => ({ prim: 'split', loop: f.loop('loop'), factors: f.ints('factors'), tail: f.oneOf('tail', TAIL_STRATEGIES) }),
+  schema: stepFields('split', { loop: FIELD.loop, factors: FIELD.ints, tail: z.enum(TAIL_STRATEGIES) }),
   step: (loop, factors, tail = 'guard') => ({ prim: 'split', loop, factors, tail }),
   args: (s) => [s.loop, s.factors, s.tail],
   apply: (p, s) => split(p, s.loop, s.factors, s.tail),

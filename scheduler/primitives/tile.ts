@@ -1,6 +1,7 @@
+import { z } from '../../ir/schema.js';
 import { Program } from '../../ir/program.js';
 import { ScheduleError } from '../errors.js';
-import { PrimitiveDef } from '../primitive.js';
+import { FIELD, PrimitiveDef, stepFields } from '../primitive.js';
 import { reorder } from './reorder.js';
 import { TAIL_STRATEGIES, TailStrategy, split } from './split.js';
 
@@ -22,8 +23,7 @@ export interface TileStep {
 
 export const TILE: PrimitiveDef<TileStep, [loops: readonly string[], factors: readonly number[], tail?: TailStrategy]> = {
   prim: 'tile',
-  fields: ['loops', 'factors', 'tail'],
-  parse: (f) => ({ prim: 'tile', loops: f.loops('loops'), factors: f.ints('factors'), tail: f.oneOf('tail', TAIL_STRATEGIES) }),
+  schema: stepFields('tile', { loops: FIELD.loops, factors: FIELD.ints, tail: z.enum(TAIL_STRATEGIES) }),
   step: (loops, factors, tail = 'guard') => ({ prim: 'tile', loops, factors, tail }),
   args: (s) => [s.loops, s.factors, s.tail],
   apply: (p, s) => tile(p, s.loops, s.factors, s.tail),

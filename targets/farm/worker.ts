@@ -10,7 +10,7 @@ import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { lowerWorkload, workload } from '../../ir/ops/index.js';
 import { applyTrace } from '../../scheduler/apply.js';
-import { parseTrace } from '../../scheduler/trace.js';
+import { traceFromJson } from '../../scheduler/trace.js';
 import { Pipeline } from '../pipeline.js';
 import { openTarget } from '../registry.js';
 import type { Fingerprint, MeasureSettings, Target } from '../target.js';
@@ -95,7 +95,7 @@ function measurer(target: Target, fingerprintKey: string, worker: string): (job:
     try {
       w = workload(d.workload.op, d.workload.params, d.workload.dtype);
       base = lowerWorkload(w);
-      program = applyTrace(base, parseTrace(JSON.stringify(d.trace)), { workload: w.key });
+      program = applyTrace(base, traceFromJson(d.trace), { workload: w.key });
     } catch (e) {
       throw new UnrecoverableError(`refused: ${(e as Error).message.split('\n')[0]}`);
     }

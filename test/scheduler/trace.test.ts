@@ -12,7 +12,8 @@ describe('traces', () => {
     const json = traceToJSON(t);
     assert.equal(JSON.parse(json).version, 1);
     assert.deepEqual(parseTrace(json), t);
-    assert.deepEqual(parseTrace(JSON.stringify(t.steps)).steps, t.steps, 'a bare list of steps is accepted');
+    assert.throws(() => parseTrace(JSON.stringify(t.steps)), /a schedule is an object \{"version": 1, "steps": \[\.\.\.\]\}, not a list/);
+    assert.throws(() => parseTrace('[]'), /not a list/, '[] is not a trace');
   });
 
   it('read a trace written before and write it back byte for byte, every primitive included', () => {
@@ -52,14 +53,20 @@ describe('traces', () => {
 
   const malformed: [string, string, RegExp][] = [
     ['not JSON', '{', /not valid JSON/],
-    ['wrong version', '{"version": 9, "steps": []}', /version 9 is not supported; this loopsmith reads version 1/],
-    ['no steps', '{"version": 1}', /no "steps" list/],
-    ['unknown primitive', '{"version": 1, "steps": [{"prim": "twist", "loop": "i"}]}', /field 'prim' must be one of split, tile, reorder/],
-    ['missing field', '{"version": 1, "steps": [{"prim": "split", "loop": "i", "tail": "guard"}]}', /step 0 \(split\): field 'factors' must be a list of integers/],
-    ['bad tail', '{"version": 1, "steps": [{"prim": "split", "loop": "i", "factors": [2], "tail": "wrap"}]}', /'tail' must be one of guard, requireDivisible, pad/],
-    ['unknown field', '{"version": 1, "steps": [{"prim": "vectorize", "loop": "i", "width": 8}]}', /unknown field 'width'; vectorize takes loop/],
-    ['bad axis', '{"version": 1, "steps": [{"prim": "bind", "loop": "i", "axis": "block.x"}]}', /'axis' must be one of workgroup\.x/],
-    ['step not an object', '{"version": 1, "steps": [3]}', /step 0 is not an object/],
+    ['wrong version', '{"version": 9, "steps": []}', /^schedule version: 9 is not supported; this loopsmith reads version 1$/],
+    ['no steps', '{"version": 1}', /^schedule steps: is required \(a list\)$/],
+    ['unknown primitive', '{"version": 1, "steps": [{"prim": "twist", "loop": "i"}]}', /^schedule steps\[0\]\.prim: must be one of split, tile, reorder, .*, got "twist"$/],
+    ['misspelt primitive', '{"version": 1, "steps": [{"prim": "splt", "loop": "i"}]}', /got "splt"; did you mean `split`\?$/],
+    ['missing field', '{"version": 1, "steps": [{"prim": "split", "loop": "i", "tail": "guard"}]}', /^schedule steps\[0\] \(split\)\.factors: is required \(a list\)$/],
+    ['bad tail', '{"version": 1, "steps": [{"prim": "split", "loop": "i", "factors": [2], "tail": "wrap"}]}', /tail: must be one of guard, requireDivisible, pad, got "wrap"/],
+    ['unknown field', '{"version": 1, "steps": [{"prim": "vectorize", "loop": "i", "width": 8}]}', /^schedule steps\[0\] \(vectorize\): unknown field `width`; fields: prim, loop$/],
+    ['misspelt field', '{"version": 1, "steps": [{"prim": "split", "lop": "i", "factors": [2], "tail": "guard"}]}', /unknown field `lop`; did you mean `loop`\?/],
+    ['misspelt top-level field', '{"version": 1, "stpes": []}', /^schedule unknown field `stpes`; did you mean `steps`\?/],
+    ['bad axis', '{"version": 1, "steps": [{"prim": "bind", "loop": "i", "axis": "block.x"}]}', /axis: must be one of workgroup\.x/],
+    ['step not an object', '{"version": 1, "steps": [3]}', /^schedule steps\[0\]: must be an object, got 3$/],
+    ['a number past 2^53', '{"version": 1, "steps": [{"prim": "split", "loop": "i", "factors": [9007199254740993], "tail": "guard"}]}', /factors\[0\]: must be a safe integer/],
+    ['a fraction', '{"version": 1, "steps": [{"prim": "unroll", "loop": "i", "factor": 2.5}]}', /factor: must be an integer, got 2\.5/],
+    ['too many steps', JSON.stringify({ version: 1, steps: Array(257).fill({ prim: 'parallel', loop: 'i' }) }), /steps: at most 256 steps are allowed, got 257/],
   ];
   for (const [what, text, pattern] of malformed) {
     it(`reject a malformed trace: ${what}`, () => {
