@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordStore, RecordsFileError, TuningRecord, recordId } from '../tuner/records.js';
@@ -60,6 +60,48 @@ describe('cli: records-file I/O errors are one line naming the path', function (
     const mine = join(dir, 'mine.jsonl');
     assertBadInput(cli('records', 'merge', other, join(dir, 'typo.jsonl'), '--records', mine), /^loopsmith: cannot merge .*typo\.jsonl: ENOENT \(no such file or directory\)$/);
     assert.ok(!existsSync(mine));
+  });
+});
+
+/** Export writes the best records only: over its own records file it would drop all the others. */
+describe('cli: records export and merge onto their own records file', function () {
+  this.timeout(120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'loopsmith-records-self-'));
+  const records = join(dir, 'r.jsonl');
+  const db = new RecordStore(records);
+  // 17 records of one workload and device: export would keep one.
+  for (let i = 0; i < 17; i++) db.append({ ...rec(`r${i}`), trial: i });
+  const before = readFileSync(records);
+  symlinkSync(records, join(dir, 'symlink.jsonl'));
+  linkSync(records, join(dir, 'hardlink.jsonl'));
+
+  const spellings: [string, string][] = [
+    ['the same path', records],
+    ['another spelling (./)', `${dir}/./r.jsonl`],
+    ['a symbolic link to it', join(dir, 'symlink.jsonl')],
+    ['a hard link to it', join(dir, 'hardlink.jsonl')],
+  ];
+  for (const [how, out] of spellings) {
+    it(`export --out ${how} is refused before anything is written; the records stay byte for byte`, () => {
+      assertBadInput(cli('records', 'export', '--records', records, '--out', out), /^loopsmith: cannot write the export .*: it is the records file .*r\.jsonl itself \(export keeps only the best records\); export to another file$/);
+      assert.ok(readFileSync(records).equals(before));
+      assert.ok(lstatSync(join(dir, 'symlink.jsonl')).isSymbolicLink());
+      assert.equal(statSync(records).nlink, 2, 'the hard link is still one');
+    });
+  }
+
+  it('merge of the records file into itself (by any name) is refused', () => {
+    for (const [, other] of spellings) assertBadInput(cli('records', 'merge', other, '--records', records), /^loopsmith: cannot merge .*: it is the records file .*r\.jsonl itself; merge other files into it$/);
+    assert.ok(readFileSync(records).equals(before));
+  });
+
+  it('prune still rewrites in place, through a symbolic link, keeping <file>.bak', () => {
+    const link = join(dir, 'symlink.jsonl');
+    const r = cli('records', 'prune', '--records', link);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'the link stays, its file is rewritten');
+    assert.ok(readFileSync(`${link}.bak`).equals(before));
+    assert.equal(new RecordStore(records).load().records.length, 17, 'all were ok');
   });
 });
 

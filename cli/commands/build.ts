@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { InputError, LoopsmithError, RunError } from '../../ir/errors.js';
 import { workload } from '../../ir/ops/index.js';
@@ -8,7 +8,7 @@ import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { tune } from '../../tuner/tune.js';
 import { InputKind, readInputFile } from '../../tuner/input-file.js';
-import { checkOutputDirectory, writeFiles } from '../output-files.js';
+import { checkOutputDirectory, isOutside, realPathAhead, writeFiles } from '../output-files.js';
 import { TargetSet } from '../target-set.js';
 import { withEveryTargetsOptions } from '../target-args.js';
 import { verifyKernel } from '../verify-kernel.js';
@@ -53,6 +53,7 @@ function readManifest(path: string, allowOutside: boolean): Manifest {
     throw new InputError(`cannot read kernels manifest ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const dir = dirname(resolve(path));
+  const realDir = realPathAhead(dir);
   const o = raw as Record<string, unknown>;
   if (typeof o !== 'object' || o === null || !Array.isArray(o.kernels)) throw new InputError(`${path}: expected {"kernels": [...]} with one entry per kernel`);
   const firstNamed = new Map<string, number>();
@@ -77,9 +78,11 @@ function readManifest(path: string, allowOutside: boolean): Manifest {
     if (devices && k.schedule) throw new InputError(`${where}: "devices" takes each device's schedule from the records; drop "schedule" (it names one schedule for one device)`);
     if (devices && language !== 'ts' && language !== 'c') throw new InputError(`${where}: "devices" writes a module for many devices in language ts or c, not ${String(language)}`);
     const out = resolve(dir, k.out as string);
-    const rel = relative(dir, out);
-    if (!allowOutside && (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))) {
-      throw new InputError(`${where}: "out" ${String(k.out)} is outside the manifest's folder ${dir}; write under it, or pass --allow-outside`);
+    // Where the files really go: a symbolic link on the way (the folder itself or a parent) counts as `..` does.
+    const realOut = realPathAhead(out);
+    if (!allowOutside && (isOutside(out, dir) || isOutside(realOut, realDir))) {
+      const through = isOutside(out, dir) ? '' : ` (through a symbolic link, it is ${realOut})`;
+      throw new InputError(`${where}: "out" ${String(k.out)} is outside the manifest's folder ${dir}${through}; write under it, or pass --allow-outside`);
     }
     return {
       name, op: k.op as string, params: k.params as Record<string, number>, target, language: language as Language, out, verify: k.verify !== false,
