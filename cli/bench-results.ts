@@ -3,9 +3,10 @@
  * measured peaks, the machine and the loopsmith version, so that runs from different machines and
  * days can be compared (`loopsmith report --bench file.json` plots one).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../ir/errors.js';
+import { InputError, LoopsmithError } from '../ir/errors.js';
+import { InputKind, readInputFile } from '../tuner/input-file.js';
 import type { TimingStats } from '../targets/stats.js';
 
 export const BENCH_FORMAT = 1;
@@ -121,12 +122,15 @@ export function writeBenchResult(dir: string, r: BenchResult): string {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const BENCH_FILE: InputKind = { what: 'bench results', maxBytes: 64 << 20, legal: 'bench results are a JSON file `npm run bench` wrote' };
+
 /** Reads a bench file back; anything that is not one is a one-line InputError naming the file and the field. */
 export function loadBenchResult(path: string): BenchResult {
   let v: unknown;
   try {
-    v = JSON.parse(readFileSync(path, 'utf8'));
+    v = JSON.parse(readInputFile(path, BENCH_FILE));
   } catch (e) {
+    if (e instanceof LoopsmithError) throw e;
     throw new InputError(`cannot read bench results ${path}: ${(e as Error).message.split('\n')[0]}`);
   }
   const bad = (what: string) => new InputError(`${path} is not a loopsmith bench result: ${what}`);

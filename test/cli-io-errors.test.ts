@@ -19,14 +19,15 @@ describe('cli: file-system errors', function () {
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');
 
-  // Output paths are checked before any work (cli/output-files.ts); an input path meets the file
-  // system as it is, so its errno is what the line reports.
+  // Output paths are checked before any work (cli/output-files.ts); an input path is checked when
+  // it is read (tuner/input-file.ts): a path that is not a regular file is refused, and the errno
+  // of one that cannot be reached is what the line reports.
   it('an input path under a regular file: ENOTDIR, with the path', () => {
     assertBadInput(cli('show', 'gemm', '--m', '4', '--n', '4', '--k', '4', '--schedule', join(file, 'trace.json')), /^loopsmith: cannot .*a-file\/trace\.json.*: a part of the path is a file, not a directory \(ENOTDIR\)$/);
   });
 
-  it('an input path that is a directory: EISDIR, with the path', () => {
-    assertBadInput(cli('show', 'gemm', '--m', '4', '--n', '4', '--k', '4', '--schedule', dir), /^loopsmith: cannot .*loopsmith-io-\w+.*: it is a directory, not a file \(EISDIR\)$/);
+  it('an input path that is a directory: refused unopened, with the path', () => {
+    assertBadInput(cli('show', 'gemm', '--m', '4', '--n', '4', '--k', '4', '--schedule', dir), /^loopsmith: cannot read schedule .*loopsmith-io-\w+: it is a directory, not a regular file; a schedule is a small JSON trace in a regular file of at most 1 MiB$/);
   });
 
   it('a full disk under standard output: ENOSPC in one line', () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,12 @@ describe('cli: output paths that cannot be written', function () {
     assertBadInput(cli(...EMIT, '--out', join(file, 'sub')), new RegExp(`cannot write ${file}/sub: ${file} is a file, not a directory$`));
   });
 
+  it('emit --out naming a FIFO: it is no folder, and it is not opened', () => {
+    const fifo = join(dir, 'fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    assertBadInput(cli(...EMIT, '--out', fifo), new RegExp(`^loopsmith: cannot write ${fifo}: ${fifo} is a FIFO \\(named pipe\\), not a directory$`));
+  });
+
   it('emit --out where nothing can be created (under /proc) ends, in one line', () => {
     assertBadInput(cli(...EMIT, '--no-verify', '--out', '/proc/loopsmith-test/kernels'), /^loopsmith: cannot write \/proc\/loopsmith-test\/kernels: the file system does not allow creating \/proc\/loopsmith-test$/);
   });
@@ -28,12 +35,12 @@ describe('cli: output paths that cannot be written', function () {
   it('emit where a generated file\'s name is taken by a directory writes none of the files', () => {
     const out = join(dir, 'taken');
     mkdirSync(join(out, 'gemm.h'), { recursive: true });
-    assertBadInput(cli(...EMIT, '--no-verify', '--out', out), /cannot write .*taken\/gemm\.h: it is a directory, not a file$/);
+    assertBadInput(cli(...EMIT, '--no-verify', '--out', out), /cannot write .*taken\/gemm\.h: it is a directory, not a regular file; loopsmith writes new files and replaces regular files only$/);
     assert.deepEqual(readdirSync(out), ['gemm.h']);
   });
 
   it('report --out naming a directory, or a file under a file', () => {
-    assertBadInput(cli('report', '--records', join(dir, 'none.jsonl'), '--out', dir), /cannot write .*: it is a directory, not a file$/);
+    assertBadInput(cli('report', '--records', join(dir, 'none.jsonl'), '--out', dir), /cannot write .*: it is a directory, not a regular file; loopsmith writes new files and replaces regular files only$/);
     assertBadInput(cli('report', '--records', join(dir, 'none.jsonl'), '--out', join(file, 'r.html')), new RegExp(`cannot write ${file}/r.html: ${file} is a file, not a directory$`));
   });
 

@@ -5,7 +5,12 @@ import { fileURLToPath } from 'node:url';
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 export function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return cliWithin(60_000, ...args);
+}
+
+/** `cli` killed after `ms`: for inputs that could make it hang (a FIFO), so a hang fails quickly (exit code null). */
+export function cliWithin(ms: number, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: ms });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { TuningRecord, parseRecord } from './record.js';
 import { RecordReplays } from './record-replay.js';
-import { RecordsFileError, appendLine, ioProblem, isDevice, readRecordsText } from './records-file.js';
+import { RecordsFileError, appendLine, ioProblem, isNullDevicePath, readRecordsText } from './records-file.js';
 
 export { type TuningRecord, recordId, validateRecord } from './record.js';
 export { RecordsFileError } from './records-file.js';
@@ -59,9 +59,9 @@ export class RecordStore {
 
   constructor(readonly path: string) {}
 
-  /** False when the path is a device such as /dev/null: nothing else (Q-models) is kept next to it. */
+  /** False when the path is /dev/null: nothing else (Q-models) is kept next to it. */
   get persistent(): boolean {
-    return !isDevice(this.path);
+    return !isNullDevicePath(this.path);
   }
 
   /** All valid records, in file order (read once, then cached; appends through this instance are added). */
@@ -96,18 +96,31 @@ export class RecordStore {
     return { records, warnings, invalid: bad.length + (tornLine ? 1 : 0) };
   }
 
-  /** Appends one record durably: a single write of the whole line, then fsync. */
+  /**
+   * Appends one record durably: the whole line written, then fsync. A write that fails leaves the
+   * file as it was (appendLine cuts a partial line off), and the error says what the file holds.
+   */
   append(r: TuningRecord): void {
     try {
       appendLine(this.path, JSON.stringify(r) + '\n');
     } catch (e) {
       const n = this.appended;
       const kept = n === 0 ? '' : n === 1 ? '; the record appended before it is kept' : `; the ${n} records appended before it are kept`;
-      throw new RecordsFileError(`cannot write the records file ${this.path}: ${ioProblem(e)}${kept}`);
+      throw new RecordsFileError(`cannot write the records file ${this.path}: ${ioProblem(e)}${kept}${this.holding()}`);
     }
     this.appended++;
     // Only extend a cache that exists: a later lazy load reads the record from the file.
     this.cache?.records.push(r);
+  }
+
+  /** `; the file holds 5 records`, read afresh (another process may append too), or '' if it cannot be read. */
+  private holding(): string {
+    try {
+      const n = new RecordStore(this.path).read().records.length;
+      return `; the file holds ${n} record${n === 1 ? '' : 's'}`;
+    } catch {
+      return '';
+    }
   }
 
   /** Does the record's trace replay onto its workload? */

@@ -1,14 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { InputError, RunError } from '../../ir/errors.js';
+import { InputError, LoopsmithError, RunError } from '../../ir/errors.js';
 import { workload } from '../../ir/ops/index.js';
 import { LANGUAGES, Language } from '../../codegen/artifacts.js';
 import { openTarget, targetDefinition, targetNames } from '../../targets/registry.js';
 import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { tune } from '../../tuner/tune.js';
-import { checkOutputDirectory, writeFiles } from '../output-files.js';
+import { InputKind, readInputFile } from '../../tuner/input-file.js';
+import { checkOutputDirectory, isOutside, realPathAhead, writeFiles } from '../output-files.js';
 import { TargetSet } from '../target-set.js';
 import { withEveryTargetsOptions } from '../target-args.js';
 import { verifyKernel } from '../verify-kernel.js';
@@ -35,6 +35,11 @@ interface Manifest {
   kernels: KernelSpec[];
 }
 
+const MANIFEST_FILE: InputKind = { what: 'kernels manifest', maxBytes: 1 << 20, legal: 'a kernels manifest is a JSON file of at most 1 MiB' };
+
+/** A generated file as it is now, to compare: C of a big unrolled kernel is still far below this. */
+const GENERATED_FILE: InputKind = { what: 'generated file', maxBytes: 64 << 20, legal: 'it is rewritten whole' };
+
 /**
  * Reads and checks a kernels manifest. Relative paths are relative to the manifest's folder,
  * absolute ones stay as they are; an `out` outside that folder needs `allowOutside`.
@@ -42,11 +47,13 @@ interface Manifest {
 function readManifest(path: string, allowOutside: boolean): Manifest {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(readInputFile(path, MANIFEST_FILE));
   } catch (e) {
+    if (e instanceof LoopsmithError) throw e;
     throw new InputError(`cannot read kernels manifest ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const dir = dirname(resolve(path));
+  const realDir = realPathAhead(dir);
   const o = raw as Record<string, unknown>;
   if (typeof o !== 'object' || o === null || !Array.isArray(o.kernels)) throw new InputError(`${path}: expected {"kernels": [...]} with one entry per kernel`);
   const firstNamed = new Map<string, number>();
@@ -71,9 +78,11 @@ function readManifest(path: string, allowOutside: boolean): Manifest {
     if (devices && k.schedule) throw new InputError(`${where}: "devices" takes each device's schedule from the records; drop "schedule" (it names one schedule for one device)`);
     if (devices && language !== 'ts' && language !== 'c') throw new InputError(`${where}: "devices" writes a module for many devices in language ts or c, not ${String(language)}`);
     const out = resolve(dir, k.out as string);
-    const rel = relative(dir, out);
-    if (!allowOutside && (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))) {
-      throw new InputError(`${where}: "out" ${String(k.out)} is outside the manifest's folder ${dir}; write under it, or pass --allow-outside`);
+    // Where the files really go: a symbolic link on the way (the folder itself or a parent) counts as `..` does.
+    const realOut = realPathAhead(out);
+    if (!allowOutside && (isOutside(out, dir) || isOutside(realOut, realDir))) {
+      const through = isOutside(out, dir) ? '' : ` (through a symbolic link, it is ${realOut})`;
+      throw new InputError(`${where}: "out" ${String(k.out)} is outside the manifest's folder ${dir}${through}; write under it, or pass --allow-outside`);
     }
     return {
       name, op: k.op as string, params: k.params as Record<string, number>, target, language: language as Language, out, verify: k.verify !== false,
@@ -83,10 +92,10 @@ function readManifest(path: string, allowOutside: boolean): Manifest {
   return { records: resolve(dir, typeof o.records === 'string' ? o.records : DEFAULT_RECORDS_PATH), kernels };
 }
 
-/** The file as it is now; anything unreadable (missing, a directory) counts as stale. */
+/** The file as it is now; anything unreadable (missing, a directory, a FIFO: never opened) counts as stale. */
 function currentText(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readInputFile(path, GENERATED_FILE);
   } catch {
     return undefined;
   }

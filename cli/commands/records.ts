@@ -1,8 +1,11 @@
-import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { InputError } from '../../ir/errors.js';
+import { InputError, LoopsmithError } from '../../ir/errors.js';
 import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord } from '../../tuner/records.js';
-import { ioProblem } from '../../tuner/records-file.js';
+import { RECORDS_FILE, ioProblem } from '../../tuner/records-file.js';
+import { readInputBytes } from '../../tuner/input-file.js';
+import { checkOutputFile, writeFile } from '../output-files.js';
 import { table } from '../format.js';
 import { deviceBests, devicesOf } from '../../tuner/devices.js';
 
@@ -15,6 +18,30 @@ function mustExist(path: string): void {
     statSync(path);
   } catch (e) {
     throw new InputError(`cannot merge ${path}: ${ioProblem(e)}`);
+  }
+}
+
+/**
+ * Do two paths name one file? The same path spelled differently, or (both existing) one inode: a
+ * symbolic or hard link to it.
+ */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const sa = statSync(a), sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** The file `path` names, through any symbolic links; undefined when there is none yet. */
+function realPathOrMissing(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
 }
 
@@ -96,20 +123,20 @@ export function recordsCommand(y: Argv): Argv {
           return;
         }
         case 'export': {
+          const out = argv.out === undefined ? undefined : String(argv.out);
+          // The export holds the best records only: written over the records file, it would drop the rest.
+          if (out !== undefined && sameFile(out, db.path)) throw new InputError(`cannot write the export ${out}: it is the records file ${db.path} itself (export keeps only the best records); export to another file`);
+          if (out !== undefined) checkOutputFile(out);
           const text = best().map((r) => JSON.stringify(r)).join('\n') + '\n';
-          if (argv.out) {
-            try {
-              writeFileSync(String(argv.out), text);
-            } catch (e) {
-              throw new RecordsFileError(`cannot write the export ${String(argv.out)}: ${ioProblem(e)}`);
-            }
-          } else process.stdout.write(text);
+          if (out !== undefined) writeFile(out, text);
+          else process.stdout.write(text);
           return;
         }
         case 'merge': {
           const files = (argv.files as string[] | undefined) ?? [];
           if (!files.length) throw new InputError('merge needs one or more records files: loopsmith records merge other.jsonl');
           files.forEach(mustExist);
+          for (const f of files) if (sameFile(f, db.path)) throw new InputError(`cannot merge ${f}: it is the records file ${db.path} itself; merge other files into it`);
           const have = new Set(records.map((r) => r.id));
           let added = 0;
           for (const f of files) {
@@ -130,17 +157,21 @@ export function recordsCommand(y: Argv): Argv {
           if (!db.persistent) throw new InputError(`cannot prune ${db.path}: it is not a regular file`);
           const keep = records.filter((r) => r.outcome.status === 'ok');
           const backup = `${db.path}.bak`;
+          // Rewritten in place by design: the file a symbolic link names is the records file (appends
+          // write through the link too), so that file is rewritten and the link stays.
+          const file = realPathOrMissing(db.path);
+          checkOutputFile(backup);
+          checkOutputFile(file ?? db.path);
           // The backup is the file byte for byte, so lines this version could not read are not lost.
           try {
-            if (existsSync(db.path)) copyFileSync(db.path, backup);
-            else writeFileSync(backup, '');
+            writeFile(backup, file === undefined ? '' : readInputBytes(file, RECORDS_FILE));
           } catch (e) {
-            throw new RecordsFileError(`cannot write the backup ${backup}: ${ioProblem(e)}; ${db.path} is unchanged`);
+            throw new RecordsFileError(`${e instanceof LoopsmithError ? e.message : `cannot write the backup ${backup}: ${ioProblem(e)}`}; ${db.path} is unchanged`);
           }
           try {
-            writeFileSync(db.path, keep.map((r) => JSON.stringify(r)).join('\n') + (keep.length ? '\n' : ''));
+            writeFile(file ?? db.path, keep.map((r) => JSON.stringify(r)).join('\n') + (keep.length ? '\n' : ''));
           } catch (e) {
-            throw new RecordsFileError(`cannot write the records file ${db.path}: ${ioProblem(e)}; the previous file is saved as ${backup}`);
+            throw new RecordsFileError(`${e instanceof LoopsmithError ? e.message : `cannot write the records file ${db.path}: ${ioProblem(e)}`}; the previous file is saved as ${backup}`);
           }
           process.stdout.write(`kept ${keep.length} of ${records.length} records (dropped ${records.length - keep.length} failed); previous file saved as ${db.path}.bak\n`);
           return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
@@ -9,6 +9,7 @@ import { lowerWorkload, workload } from '../../ir/ops/index.js';
 import { measurementOf, outcomeOf, parseRecord } from '../../tuner/record.js';
 import { timingStats } from '../../targets/stats.js';
 import { ScheduleSpace, traceHash } from '../../tuner/space.js';
+import { diskFullAfter } from '../full-disk.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-records-'));
 const WORKLOAD = 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32';
@@ -255,15 +256,16 @@ describe('tuner: records database', () => {
     assert.equal(db.usable(rec(1, { trace: tiled })), true);
   });
 
-  it('a device holds no records: /dev/full and /dev/null read as empty, /dev/null takes appends, /dev/full refuses them in one line', () => {
+  it('/dev/null holds no records and takes appends; any other device is refused in one line, read or written', () => {
     const nul = new RecordStore('/dev/null');
     assert.deepEqual(nul.load(), { records: [], warnings: [], invalid: 0 });
     nul.append(rec(0));
     assert.equal(nul.persistent, false);
     const full = new RecordStore('/dev/full');
-    assert.deepEqual(full.load(), { records: [], warnings: [], invalid: 0 }, 'reading /dev/full would never end');
-    assert.throws(() => full.append(rec(0)), (e: unknown) => e instanceof RecordsFileError && e.exitCode === 2
-      && e.message === 'cannot write the records file /dev/full: ENOSPC (no space left on device)');
+    const refused = (verb: string) => (e: unknown) => e instanceof RecordsFileError && e.exitCode === 2
+      && e.message === `cannot ${verb} the records file /dev/full: it is a character device, not a regular file; a records file is a regular file of at most 256 MiB, or /dev/null to keep nothing`;
+    assert.throws(() => full.load(), refused('read'), 'reading /dev/full would never end');
+    assert.throws(() => full.append(rec(0)), refused('write'));
     assert.equal(new RecordStore(join(tmp(), 'r.jsonl')).persistent, true);
   });
 
@@ -275,16 +277,19 @@ describe('tuner: records database', () => {
     assert.throws(() => db.append(rec(0)), /^RecordsFileError: cannot write the records file .*plain\/r\.jsonl: ENOTDIR/);
   });
 
-  it('an append that fails after others says how many were kept, and they are', () => {
+  it('an append that fails after others says how many were kept and what the file holds, and they are', () => {
     const dir = tmp();
     const real = join(dir, 'real.jsonl'), link = join(dir, 'r.jsonl');
     symlinkSync(real, link);
     const db = new RecordStore(link);
     db.append(rec(0));
     db.append(rec(1));
-    rmSync(link);
-    symlinkSync('/dev/full', link); // the disk fills up
-    assert.throws(() => db.append(rec(2)), /ENOSPC \(no space left on device\); the 2 records appended before it are kept$/);
+    const restore = diskFullAfter(0); // the disk fills up
+    try {
+      assert.throws(() => db.append(rec(2)), /ENOSPC \(no space left on device\); the 2 records appended before it are kept; the file holds 2 records$/);
+    } finally {
+      restore();
+    }
     assert.deepEqual(new RecordStore(real).load().records, [rec(0), rec(1)]);
   });
 
@@ -320,7 +325,7 @@ describe('tuner: records database', () => {
     mkdirSync(path);
     assert.throws(() => new RecordStore(path).load(), (e: unknown) => {
       assert.ok(e instanceof RecordsFileError && e.exitCode === 2);
-      assert.match(e.message, /cannot read the records file .*adir\.jsonl: EISDIR/);
+      assert.match(e.message, /cannot read the records file .*adir\.jsonl: it is a directory, not a regular file/);
       assert.ok(!e.message.includes('\n'));
       return true;
     });

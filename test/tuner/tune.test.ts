@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { CostModel } from '../../tuner/model/cost-model.js';
 import { RecordStore, RecordsFileError, validateRecord } from '../../tuner/records.js';
 import { STRATEGIES } from '../../tuner/strategies.js';
 import { plannedHorizon, tune } from '../../tuner/tune.js';
+import { diskFullAfter } from '../full-disk.js';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-tune-'));
@@ -130,26 +131,26 @@ describe('tuner: the tuning loop', function () {
   });
 
   it('stops at the first record it cannot write, in one line (exit 1), keeping every record written before', async () => {
-    const dir = tmp();
-    const real = join(dir, 'real.jsonl'), link = join(dir, 'r.jsonl');
-    symlinkSync(real, link);
+    const path = join(tmp(), 'r.jsonl');
     const ev = new StubEvaluator();
     const measure = ev.measure.bind(ev);
+    let restore: (() => void) | undefined;
     ev.measure = async (ps) => {
       // After two batches of two the disk is full.
-      if (ev.measured >= 4 && existsSync(real)) {
-        rmSync(link);
-        symlinkSync('/dev/full', link);
-      }
+      if (ev.measured >= 4) restore ??= diskFullAfter(0);
       return measure(ps);
     };
-    await assert.rejects(tune(W, ev, { strategy: 'random', trials: 20, seed: 5, records: new RecordStore(link), version: 'test', remeasure: 0, startingPoints: 0 }), (e: unknown) => {
-      assert.ok(e instanceof RecordsFileError);
-      assert.equal(e.exitCode, 1);
-      assert.match(e.message, /^cannot write the records file .*r\.jsonl: ENOSPC \(no space left on device\); the 4 records appended before it are kept; tuning stopped at trial 5$/);
-      return true;
-    });
-    assert.equal(new RecordStore(real).load().records.length, 4);
+    try {
+      await assert.rejects(tune(W, ev, { strategy: 'random', trials: 20, seed: 5, records: new RecordStore(path), version: 'test', remeasure: 0, startingPoints: 0 }), (e: unknown) => {
+        assert.ok(e instanceof RecordsFileError);
+        assert.equal(e.exitCode, 1);
+        assert.match(e.message, /^cannot write the records file .*r\.jsonl: ENOSPC \(no space left on device\); the 4 records appended before it are kept; the file holds 4 records; tuning stopped at trial 5$/);
+        return true;
+      });
+    } finally {
+      restore?.();
+    }
+    assert.equal(new RecordStore(path).load().records.length, 4);
   });
 
   it('with the cost model, each strategy measures only what the model picks, records only that, and saves the model', async () => {
