@@ -41,7 +41,7 @@ async function once(n: number, trials: number): Promise<{ candidates: number; se
     const w = workload('gemm', { m: 48, n: 48, k: 48 });
     const ev = new FarmEvaluator(conn, device!.record, w, 2 * n, (l) => process.stderr.write(l + '\n'));
     const t0 = performance.now();
-    const r = await tune(w, ev, { strategy: 'random', model: 'off', startingPoints: 0, trials, seed: 7, remeasure: 0, records: new RecordStore(join(mkdtempSync(join(tmpdir(), 'loopsmith-farm-bench-')), 'r.jsonl')), version: 'bench' });
+    const r = await tune(w, ev, { strategy: 'random', model: 'off', startingPoints: 0, trials, seed: 7, remeasure: false, records: new RecordStore(join(mkdtempSync(join(tmpdir(), 'loopsmith-farm-bench-')), 'r.jsonl')), version: 'bench' });
     const seconds = (performance.now() - t0) / 1000;
     await ev.close();
     return { candidates: r.measured, seconds };

@@ -11,6 +11,7 @@ import { deviceModuleArtifacts, DeviceSchedule } from '../codegen/device-module.
 import { IsaVariant, isIsaLevel, isaDispatchArtifacts } from '../codegen/isa-dispatch.js';
 import { RecordStore, TuningRecord } from '../tuner/records.js';
 import { deviceLabel, str } from '../tuner/devices.js';
+import { fingerprintThreads } from '../targets/compiler.js';
 import { traceHash } from '../tuner/space.js';
 import { TargetSet } from './target-set.js';
 import { KernelToVerify, verifyKernel } from './verify-kernel.js';
@@ -61,7 +62,8 @@ export interface DevicesEmitted {
 
 /**
  * The module for `lang` ('ts' or 'c') with the best schedule of every chosen device; C keeps one
- * variant per ISA level (the device listed first wins a tie, with a warning).
+ * variant per ISA level (a device measured with this command's threads, else the one listed first,
+ * wins a tie, with a warning).
  */
 export async function emitForDevices(
   req: { workload: Workload; lang: Language; name: string; records: string; devices: DeviceChoice; fallback?: boolean; warn: (s: string) => void }, targets: TargetSet,
@@ -74,7 +76,7 @@ export async function emitForDevices(
   if (!kind) throw new InputError(`--devices writes one module for many devices: --lang ts (WebGPU variants and a selector) or --lang c (ISA variants and a dispatcher), not ${req.lang}`);
   const bests = bestPerDevice(db, w, kind, req.devices, req.fallback);
   if (!bests.length) req.warn(`no successful ${kind} record of ${w.key} in ${db.path}; the module holds the ${kind === 'c' ? 'scalar' : 'generic'} fallback alone until devices are tuned`);
-  for (const warning of db.replayWarnings()) req.warn(warning);
+  for (const warning of db.passedOverWarnings()) req.warn(warning);
   const program = (r: TuningRecord) => applyTrace(base, r.trace, { workload: w.key });
   const kernels: (KernelToVerify & { label: string })[] = [];
   if (kind === 'webgpu') {
@@ -94,14 +96,18 @@ export async function emitForDevices(
     return { files, kernels, origin: [...bests.map(({ key, record }) => `${key} (${originOf(record)})`), 'generic: the default schedule'].join('; ') };
   }
   const byIsa = new Map<string, DeviceBest>();
-  for (const b of bests) {
+  // Records of one CPU at several thread counts are devices of one ISA level: the variant is the one
+  // measured with this command's --threads, the count the application is expected to run with.
+  const threads = fingerprintThreads(targets.target('c').fingerprint);
+  const ranked = [...bests].sort((a, b) => Number(fingerprintThreads(b.record.target.fingerprint) === threads) - Number(fingerprintThreads(a.record.target.fingerprint) === threads));
+  for (const b of ranked) {
     const isa = str(b.record.target.fingerprint.isa);
     if (!isIsaLevel(isa)) {
       req.warn(`device ${b.key} (${deviceLabel(kind, b.record.target.fingerprint)}) has no vector ISA loopsmith dispatches on ('${isa}'); the scalar fallback covers it`);
       continue;
     }
     const had = byIsa.get(isa);
-    if (had) req.warn(`devices ${had.key} and ${b.key} are both ${isa}; one variant per ISA level: using ${had.key}'s`);
+    if (had) req.warn(`devices ${had.key} (${deviceLabel(kind, had.record.target.fingerprint)}) and ${b.key} (${deviceLabel(kind, b.record.target.fingerprint)}) are both ${isa}; one variant per ISA level: using ${had.key}'s`);
     else byIsa.set(isa, b);
   }
   const variants: IsaVariant[] = [...byIsa].map(([isa, { key, record }]) => {

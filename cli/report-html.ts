@@ -40,7 +40,7 @@ ${tables.join('\n')}`;
  * of each strategy (in trial order) and a scatter of every candidate; and a table of the best
  * schedules. Plots are drawn by Vega-Lite into inline SVG: the file needs nothing else to open.
  */
-export async function reportHtml(records: readonly TuningRecord[], title: string, db?: RecordStore): Promise<string> {
+export async function reportHtml(records: readonly TuningRecord[], title: string, db: RecordStore): Promise<string> {
   const groups = new Map<string, Group>();
   for (const r of records) {
     const k = `${r.workload.key}|${r.target.fingerprint.key}`;
@@ -75,7 +75,8 @@ export async function reportHtml(records: readonly TuningRecord[], title: string
       encoding: { x: { field: 'trial', type: 'quantitative' }, y: { field: 'gflops', type: 'quantitative', title: 'GFLOP/s' }, color: { field: 'status', type: 'nominal' }, shape: { field: 'strategy', type: 'nominal' } },
     });
     const ok = g.records.filter((r) => r.outcome.status === 'ok').sort((a, b) => a.trial - b.trial);
-    const best = [...ok].sort((a, b) => (b.outcome.gflops ?? 0) - (a.outcome.gflops ?? 0))[0];
+    // The records' one best (what `records best` and `emit` take), not merely the highest rate.
+    const [best] = db.bestPerWorkload(g.records);
     const first = ok[0];
     if (best && first) {
       bestRows.push(`<tr><td>${esc(g.workload)}</td><td>${esc(g.device)}</td><td>${esc(best.id)}</td><td>${esc(best.strategy)}</td><td class="n">${best.outcome.gflops!.toFixed(2)}</td><td class="n">${(best.outcome.gflops! / first.outcome.gflops!).toFixed(2)}x</td><td class="n">${g.records.length}</td><td class="n">${g.records.length - ok.length}</td></tr>`);
@@ -94,7 +95,7 @@ td.own { font-weight: bold; }
 <h2>Best schedules</h2>
 <table><thead><tr><th>workload</th><th>device</th><th>record</th><th>strategy</th><th>GFLOP/s</th><th>speedup over the first candidate</th><th>candidates</th><th>failed</th></tr></thead>
 <tbody>${bestRows.join('\n')}</tbody></table>
-${db ? deviceTables(db, records) : ''}
+${deviceTables(db, records)}
 ${sections.join('\n')}
 </body></html>
 `;

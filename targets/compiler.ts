@@ -1,7 +1,7 @@
 /**
  * The host C compiler: which one it is, which version, the default flags for this CPU, and a
- * fingerprint of (CPU, compiler, flags) that keys tuning records so results measured on one
- * machine/toolchain are never reused on another.
+ * fingerprint of (CPU, compiler, flags, threads) that keys tuning records so results measured on
+ * one machine, toolchain or thread count are never taken for another's.
  */
 import { spawnSync } from 'node:child_process';
 import { InputError } from '../ir/errors.js';
@@ -111,15 +111,20 @@ export type CpuFingerprint = {
   readonly compiler: string;
   readonly compilerVersion: string;
   readonly cflags: readonly string[];
+  /** OpenMP threads the kernels ran on: a kernel's speed depends on it as much as on the flags. */
+  readonly threads: number;
   readonly key: string;
 };
 
 /**
- * Identity of the (CPU, compiler, flags) triple a measurement was taken on. `key` is
- * `cpu:<first 16 hex of sha256 of the canonical JSON of the other fields>`: identical inputs give
+ * Identity of what a measurement was taken under: the CPU, compiler, flags and thread count. `key`
+ * is `cpu:<first 16 hex of sha256 of the canonical JSON of the other fields>`: identical inputs give
  * identical keys on every run. CPU flags are sorted (a set); cflags keep their order (it matters).
+ * One thread leaves `threads` out of the hash: records written before threads were part of the
+ * fingerprint ran on one thread (the default then) and keep their key, so they still count as this
+ * device's records at one thread, and only other thread counts get new keys.
  */
-export function cpuFingerprint(cpu: CpuCapabilities, compiler: CompilerInfo, cflags: readonly string[]): CpuFingerprint {
+export function cpuFingerprint(cpu: CpuCapabilities, compiler: CompilerInfo, cflags: readonly string[], threads = 1): CpuFingerprint {
   const fields = {
     model: cpu.model,
     isa: cpu.isa,
@@ -128,5 +133,11 @@ export function cpuFingerprint(cpu: CpuCapabilities, compiler: CompilerInfo, cfl
     compilerVersion: compiler.version !== '' ? compiler.version : compiler.versionLine,
     cflags: [...cflags],
   };
-  return { ...fields, key: `cpu:${structuralHash(fields)}` };
+  return { ...fields, threads, key: `cpu:${structuralHash(threads === 1 ? fields : { ...fields, threads })}` };
+}
+
+/** The threads a C fingerprint was measured with; one without the field predates it and ran on one (the default). */
+export function fingerprintThreads(fp: Readonly<Record<string, unknown>>): number {
+  const t = fp.threads;
+  return typeof t === 'number' && Number.isInteger(t) && t >= 1 ? t : 1;
 }

@@ -3,6 +3,7 @@
  * one device's best schedule ran on the others (when their records hold that schedule too, as after
  * `tune --farm --device all` or a merge of two machines' files).
  */
+import { fingerprintThreads } from '../targets/compiler.js';
 import { RecordStore, TuningRecord } from './records.js';
 
 export interface DeviceSummary {
@@ -19,9 +20,17 @@ export interface DeviceSummary {
 /** A fingerprint field as a string ('' when absent or not a string). */
 export const str = (x: unknown) => (typeof x === 'string' ? x : '');
 
-/** The device of a fingerprint in a few words. */
+/** The threads a record of `kind` was measured with: C records say (one when they predate it), others have none. */
+export function measuredThreads(kind: string, fp: Readonly<Record<string, unknown>>): number | undefined {
+  return kind === 'c' ? fingerprintThreads(fp) : undefined;
+}
+
+/** The device of a fingerprint in a few words, with the thread count of a CPU's measurements. */
 export function deviceLabel(kind: string, fp: Readonly<Record<string, unknown>>): string {
-  if (kind === 'c') return [str(fp.model) || 'CPU', str(fp.isa) && `(${str(fp.isa)})`].filter(Boolean).join(' ');
+  if (kind === 'c') {
+    const t = fingerprintThreads(fp);
+    return `${[str(fp.model) || 'CPU', str(fp.isa) && `(${str(fp.isa)})`].filter(Boolean).join(' ')}, ${t} thread${t > 1 ? 's' : ''}`;
+  }
   const name = str(fp.description) || str(fp.device);
   const va = [str(fp.vendor), str(fp.architecture)].filter(Boolean).join('/');
   return [name, va && (name ? `(${va})` : va)].filter(Boolean).join(' ') || kind;
@@ -62,7 +71,7 @@ export function deviceBests(db: RecordStore, records: readonly TuningRecord[]): 
   const bests = db.bestPerWorkload(records);
   const okByRun = new Map<string, number>();
   for (const r of records) {
-    if (r.outcome.status !== 'ok' || !r.outcome.gflops) continue;
+    if (r.outcome.status !== 'ok' || !r.outcome.gflops || !db.plausible(r)) continue;
     const k = `${r.workload.key}|${r.traceHash}|${r.target.fingerprint.key}`;
     okByRun.set(k, Math.max(okByRun.get(k) ?? 0, r.outcome.gflops));
   }

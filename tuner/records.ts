@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { gflopsCeiling } from '../targets/gflops-ceiling.js';
 import { TuningRecord, parseRecord } from './record.js';
 import { RecordReplays } from './record-replay.js';
 import { RecordsFileError, appendLine, ioProblem, isNullDevicePath, readRecordsText } from './records-file.js';
@@ -24,6 +25,14 @@ function countedWarning(path: string, what: string, problems: readonly string[])
   return `${path}: skipped ${problems.length} ${what}: ${problems.slice(0, NAMED_INVALID).join('; ')}${more}`;
 }
 
+/**
+ * A record claiming more than this many times its device's GFLOP/s ceiling
+ * (targets/gflops-ceiling.ts) is implausible: edited, or timed by a broken clock. The ceiling is
+ * already out of any kernel's reach; the margin covers workloads whose FLOP count includes work a
+ * kernel may skip (the padding taps of a convolution).
+ */
+export const IMPLAUSIBLE_MARGIN = 1.5;
+
 /** Relative to the current directory: tuning results belong to the project that uses them. */
 export const DEFAULT_RECORDS_PATH = '.loopsmith/records.jsonl';
 
@@ -48,13 +57,16 @@ export function loopsmithVersion(): string {
  * parsed and checked (record.ts): a line that is not a valid record is skipped and counted, so it
  * can never become best. Whether a record's trace replays onto its workload is checked where the
  * record is used (`usable`; record-replay.ts says why): the queries for best only return records
- * that replay, so a faster record that does not gives way to the next one.
+ * that replay, so a faster record that does not gives way to the next one. Best has one definition,
+ * `fastestFirst`, which every query for best (and the tuner's summary) goes through.
  */
 export class RecordStore {
   private cache?: LoadedRecords;
   private readonly replays = new RecordReplays();
   /** Records found not to replay, by id, with the reason. */
   private readonly unusable = new Map<string, string>();
+  /** Records passed over as faster than their device can be, by id, with their rate and the bound. */
+  private readonly implausible = new Map<string, string>();
   private appended = 0;
 
   constructor(readonly path: string) {}
@@ -128,26 +140,46 @@ export class RecordStore {
     return this.replayProblem(r) === undefined;
   }
 
-  /** Why the record's trace does not replay onto its workload (remembered for `replayWarnings`), or undefined. */
+  /** Why the record's trace does not replay onto its workload (remembered for `passedOverWarnings`), or undefined. */
   replayProblem(r: TuningRecord): string | undefined {
     const problem = this.replays.problem(r);
     if (problem !== undefined) this.unusable.set(r.id, problem);
     return problem;
   }
 
-  /** At most one warning: the records passed over so far because their trace does not replay. */
-  replayWarnings(): string[] {
-    const problems = [...this.unusable].map(([id, why]) => `record ${id} (${why})`);
-    const what = problems.length > 1 ? 'records whose traces do not replay onto their workload' : 'record whose trace does not replay onto its workload';
-    return problems.length ? [countedWarning(this.path, what, problems)] : [];
+  /**
+   * At most one warning per kind of record passed over so far when choosing a best: those whose
+   * trace does not replay, and those faster than their device can be.
+   */
+  passedOverWarnings(): string[] {
+    const out: string[] = [];
+    const replays = [...this.unusable].map(([id, why]) => `record ${id} (${why})`);
+    if (replays.length) out.push(countedWarning(this.path, replays.length > 1 ? 'records whose traces do not replay onto their workload' : 'record whose trace does not replay onto its workload', replays));
+    const fast = [...this.implausible].map(([id, why]) => `record ${id} (${why})`);
+    if (fast.length) out.push(countedWarning(this.path, `implausible record${fast.length > 1 ? 's' : ''}, faster than ${IMPLAUSIBLE_MARGIN}x the most its device can do`, fast));
+    return out;
   }
 
-  /** Records for a workload on exactly this device, in file order. */
+  /**
+   * Is the record's rate within IMPLAUSIBLE_MARGIN of its device's ceiling (or is no ceiling known)?
+   * One that is not is remembered for `passedOverWarnings`.
+   */
+  plausible(r: TuningRecord): boolean {
+    const g = r.outcome.gflops, ceiling = gflopsCeiling(r.target.kind, r.target.fingerprint);
+    if (g === undefined || ceiling === undefined || g <= ceiling * IMPLAUSIBLE_MARGIN) return true;
+    this.implausible.set(r.id, `${g.toPrecision(4)} GFLOP/s; its device's ceiling is ${ceiling.toPrecision(4)}`);
+    return false;
+  }
+
+  /** Records for a workload on exactly this device (for the C target: CPU, compiler, flags and threads), in file order. */
   forWorkload(workloadKey: string, fingerprintKey: string): TuningRecord[] {
     return this.load().records.filter((r) => r.workload.key === workloadKey && r.target.fingerprint.key === fingerprintKey);
   }
 
-  /** The fastest usable record that ran correctly (status 'ok') for a workload on exactly this device. */
+  /**
+   * The best record of a workload on exactly this device: the first of `fastestFirst` whose trace
+   * replays. It is the one `records best`, `emit`, `compare ... best` and the tune summary name.
+   */
   best(workloadKey: string, fingerprintKey: string): TuningRecord | undefined {
     return this.bestOf(this.forWorkload(workloadKey, fingerprintKey));
   }
@@ -175,9 +207,21 @@ export class RecordStore {
     return [...groups.values()].flatMap((g) => this.bestOf(g) ?? []).sort((a, b) => a.workload.key.localeCompare(b.workload.key));
   }
 
+  /**
+   * The one order of "best": ok records with a time, plausible, full measurements before those
+   * stopped early (one cold run), then by GFLOP/s (the median where a rate is missing), earlier
+   * records first on a tie. Whether they replay is not checked here (bestOf does, lazily).
+   */
+  fastestFirst(rs: readonly TuningRecord[]): TuningRecord[] {
+    return rs.filter((r) => comparable(r) && this.plausible(r)).sort((a, b) => {
+      const early = Number(a.outcome.earlyAbort !== undefined) - Number(b.outcome.earlyAbort !== undefined);
+      return early || (faster(a, b) ? -1 : faster(b, a) ? 1 : 0);
+    });
+  }
+
   /** Fastest first, the first that replays: only as many records are replayed as are passed over. */
   private bestOf(rs: readonly TuningRecord[]): TuningRecord | undefined {
-    return rs.filter(comparable).sort((a, b) => (faster(a, b) ? -1 : faster(b, a) ? 1 : 0)).find((r) => this.usable(r));
+    return this.fastestFirst(rs).find((r) => this.usable(r));
   }
 }
 

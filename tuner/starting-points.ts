@@ -103,7 +103,8 @@ export interface StartingContext {
 /**
  * What a tune measures first (issue 11, item 3): the target's default schedule, the operator's
  * expert schedules, then the best records of the nearest shapes of the same operator, on this
- * device first and then on other devices of the same kind, carried onto this shape where legal.
+ * device first and then on other devices of the same kind (this shape included), carried onto this
+ * shape where legal.
  * Each is kept only if its trace applies to this workload; duplicates (by trace hash) are dropped.
  */
 export function startingPoints(ctx: StartingContext): StartingPoint[] {
@@ -132,7 +133,10 @@ export function startingPoints(ctx: StartingContext): StartingPoint[] {
   }
   for (const e of experts) add(e.label, e.trace, expertPoint(w, space, e.trace));
 
-  const others = ctx.records.load().records.filter((r) => r.workload.op === w.op.name && r.target.kind === ctx.kind && r.workload.key !== w.key && r.point && r.outcome.status === 'ok');
+  // This shape on other devices too (the same CPU at another thread count): measured again here, they
+  // become this device's records; as they stand, they never count as its own.
+  const others = ctx.records.load().records.filter((r) => r.workload.op === w.op.name && r.target.kind === ctx.kind && r.point && r.outcome.status === 'ok'
+    && !(r.workload.key === w.key && r.target.fingerprint.key === ctx.fingerprintKey) && ctx.records.plausible(r));
   const groups = new Map<string, TuningRecord[]>();
   for (const r of others) {
     const k = `${r.workload.key}|${r.target.fingerprint.key}`;

@@ -36,10 +36,10 @@ export interface RunOptions {
   readonly horizon?: number;
 }
 
-export interface Best {
+/** The fastest kernel the search has seen: early abort's reference and the best-so-far curve. */
+export interface SearchBest {
   readonly trace: Trace;
   readonly measurement: Measurement;
-  readonly recordId: string;
 }
 
 /** A proposed point and what is known of it before measuring: its record, why its trace does not apply, or its program. */
@@ -66,12 +66,18 @@ export class TuningRun {
   /** Trials verified but stopped after their checking run, as far slower than the best (by factor, as each marker says). */
   readonly earlyAborts: { count: number; readonly factors: Set<number> } = { count: 0, factors: new Set() };
   readonly warnings: string[];
-  best?: Best;
+  /** What the search has seen; the run's result is the records' best (RecordStore.best), which may be an earlier run's. */
+  best?: SearchBest;
   /** The starting points measured before the search, with their outcomes. */
   started: { readonly label: string; readonly measurement: Measurement }[] = [];
   trials = 0;
   measured = 0;
+  /** Trials answered by a record the file held before this run (resumed trials included). */
   fromRecords = 0;
+  /** Trials that proposed a kernel this run had measured already, answered by its record. */
+  repeats = 0;
+  /** Valid records of this workload on this device in the file when the run began. */
+  readonly recordsBefore: number;
   /** Trials of an earlier run of the same search that this run continued from. */
   resumed = 0;
   /** Points the strategy proposed in this run, and those whose trace did not apply (rejected before measuring). */
@@ -84,6 +90,8 @@ export class TuningRun {
   private readonly ref: ReferenceSpec;
   /** This workload's records on this device, by trace hash: a known trace is never measured again. */
   private readonly prior: Map<string, TuningRecord>;
+  /** Ids of the records the file held before this run. */
+  private readonly earlier: Set<string>;
   private readonly seen = new Set<string>();
   private readonly strategy: Strategy;
   private readonly learner?: { readonly q: QLearner; readonly path: string };
@@ -97,7 +105,10 @@ export class TuningRun {
     const { records: db } = opts;
     this.warnings = [...db.load().warnings];
     // Keyed by the hash of the trace itself: a record cannot lend its outcome to another trace.
-    this.prior = new Map(db.forWorkload(workload.key, evaluator.fingerprint.key).map((r) => [traceHash(r.trace), r] as const));
+    const mine = db.forWorkload(workload.key, evaluator.fingerprint.key);
+    this.recordsBefore = mine.length;
+    this.earlier = new Set(mine.map((r) => r.id));
+    this.prior = new Map(mine.map((r) => [traceHash(r.trace), r] as const));
     if ((opts.model ?? 'on') === 'on') {
       this.guide = new ModelGuide(
         { op: workload.op.name, kind: evaluator.kind, workloadKey: workload.key, fingerprintKey: evaluator.fingerprint.key, records: db, warnings: this.warnings },
@@ -133,9 +144,9 @@ export class TuningRun {
     return [...this.prior.values()].flatMap((record) => (record.point && keep(record) && this.space.contains(record.point) ? [{ record, point: record.point }] : []));
   }
 
-  /** Records that ran correctly, fastest first. */
+  /** Records that ran correctly, best first, in the records' one order of best. */
   private fastest(): TuningRecord[] {
-    return [...this.prior.values()].filter((x) => x.outcome.status === 'ok').sort((a, b) => (a.outcome.median ?? Infinity) - (b.outcome.median ?? Infinity));
+    return this.opts.records.fastestFirst([...this.prior.values()]);
   }
 
   /** The first `n` of `rs` whose trace replays (each is replayed only when the ones before it are taken or passed over). */
@@ -153,9 +164,13 @@ export class TuningRun {
     return this.usable(this.fastest().filter((r) => r.point && this.space.contains(r.point)), 8).map((r) => r.point!);
   }
 
-  /** A stored outcome, unless it claims a time for a trace that does not replay (then it cannot be best). */
+  /**
+   * A stored outcome, unless it claims a time for a trace that does not replay, or one faster than
+   * the device can be: either would become the search's best and stop every later candidate early.
+   */
   private storedOutcome(r: TuningRecord): Measurement {
     if (r.outcome.status === 'ok' && !this.opts.records.usable(r)) return { status: 'rejected', message: `record ${r.id}: its trace does not replay onto ${this.workload.key}` };
+    if (r.outcome.status === 'ok' && !this.opts.records.plausible(r)) return { status: 'rejected', message: `record ${r.id}: ${r.outcome.gflops} GFLOP/s is more than its device can do` };
     return measurementOf(r.outcome);
   }
 
@@ -164,12 +179,12 @@ export class TuningRun {
   }
 
   /** Counts one finished trial: failures, the best so far and the curve. */
-  private count(m: Measurement, trace: Trace, recordId: string): void {
+  private count(m: Measurement, trace: Trace): void {
     if (m.status !== 'ok') this.failures[m.status] = (this.failures[m.status] ?? 0) + 1;
     else if (m.earlyAbort) {
       this.earlyAborts.count++;
       this.earlyAborts.factors.add(m.earlyAbort.factor);
-    } else if (!this.best || cost(m) < cost(this.best.measurement)) this.best = { trace, measurement: m, recordId };
+    } else if (!this.best || cost(m) < cost(this.best.measurement)) this.best = { trace, measurement: m };
   }
 
   /**
@@ -184,7 +199,7 @@ export class TuningRun {
       this.seen.add(this.space.key(point));
       const m = this.storedOutcome(record);
       replay.push({ point, cost: cost(m) });
-      this.count(m, record.trace, record.id);
+      this.count(m, record.trace);
       // Trials the earlier run answered from its own records left no line: fill the curve over them.
       while (this.curve.length < record.trial) this.curve.push(this.curve[this.curve.length - 1] ?? 0);
       this.curve.push(this.bestGflops());
@@ -233,7 +248,8 @@ export class TuningRun {
   private async measureCandidates(trials: readonly Candidate[]): Promise<Measurement[]> {
     const outcomes: (Measurement | undefined)[] = trials.map((c) => {
       if (c.known) {
-        this.fromRecords++;
+        if (this.earlier.has(c.known.id)) this.fromRecords++;
+        else this.repeats++;
         return this.storedOutcome(c.known);
       }
       return c.rejected !== undefined ? { status: 'rejected', message: c.rejected } : undefined;
@@ -250,7 +266,7 @@ export class TuningRun {
     });
     const done = outcomes.map((m) => m!);
     done.forEach((m, i) => {
-      this.count(m, trials[i]!.trace, this.prior.get(traceHash(trials[i]!.trace))?.id ?? '');
+      this.count(m, trials[i]!.trace);
       this.trials++;
       this.curve.push(this.bestGflops());
     });
@@ -350,24 +366,23 @@ export class TuningRun {
     this.guide?.save();
   }
 
+  /** The records' best for this workload and device (RecordStore.best): what `records best` and `emit` take. */
+  bestRecord(): TuningRecord | undefined {
+    return this.opts.records.best(this.workload.key, this.evaluator.fingerprint.key);
+  }
+
+  /** Was the record in the file before this run? */
+  isEarlier(r: TuningRecord): boolean {
+    return this.earlier.has(r.id);
+  }
+
   /**
-   * The best `count` distinct kernels are measured again and the fastest of those becomes the
-   * result: one lucky measurement does not make a winner. A stored trace that does not replay
-   * (an older version's, or an edited record) is passed over for the next. A kernel stopped early
-   * (one cold sample) is taken only when no fully measured one replays. An interrupt meanwhile
-   * leaves the best as the search found it.
+   * Measures a record's kernel again, in full: without a best (no early abort) and not from the
+   * evaluator's memory of the search. Undefined when an interrupt came meanwhile. Not recorded: it
+   * shows how the record holds up, and the record stays what it was measured as.
    */
-  async remeasure(count: number, stop?: { readonly requested: boolean }): Promise<Measurement | undefined> {
-    let again: { rec: TuningRecord; m: Measurement } | undefined;
-    const ok = this.fastest(), full = this.usable(ok.filter((r) => !r.outcome.earlyAbort), count);
-    for (const rec of full.length ? full : this.usable(ok, count)) {
-      // In full: without a best (no early abort) and not from the evaluator's memory of the search.
-      const [res] = await this.evaluator.measure([applyTrace(this.base, rec.trace)], this.ref, { again: true, traces: [rec.trace] });
-      if (stop?.requested) return undefined;
-      const m = res!.measurement;
-      if (m.status === 'ok' && (!again || cost(m) < cost(again.m))) again = { rec, m };
-    }
-    if (again) this.best = { trace: again.rec.trace, measurement: { ...again.m }, recordId: again.rec.id };
-    return again?.m;
+  async remeasure(r: TuningRecord, stop?: { readonly requested: boolean }): Promise<Measurement | undefined> {
+    const [res] = await this.evaluator.measure([applyTrace(this.base, r.trace)], this.ref, { again: true, traces: [r.trace] });
+    return stop?.requested ? undefined : res!.measurement;
   }
 }

@@ -2,8 +2,9 @@ import { Workload } from '../ir/ops/index.js';
 import { Trace } from '../scheduler/trace.js';
 import { Measurement } from '../targets/measurement.js';
 import { Evaluator } from './evaluate.js';
+import { measurementOf } from './record.js';
 import { ModelMode } from './model-guided.js';
-import { RecordStore } from './records.js';
+import { RecordStore, TuningRecord } from './records.js';
 import { StrategyName } from './strategies.js';
 import { TuningRun, cost } from './tune-run.js';
 
@@ -17,8 +18,8 @@ export interface TuneOptions {
   /** Stop when the best improved by less than this fraction over the last `earlyStopWindow` trials. */
   readonly earlyStopImprovement?: number;
   readonly earlyStopWindow?: number;
-  /** How many of the best distinct kernels to measure again at the end. */
-  readonly remeasure?: number;
+  /** Measure the best record's kernel again at the end, in full, to show how it holds up (default true). */
+  readonly remeasure?: boolean;
   readonly onProgress?: (p: Progress) => void;
   /** Set to true (e.g. on Ctrl-C) to stop after the measurement in flight. */
   readonly stop?: { requested: boolean };
@@ -48,12 +49,33 @@ export interface Progress {
   readonly etaSeconds?: number;
 }
 
+/**
+ * The best record of the workload on the device after the run: RecordStore.best, the one that
+ * `records best`, `emit` and `compare ... best` take, whichever run measured it.
+ */
+export interface TuneBest {
+  readonly record: TuningRecord;
+  readonly recordId: string;
+  readonly trace: Trace;
+  /** Its outcome as recorded. */
+  readonly measurement: Measurement;
+  /** Its kernel measured again at the end, in full (not recorded); absent when interrupted or not asked for. */
+  readonly remeasured?: Measurement;
+  /** The records held it before this run started. */
+  readonly earlier: boolean;
+}
+
 export interface TuneResult {
   readonly workload: Workload;
-  readonly best?: { trace: Trace; measurement: Measurement; remeasured?: Measurement; recordId: string };
+  readonly best?: TuneBest;
+  /** Valid records of this workload on this device in the file when the run began. */
+  readonly recordsBefore: number;
   readonly trials: number;
   readonly measured: number;
+  /** Trials answered by records the file held before this run (resumed trials included). */
   readonly fromRecords: number;
+  /** Trials that proposed a kernel this run had measured already. */
+  readonly repeats: number;
   /** Trials of an earlier run of the same search that this run continued from. */
   readonly resumed: number;
   readonly failures: Record<string, number>;
@@ -89,14 +111,18 @@ export async function tune(w: Workload, evaluator: Evaluator, opts: TuneOptions)
   const stoppedBy = await search(run, opts, elapsed, evaluator.batchSize ?? (evaluator.spaceTarget.style === 'cpu' ? Math.max(2, evaluator.spaceTarget.threads) : 1));
   run.saveLearner();
   run.saveModel();
-  const remeasured = opts.stop?.requested ? undefined : await run.remeasure(opts.remeasure ?? 3, opts.stop);
-  const { best } = run;
+  const record = run.bestRecord();
+  const remeasured = record && (opts.remeasure ?? true) && !opts.stop?.requested ? await run.remeasure(record, opts.stop) : undefined;
+  const best: TuneBest | undefined = record && {
+    record, recordId: record.id, trace: record.trace, measurement: measurementOf(record.outcome), earlier: run.isEarlier(record), ...(remeasured ? { remeasured } : {}),
+  };
   return {
-    workload: w, trials: run.trials, measured: run.measured, fromRecords: run.fromRecords, resumed: run.resumed, failures: run.failures, curve: run.curve, stoppedBy,
+    workload: w, recordsBefore: run.recordsBefore, trials: run.trials, measured: run.measured, fromRecords: run.fromRecords, repeats: run.repeats, resumed: run.resumed,
+    failures: run.failures, curve: run.curve, stoppedBy,
     earlyAborts: { count: run.earlyAborts.count, factors: [...run.earlyAborts.factors].sort((a, b) => a - b) },
-    ...(best ? { best: { ...best, ...(remeasured ? { remeasured } : {}) } } : {}),
+    ...(best ? { best } : {}),
     spaceSize: run.space.size(), validFraction: run.proposed ? 1 - run.invalid / run.proposed : 1, started: run.started,
-    model: run.guide ? 'on' : 'off', passedOver: run.guide?.passedOver ?? 0, modelRows: run.guide?.rows ?? 0, warnings: [...run.warnings, ...opts.records.replayWarnings()],
+    model: run.guide ? 'on' : 'off', passedOver: run.guide?.passedOver ?? 0, modelRows: run.guide?.rows ?? 0, warnings: [...run.warnings, ...opts.records.passedOverWarnings()],
   };
 }
 

@@ -85,6 +85,7 @@ export interface SearchBenchSettings {
   readonly startingPoints: number;
   readonly threads: number;
   readonly minSeconds: number;
+  /** Kernels re-measured at the end of each tune (3 before the tuner re-measured only the best record, 1 since). */
   readonly remeasure: number;
 }
 

@@ -51,7 +51,8 @@ export interface SearchBenchOptions {
   readonly log: (line: string) => void;
 }
 
-export const REMEASURE = 3;
+/** Kernels measured again at the end of each tune: the best record's (tune's `remeasure`), which `emit` would take. */
+export const REMEASURE = 1;
 
 function horizonFor(o: SearchBenchOptions, kind: BenchTargetKind): number {
   if (o.horizon !== undefined) return o.horizon;
@@ -74,7 +75,7 @@ async function searchRun(sw: SearchWorkload, target: Target, cfg: SearchConfig, 
     const r = await tune(sw.workload, new TargetEvaluator(target), {
       strategy: cfg.strategy, model: cfg.model, seed, trials: o.trials, horizon: horizonFor(o, sw.target), startingPoints: o.startingPoints,
       ...(o.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: o.timeBudgetSeconds } : {}),
-      records: new RecordStore(join(dir, 'records.jsonl')), version: 'bench', remeasure: REMEASURE, earlyStopWindow: Infinity,
+      records: new RecordStore(join(dir, 'records.jsonl')), version: 'bench', remeasure: REMEASURE > 0, earlyStopWindow: Infinity,
       onProgress: (p) => {
         while (seconds.length < p.trial) seconds.push(p.elapsedSeconds);
         searchSeconds = p.elapsedSeconds;
@@ -84,13 +85,13 @@ async function searchRun(sw: SearchWorkload, target: Target, cfg: SearchConfig, 
     // No batch after the starting points: the search's end is not known apart from the re-measurement.
     const search = searchSeconds ?? totalSeconds;
     while (seconds.length < r.curve.length) seconds.push(search);
-    const b = r.best, m = b?.remeasured ?? b?.measurement;
+    const b = r.best, m = b?.remeasured?.status === 'ok' ? b.remeasured : b?.measurement;
     return {
       config: cfg.label, strategy: cfg.strategy, model: cfg.model, seed, byTrial: { best: [...r.curve], seconds },
       trials: r.trials, measured: r.measured, fromRecords: r.fromRecords, searchSeconds: search, totalSeconds, candidatesPerSecond: search > 0 ? r.measured / search : 0,
       earlyAborts: r.earlyAborts.count, passedOver: r.passedOver, failures: r.failures, stoppedBy: r.stoppedBy,
       started: r.started.map((s) => ({ label: s.label, status: s.measurement.status, ...(s.measurement.gflops !== undefined ? { gflops: s.measurement.gflops } : {}) })),
-      ...(m?.gflops !== undefined && m.stats ? { final: { gflops: m.gflops, median: m.stats.median, spread: m.stats.spread, remeasured: b!.remeasured !== undefined } } : {}),
+      ...(m?.gflops !== undefined && m.stats ? { final: { gflops: m.gflops, median: m.stats.median, spread: m.stats.spread, remeasured: m === b!.remeasured } } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

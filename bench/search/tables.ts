@@ -13,7 +13,7 @@ function settingsLine(r: SearchBenchResult): string {
   const trials = Number.isFinite(s.trials) ? `at most ${s.trials} trials` : 'trials unlimited';
   const horizon = Object.entries(s.horizon).map(([k, n]) => `${n} trials on ${k === 'c' ? 'C' : 'WebGPU'}`).join(', ');
   const starts = s.startingPoints > 0 ? `up to ${s.startingPoints} starting points (default, expert, nearest shapes)` : 'no starting points (--starting-points 0)';
-  return `${s.seeds} seed${s.seeds > 1 ? 's' : ''}, ${budget}, ${trials} (strategies planned over ${horizon}), ${starts};\n  fresh records for each tune, min-time ${s.minSeconds} s, C threads ${s.threads}; final = the best of ${s.remeasure} kernels re-measured`;
+  return `${s.seeds} seed${s.seeds > 1 ? 's' : ''}, ${budget}, ${trials} (strategies planned over ${horizon}), ${starts};\n  fresh records for each tune, min-time ${s.minSeconds} s, C threads ${s.threads}; ${s.remeasure === 1 ? 'final = the best record re-measured' : `final = the best of ${s.remeasure} kernels re-measured`}`;
 }
 
 function peerLine(w: WorkloadResult): string {

@@ -69,7 +69,7 @@ export function compareCommand(y: Argv): Argv {
         };
         const specs = (argv.schedules as string[]).map(String);
         const programs = specs.map((s) => applyTrace(base, resolve(s), { workload: w.key }));
-        for (const warning of db.replayWarnings()) process.stderr.write(`warning: ${warning}\n`);
+        for (const warning of db.passedOverWarnings()) process.stderr.write(`warning: ${warning}\n`);
         const ref = { key: w.key, unscheduled: base, flops: w.flops };
         const perRound: number[][] = specs.map(() => []);
         const status: (Measurement | undefined)[] = specs.map(() => undefined);

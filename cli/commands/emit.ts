@@ -15,6 +15,7 @@ import { TargetSet } from '../target-set.js';
 import { targetArgNames, withEveryTargetsOptions } from '../target-args.js';
 import { KernelToVerify, verifyKernel } from '../verify-kernel.js';
 import { emitForDevices, parseDevices, verifyVariants } from '../device-variants.js';
+import { deviceLabel } from '../../tuner/devices.js';
 
 export interface EmitRequest {
   readonly workload: Workload;
@@ -30,6 +31,8 @@ export interface EmitRequest {
 
 export interface Emitted extends KernelToVerify {
   readonly files: Artifacts;
+  /** The record whose schedule was emitted (RecordStore's best for the device, or a compatible device's); absent for a schedule file or the default. */
+  readonly recordId?: string;
 }
 
 /** The target that runs `lang`: the one named (which must run it), else the first that does. */
@@ -46,6 +49,7 @@ export async function emitArtifacts(req: EmitRequest, targets: TargetSet): Promi
   const base = lowerWorkload(w);
   let t: Trace;
   let origin: string;
+  let recordId: string | undefined;
   if (req.schedule) {
     t = loadSchedule(req.schedule);
     origin = `schedule file ${req.schedule}`;
@@ -55,11 +59,15 @@ export async function emitArtifacts(req: EmitRequest, targets: TargetSet): Promi
     const target = await targets.opened(req.target);
     const { key } = target.fingerprint;
     const hit = db.bestWithFallback(w.key, { kind: target.name, key }, (f) => target.compatible(f));
-    for (const warning of db.replayWarnings()) req.warn(warning);
+    for (const warning of db.passedOverWarnings()) req.warn(warning);
     if (hit) {
       t = hit.record.trace;
+      recordId = hit.record.id;
       origin = `record ${hit.record.id}, ${hit.record.outcome.gflops?.toFixed(2)} GFLOP/s${hit.match === 'compatible' ? ' on a compatible device' : ''}`;
-      if (hit.match === 'compatible') req.warn(`no record for this device (${key}); using record ${hit.record.id} from a compatible ${target.name} device (${String(hit.record.target.fingerprint.key)})`);
+      if (hit.match === 'compatible') {
+        const { kind, fingerprint: fp } = hit.record.target;
+        req.warn(`no record for this device (${key}, ${deviceLabel(target.name, target.fingerprint)}); using record ${hit.record.id} from a compatible ${target.name} device (${fp.key}, ${deviceLabel(kind, fp)})`);
+      }
     } else if (req.fallback) {
       t = target.defaultTrace?.(base, w.key) ?? trace([], w.key);
       origin = 'default schedule (no record)';
@@ -72,7 +80,7 @@ export async function emitArtifacts(req: EmitRequest, targets: TargetSet): Promi
   // C vector types are sized to the CPU's lanes; the other languages do not use them.
   const lanes = req.lang === 'c' ? targets.target(req.target).spaceTarget.lanes : 1;
   const files = artifacts(req.lang, p, { name: req.name, workload: w.key, traceHash: traceHash(t), origin, lanes });
-  return { files, origin, workload: w, unscheduled: base, program: p, trace: t };
+  return { files, origin, ...(recordId !== undefined ? { recordId } : {}), workload: w, unscheduled: base, program: p, trace: t };
 }
 
 export function emitCommand(y: Argv): Argv {
@@ -126,7 +134,7 @@ export function emitCommand(y: Argv): Argv {
         }, targets);
         if (argv.verify) await verifyKernel(targets, target, emitted);
         const written = writeFiles(out, emitted.files);
-        if (argv.json) process.stdout.write(JSON.stringify({ workload: w.key, lang, origin: emitted.origin, verified: Boolean(argv.verify), files: written }, null, 2) + '\n');
+        if (argv.json) process.stdout.write(JSON.stringify({ workload: w.key, lang, origin: emitted.origin, record: emitted.recordId ?? null, verified: Boolean(argv.verify), files: written }, null, 2) + '\n');
         else process.stdout.write(`${w.key} (${emitted.origin}${argv.verify ? '' : ', not verified'}):\n${written.map((f) => `  wrote ${f}`).join('\n')}\n`);
       } finally {
         await targets.close();

@@ -7,7 +7,7 @@ import { RECORDS_FILE, ioProblem } from '../../tuner/records-file.js';
 import { readInputBytes } from '../../tuner/input-file.js';
 import { checkOutputFile, writeFile } from '../output-files.js';
 import { table } from '../format.js';
-import { deviceBests, devicesOf } from '../../tuner/devices.js';
+import { deviceBests, devicesOf, measuredThreads } from '../../tuner/devices.js';
 
 const ACTIONS = ['list', 'best', 'export', 'merge', 'prune'] as const;
 
@@ -49,7 +49,7 @@ function realPathOrMissing(path: string): string | undefined {
 function listByDevice(db: RecordStore, records: readonly TuningRecord[], json: boolean): void {
   const devices = devicesOf(records);
   const bests = deviceBests(db, records);
-  for (const w of db.replayWarnings()) process.stderr.write(`warning: ${w}\n`);
+  for (const w of db.passedOverWarnings()) process.stderr.write(`warning: ${w}\n`);
   const short = new Map(devices.map((d) => [d.key, d.key.length > 20 ? d.key.slice(0, 20) : d.key]));
   if (json) {
     process.stdout.write(JSON.stringify({
@@ -86,7 +86,7 @@ export function recordsCommand(y: Argv): Argv {
       .option('json', { type: 'boolean', describe: 'machine-readable output' })
       .example('$0 records list', 'a table of every measured candidate')
       .example('$0 records list --by-device', 'the devices the file knows, and each one\'s best kernels')
-      .example('$0 records best', 'the best kernel per workload and device')
+      .example('$0 records best', 'the best kernel per workload and device (a CPU at each thread count is a device of its own)')
       .example('$0 records export --out best.jsonl', 'the best records only, to share with machines of the same kind')
       .example('$0 records merge other-machine.jsonl', 'add another file\'s records (duplicates are skipped)')
       .example('$0 records prune', 'drop failed candidates (a copy of the old file is kept as <file>.bak)'),
@@ -101,11 +101,14 @@ export function recordsCommand(y: Argv): Argv {
       const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
       const best = () => {
         const b = db.bestPerWorkload(mine);
-        for (const w of db.replayWarnings()) process.stderr.write(`warning: ${w}\n`);
+        for (const w of db.passedOverWarnings()) process.stderr.write(`warning: ${w}\n`);
         return b;
       };
-      const row = (r: TuningRecord) => [r.id, r.workload.key, r.target.fingerprint.key, r.strategy, String(r.trial), r.outcome.status, r.outcome.gflops ? r.outcome.gflops.toFixed(2) : '-'];
-      const headers = ['id', 'workload', 'device', 'strategy', 'trial', 'status', 'GFLOP/s'];
+      const row = (r: TuningRecord) => [
+        r.id, r.workload.key, r.target.fingerprint.key, String(measuredThreads(r.target.kind, r.target.fingerprint) ?? '-'), r.strategy, String(r.trial), r.outcome.status,
+        r.outcome.gflops ? r.outcome.gflops.toFixed(2) : '-',
+      ];
+      const headers = ['id', 'workload', 'device', 'threads', 'strategy', 'trial', 'status', 'GFLOP/s'];
       if (argv['by-device'] && action !== 'list') throw new InputError(`--by-device goes with records list, not records ${action}`);
       switch (action) {
         case 'list':

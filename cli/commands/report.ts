@@ -30,6 +30,7 @@ export function reportCommand(y: Argv): Argv {
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
       writeFile(out, await reportHtml(mine, `loopsmith tuning report: ${db.path}`, db));
+      for (const w of db.passedOverWarnings()) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`wrote ${out} (${mine.length} records)\n`);
     },
   );

@@ -10,7 +10,9 @@ import { Evaluator, TargetEvaluator } from '../../tuner/evaluate.js';
 import { MODEL_MODES, ModelMode } from '../../tuner/model-guided.js';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../../tuner/strategies.js';
-import { Progress, TuneResult, plannedHorizon, tune } from '../../tuner/tune.js';
+import { Progress, TuneBest, TuneResult, plannedHorizon, tune } from '../../tuner/tune.js';
+import { deviceLabel } from '../../tuner/devices.js';
+import type { Measurement } from '../../targets/measurement.js';
 import { traceToTypeScript } from '../../scheduler/trace.js';
 import { earlyAbortOption, minTimeOption, workloadFromArgv } from '../params.js';
 import { formatSeconds } from '../format.js';
@@ -29,27 +31,59 @@ function progressLine(p: Progress): string {
   return `[${bar}] trial ${p.trial}/${p.budget}  ${best}  ${cur} GFLOP/s  failures ${p.failures}  from records ${p.fromRecords}  ${left}`;
 }
 
+/** A measurement's rate, median and spread, as the summary prints them. */
+function figures(m: Measurement): string {
+  if (m.status !== 'ok' || !m.stats) return m.status;
+  return `${m.gflops !== undefined ? `${m.gflops.toFixed(2)} GFLOP/s, ` : ''}median ${formatSeconds(m.stats.median)} (spread ${(m.stats.spread * 100).toFixed(1)} %)`;
+}
+
+/**
+ * The summary's best line: the record `records best` and `emit` take (TuneResult.best), its figures
+ * as recorded, and, apart, how it ran when measured again now.
+ */
+function bestLine(b: TuneBest | undefined, interrupted: boolean): string {
+  if (!b) return 'best: none (no candidate was correct)';
+  const r = b.record;
+  const by = `${b.earlier ? 'an earlier run' : 'this run'}: ${r.strategy}, seed ${r.seed}, trial ${r.trial}`;
+  const again = b.remeasured ? `re-measured now: ${figures(b.remeasured)}` : `not re-measured${interrupted ? ' (interrupted)' : ''}`;
+  return `best: record ${b.recordId} (measured by ${by}), ${figures(b.measurement)} as recorded; ${again}`;
+}
+
 /** The result as the JSON object of --json and as the lines of the plain output. */
-function report(w: Workload, result: TuneResult, target: string, fingerprint: Record<string, unknown>, o: { strategy: string; seed: number }): { json: unknown; text: string } {
+function report(w: Workload, result: TuneResult, target: string, fingerprint: Record<string, unknown>, o: { strategy: string; seed: number; interrupted: boolean }): { json: unknown; text: string } {
   const b = result.best;
+  const again = b?.remeasured;
   const json = {
-    workload: w.key, target, fingerprint, strategy: o.strategy, seed: o.seed, trials: result.trials, measured: result.measured,
-    fromRecords: result.fromRecords, resumed: result.resumed, failures: result.failures, earlyAborts: result.earlyAborts, started: result.started.map((x) => ({ label: x.label, status: x.measurement.status, gflops: x.measurement.gflops ?? null })), stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
+    workload: w.key, target, fingerprint, strategy: o.strategy, seed: o.seed, recordsBefore: result.recordsBefore, trials: result.trials, measured: result.measured,
+    fromRecords: result.fromRecords, repeats: result.repeats, resumed: result.resumed, failures: result.failures, earlyAborts: result.earlyAborts, started: result.started.map((x) => ({ label: x.label, status: x.measurement.status, gflops: x.measurement.gflops ?? null })), stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
     validFraction: result.validFraction, model: result.model, passedOver: result.passedOver, modelRows: result.modelRows, curve: result.curve,
-    best: b ? { recordId: b.recordId, remeasured: b.remeasured !== undefined, gflops: b.measurement.gflops, median: b.measurement.stats?.median, spread: b.measurement.stats?.spread, trace: b.trace } : null,
+    best: b ? {
+      recordId: b.recordId, earlier: b.earlier, gflops: b.measurement.gflops, median: b.measurement.stats?.median, spread: b.measurement.stats?.spread,
+      remeasured: again ? { status: again.status, gflops: again.gflops ?? null, median: again.stats?.median ?? null, spread: again.stats?.spread ?? null } : null, trace: b.trace,
+    } : null,
   };
   const fails = Object.entries(result.failures).map(([k, v]) => `${v} ${k}`).join(', ') || 'none';
   const { count: aborted, factors } = result.earlyAborts;
   const early = aborted ? `; ${aborted} stopped early after one run at > ${factors.map((f) => `${+f.toPrecision(3)}x`).join('/')} the best` : '';
+  const repeats = result.repeats ? `, ${result.repeats} repeating a kernel measured earlier in this run` : '';
   const text = [
-    `${w.key} on ${target} (${String(fingerprint.key)}): ${result.trials} trials (${result.measured} measured now, ${result.fromRecords} from the records${result.resumed ? `, resuming an earlier run at trial ${result.resumed}` : ''}), stopped by ${result.stoppedBy}`,
+    `${w.key} on ${target} (${String(fingerprint.key)}): ${result.trials} trials (${result.measured} measured now, ${result.fromRecords} from the records${repeats}${result.resumed ? `, resuming an earlier run at trial ${result.resumed}` : ''}), stopped by ${result.stoppedBy}`,
     ...(result.started.length ? [`started from: ${result.started.map((x) => `${x.label} (${x.measurement.status === 'ok' ? `${x.measurement.gflops!.toFixed(1)} GFLOP/s` : x.measurement.status})`).join('; ')}`] : []),
     `space: ${result.spaceSize.toExponential(2)} points, ${(result.validFraction * 100).toFixed(1)} % of proposed points valid; failures: ${fails}${early}`,
     result.model === 'on' ? `cost model: passed over ${result.passedOver} proposed candidates; trained on ${result.modelRows} measured kernels` : 'cost model: off (every proposed candidate measured)',
-    b ? `best: ${b.measurement.gflops!.toFixed(2)} GFLOP/s, median ${formatSeconds(b.measurement.stats!.median)} (${b.remeasured ? 're-measured' : 'as measured during the search, not re-measured'}; spread ${(b.measurement.stats!.spread * 100).toFixed(1)} %), record ${b.recordId}` : 'best: none (no candidate was correct)',
+    bestLine(b, o.interrupted),
     ...(b ? ['schedule:', ...traceToTypeScript(b.trace).split('\n').map((l) => `  ${l}`)] : []),
   ].join('\n');
   return { json, text };
+}
+
+/**
+ * The line a tune starts with when the records know the workload on this device: how many valid
+ * records of it (this device, these threads) the file holds; other devices' and invalid lines are not counted.
+ */
+function resumeLine(db: RecordStore, w: Workload, evaluator: Evaluator): string | undefined {
+  const n = db.forWorkload(w.key, evaluator.fingerprint.key).length;
+  return n ? `resuming: ${n} record${n > 1 ? 's' : ''} of ${w.key} on this device (${deviceLabel(evaluator.kind, evaluator.fingerprint)}) in ${db.path}` : undefined;
 }
 
 /** The farm's devices to tune for: `all`, or the fingerprints given (comma-separated). */
@@ -140,6 +174,8 @@ export function tuneCommand(y: Argv): Argv {
           const tag = evaluators.length > 1 ? `${evaluator.fingerprint.key}: ` : '';
           let lastLine = 0;
           process.stderr.write(`tuning ${w.key} on ${where} with ${strategy}, ${trials} trials; records ${db.path}\n`);
+          const resuming = resumeLine(db, w, evaluator);
+          if (resuming) process.stderr.write(`${tag}${resuming}\n`);
           const result = await tune(w, evaluator, {
             strategy: strategy as StrategyName, trials, seed, records: db, version: packageVersion(), stop, startingPoints, model: model as ModelMode,
             ...(timeBudget !== undefined ? { timeBudgetSeconds: timeBudget, horizon: plannedHorizon(trials, timeBudget, evaluator.kind) } : {}),
@@ -156,7 +192,7 @@ export function tuneCommand(y: Argv): Argv {
         }));
         const reports = outcomes.map(({ evaluator, result }) => {
           for (const warn of result.warnings) process.stderr.write(`warning: ${warn}\n`);
-          return { evaluator, result, ...report(w, result, evaluator.kind, evaluator.fingerprint, { strategy, seed }) };
+          return { evaluator, result, ...report(w, result, evaluator.kind, evaluator.fingerprint, { strategy, seed, interrupted: stop.requested }) };
         });
         if (argv.json) {
           const objs = reports.map((r) => r.json);

@@ -44,7 +44,7 @@ export class CTarget implements Target<CCandidate, Compiled> {
     // More OpenMP threads than cores time-share them: slower, and noisier to measure.
     this.warnings = this.threads > this.cpu.cores ? [`--threads ${this.threads} is more than the ${this.cpu.cores} cores of this CPU; threads beyond ${this.cpu.cores} share cores and make kernels slower and timings noisier`] : [];
     this.compileTimeoutMs = o.compileTimeoutMs ?? 60_000;
-    this.fingerprint = cpuFingerprint(this.cpu, this.compiler, this.cflags);
+    this.fingerprint = cpuFingerprint(this.cpu, this.compiler, this.cflags, this.threads);
     this.settings = measureSettings(settings, { referenceCompiler: this.compiler.command });
   }
 
@@ -70,7 +70,10 @@ export class CTarget implements Target<CCandidate, Compiled> {
     return { kind: this.name, style: 'cpu', lanes: Math.max(1, this.cpu.f32Lanes), vectorRegisters: vectorRegistersFor(this.cpu.isa), threads: this.threads, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1], maxWorkgroupBytes: 0 };
   }
 
-  /** Records from the same vector ISA and compiler family tune well here too. */
+  /**
+   * Records from the same vector ISA and compiler family tune well here too, at any thread count:
+   * they may stand in where this device has none (emit's fallback, with a warning), never as its own.
+   */
   compatible(other: Readonly<Record<string, unknown>>): boolean {
     return other.isa === this.fingerprint.isa && other.compiler === this.fingerprint.compiler;
   }

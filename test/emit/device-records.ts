@@ -17,7 +17,7 @@ export async function tuneEach(w: Workload, targets: readonly Target[], db: Reco
     await t.open();
     const ev = new TargetEvaluator(t);
     try {
-      await tune(w, ev, { strategy: 'random', trials, seed: seed++, records: db, version: 'test', remeasure: 0 });
+      await tune(w, ev, { strategy: 'random', trials, seed: seed++, records: db, version: 'test', remeasure: false });
     } finally {
       await ev.close();
     }

@@ -206,6 +206,13 @@ describe('farm: protocol', () => {
     assert.doesNotMatch(jobId('w', 't', 'cpu:1') + queueName('cpu:1'), /:/, 'BullMQ refuses ":" in ids and names');
   });
 
+  it('workers of one CPU at different thread counts serve different queues: a 1-thread job never reaches a 2-thread worker', () => {
+    const fp = (threads: number) => createTarget('c', { options: { threads } }).fingerprint.key;
+    assert.notEqual(queueName(fp(1)), queueName(fp(2)));
+    assert.equal(queueName(fp(2)), queueName(fp(2)));
+    assert.notEqual(jobId('w', 't', fp(1)), jobId('w', 't', fp(2)));
+  });
+
   it('a URL that is not redis:// or rediss:// is one clear error', () => {
     assert.throws(() => connectionOf({ url: 'http://x:1' }), /must start with redis:\/\/ or rediss:\/\/ \(TLS\), not http:\/\//);
     assert.throws(() => connectionOf({ url: 'nonsense' }), /is not a URL; give redis:\/\/host:port/);

@@ -10,7 +10,9 @@ import {
   relevantFlags,
   vectorBitsFor,
 } from '../../targets/cpu-info.js';
-import { cpuFingerprint, defaultCFlags, detectCompiler, parseCompilerVersion } from '../../targets/compiler.js';
+import { cpuFingerprint, defaultCFlags, detectCompiler, fingerprintThreads, parseCompilerVersion } from '../../targets/compiler.js';
+import { gflopsCeiling } from '../../targets/gflops-ceiling.js';
+import { structuralHash } from '../../ir/hash.js';
 import type { CompilerInfo } from '../../targets/compiler.js';
 
 const X86_AVX512 = `processor\t: 0
@@ -177,6 +179,33 @@ describe('targets: compiler', () => {
     assert.notEqual(cpuFingerprint(cpu, { ...GCC, version: '13.1.0' }, ['-O3', '-march=native']).key, a.key);
     const avx2 = capabilitiesFrom({ cpuinfo: X86_AVX2, cores: 2 });
     assert.notEqual(cpuFingerprint(avx2, GCC, ['-O3', '-march=native']).key, a.key);
+  });
+
+  it('the thread count is part of a fingerprint; one thread keeps the key records had before it was', () => {
+    const cpu = capabilitiesFrom({ cpuinfo: X86_AVX512, cores: 2 });
+    const one = cpuFingerprint(cpu, GCC, ['-O3']);
+    assert.equal(one.threads, 1, 'the record says what it was measured under');
+    assert.deepEqual(cpuFingerprint(cpu, GCC, ['-O3'], 1), one);
+    // The key as loopsmith computed it before threads were in the fingerprint.
+    const { key, threads, ...before } = one;
+    assert.equal(threads, 1);
+    assert.equal(key, `cpu:${structuralHash(before)}`);
+    const two = cpuFingerprint(cpu, GCC, ['-O3'], 2);
+    assert.equal(two.threads, 2);
+    assert.notEqual(two.key, one.key, 'a 2-thread measurement is another device\'s record');
+    assert.notEqual(cpuFingerprint(cpu, GCC, ['-O3'], 4).key, two.key);
+    assert.equal(fingerprintThreads(before), 1, 'a fingerprint without threads predates them: one thread, the default then');
+    assert.equal(fingerprintThreads(two), 2);
+  });
+
+  it('a CPU record\'s GFLOP/s ceiling: threads x FLOP/cycle of its ISA at 6 GHz; none for a GPU or an unknown vector unit', () => {
+    assert.equal(gflopsCeiling('c', { isa: 'avx2' }), 8 * 2 * 2 * 6);
+    assert.equal(gflopsCeiling('c', { isa: 'avx512', threads: 2 }), 2 * 16 * 2 * 2 * 6);
+    assert.equal(gflopsCeiling('c', { isa: 'neon', flags: ['asimd'] }), 4 * 2 * 4 * 6);
+    assert.equal(gflopsCeiling('c', { isa: 'neon', flags: ['asimd', 'sve'] }), 16 * 2 * 2 * 6);
+    assert.equal(gflopsCeiling('c', { isa: 'none' }), undefined);
+    assert.equal(gflopsCeiling('c', {}), undefined);
+    assert.equal(gflopsCeiling('webgpu', { isa: 'avx2' }), undefined);
   });
 });
 

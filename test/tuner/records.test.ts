@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, IMPLAUSIBLE_MARGIN, RecordStore, RecordsFileError, TuningRecord, loopsmithVersion, recordId, validateRecord } from '../../tuner/records.js';
+import { deviceLabel, measuredThreads } from '../../tuner/devices.js';
 import { MEASURE_STATUSES, MeasureStatus } from '../../targets/measurement.js';
 import { lowerWorkload, workload } from '../../ir/ops/index.js';
 import { measurementOf, outcomeOf, parseRecord } from '../../tuner/record.js';
@@ -242,16 +243,16 @@ describe('tuner: records database', () => {
     db.append(rec(3, { trace: notDivisible }, 90));
     db.append(rec(4, { trace: noSuchLoop, target: { kind: 'c', fingerprint: { key: 'cpu:b', isa: 'avx512' } } }, 100));
     assert.equal(db.load().records.length, 5, 'loading does not replay: that waits until a record is used');
-    assert.deepEqual(db.replayWarnings(), []);
+    assert.deepEqual(db.passedOverWarnings(), []);
     assert.equal(db.best(WORKLOAD, 'cpu:a')!.trial, 1);
     assert.equal(db.best(WORKLOAD, 'cpu:a')!.trial, 1);
-    const [w, ...more] = db.replayWarnings();
+    const [w, ...more] = db.passedOverWarnings();
     assert.deepEqual(more, []);
     assert.match(w!, /: skipped 2 records whose traces do not replay onto their workload: record \w{12} \(.*zz.*\); record \w{12} \(.*\)$/);
     assert.equal(db.bestWithFallback(WORKLOAD, { kind: 'c', key: 'cpu:b' }, () => true)!.record.trial, 1, 'the next valid record, of a compatible device');
     assert.equal(db.best(WORKLOAD, 'cpu:b'), undefined);
     assert.deepEqual(db.bestPerWorkload(db.load().records).map((r) => r.trial), [1]);
-    assert.match(db.replayWarnings()[0]!, /skipped 3 records/);
+    assert.match(db.passedOverWarnings()[0]!, /skipped 3 records/);
     assert.equal(db.replayProblem(rec(2, { trace: noSuchLoop })) !== undefined, true);
     assert.equal(db.usable(rec(1, { trace: tiled })), true);
   });
@@ -386,5 +387,54 @@ describe('tuner: records database', () => {
       assert.equal(lines(path).torn, undefined, 'the file ends with a whole line again');
       expected = next + 1;
     }
+  });
+});
+
+describe('tuner: records mean one thing (device, threads, a plausible rate)', () => {
+  const cpu = (key: string, threads?: number) => ({ kind: 'c', fingerprint: { key, isa: 'avx2', compiler: 'gcc', ...(threads !== undefined ? { threads } : {}) } });
+
+  it('best is per thread count; a record without threads is a 1-thread record; another count stands in only as a compatible device', () => {
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
+    db.append(rec(0, { target: cpu('cpu:one') }, 20)); // written before threads were in the fingerprint
+    db.append(rec(1, { target: cpu('cpu:one', 1) }, 30));
+    db.append(rec(2, { target: cpu('cpu:two', 2) }, 50));
+    assert.equal(db.best(WORKLOAD, 'cpu:one')!.trial, 1, 'the 2-thread record is faster, and not this device\'s');
+    assert.equal(db.best(WORKLOAD, 'cpu:two')!.trial, 2);
+    assert.deepEqual(db.bestPerWorkload(db.load().records).map((r) => r.trial), [1, 2], 'one best per device and thread count');
+    assert.deepEqual(db.forWorkload(WORKLOAD, 'cpu:one').map((r) => r.trial), [0, 1], 'resume and dedupe see this thread count only');
+    const four = db.bestWithFallback(WORKLOAD, { kind: 'c', key: 'cpu:four' }, (f) => f.isa === 'avx2')!;
+    assert.deepEqual([four.match, four.record.trial], ['compatible', 2]);
+    assert.equal(measuredThreads('c', rec(0, { target: cpu('cpu:one') }).target.fingerprint), 1);
+    assert.equal(measuredThreads('webgpu', { key: 'webgpu:x' }), undefined);
+    assert.equal(deviceLabel('c', { key: 'cpu:two', model: 'EPYC', isa: 'avx2', threads: 2 }), 'EPYC (avx2), 2 threads');
+  });
+
+  it('a record faster than its device can be is never best, and is named in one counted warning', () => {
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
+    // avx2 at one thread: at most 8 lanes x 2 x 2 pipes x 6 GHz = 192 GFLOP/s, implausible above 288.
+    db.append(rec(0, { target: cpu('cpu:one') }, 250));
+    db.append(rec(1, { target: cpu('cpu:one') }, 1e9)); // an edited outcome, consistent with its tiny median
+    db.append(rec(2, { target: cpu('cpu:one') }, 300));
+    db.append(rec(3, { target: cpu('cpu:two', 2) }, 500)); // two threads: a ceiling of 384, 576 with the margin
+    db.append(rec(4, { target: { kind: 'webgpu', fingerprint: { key: 'webgpu:x' } } }, 1e9)); // no ceiling is known for a GPU
+    assert.equal(db.best(WORKLOAD, 'cpu:one')!.trial, 0);
+    assert.equal(db.best(WORKLOAD, 'cpu:two')!.trial, 3);
+    assert.equal(db.best(WORKLOAD, 'webgpu:x')!.trial, 4);
+    assert.deepEqual(db.bestPerWorkload(db.load().records).map((r) => r.trial), [0, 3, 4]);
+    const [w, ...more] = db.passedOverWarnings();
+    assert.deepEqual(more, []);
+    assert.match(w!, /: skipped 2 implausible records, faster than 1\.5x the most its device can do: record \w{12} \(1\.000e\+9 GFLOP\/s; its device's ceiling is 192\.0\); record \w{12} \(300\.0 GFLOP\/s; its device's ceiling is 192\.0\)$/);
+    assert.equal(IMPLAUSIBLE_MARGIN, 1.5);
+  });
+
+  it('one order of best: full measurements before those stopped early, then the rate, then the earlier record', () => {
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
+    const early = rec(0, {}, 40);
+    db.append({ ...early, outcome: { ...early.outcome, times: [early.outcome.median!], earlyAbort: { factor: 3, bestSeconds: 1e-9 } } });
+    db.append(rec(1, {}, 20));
+    db.append(rec(2, {}, 30));
+    db.append(rec(3, {}, 30));
+    assert.deepEqual(db.fastestFirst(db.load().records).map((r) => r.trial), [2, 3, 1, 0]);
+    assert.equal(db.best(WORKLOAD, 'cpu:a')!.trial, 2);
   });
 });

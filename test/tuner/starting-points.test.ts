@@ -45,7 +45,7 @@ class StubEvaluator implements Evaluator {
 
 const records = () => new RecordStore(join(mkdtempSync(join(tmpdir(), 'loopsmith-start-')), 'r.jsonl'));
 const lines = (db: RecordStore) => readFileSync(db.path, 'utf8').trim().split('\n').map((l) => parseRecord(JSON.parse(l))).map((r) => (typeof r === 'string' ? assert.fail(r) : r));
-const opts = (db: RecordStore, extra: object = {}) => ({ strategy: 'random' as const, trials: 12, seed: 3, records: db, version: 'test', remeasure: 0, earlyStopWindow: 1000, ...extra });
+const opts = (db: RecordStore, extra: object = {}) => ({ strategy: 'random' as const, trials: 12, seed: 3, records: db, version: 'test', remeasure: false, earlyStopWindow: 1000, ...extra });
 
 describe('tuner: starting points', function () {
   this.timeout(120_000);

@@ -29,6 +29,8 @@ class StubEvaluator implements Evaluator {
   readonly fingerprint = { key: 'cpu:stub', isa: 'avx512', compiler: 'gcc' };
   readonly spaceTarget = { kind: 'c', style: 'cpu' as const, lanes: 8, threads: 1, maxInvocations: 1, maxWorkgroupDim: [1, 1, 1] as const, maxWorkgroupBytes: 0 };
   measured = 0;
+  /** `slower`: every time multiplied by it; `w`: the workload whose FLOPs give the rates. */
+  constructor(private readonly slower = 1, private readonly w = W) {}
   compatible(): boolean { return true; }
   async measure(programs: readonly Program[]) {
     return programs.map((p) => {
@@ -36,9 +38,9 @@ class StubEvaluator implements Evaluator {
       const loops = collectLoops(p.body);
       const reg = loops.filter((l) => l.var.endsWith('.2')).reduce((n, l) => n * l.extent, 1);
       const unrolled = loops.some((l) => l.loopKind === 'unrolled');
-      const seconds = 1e-3 * (1 + 0.3 * Math.abs(Math.log2(reg) - 6) + (unrolled ? 0 : 0.2));
+      const seconds = this.slower * 1e-3 * (1 + 0.3 * Math.abs(Math.log2(reg) - 6) + (unrolled ? 0 : 0.2));
       // As the pipeline does, and as loading a record checks: GFLOP/s are the workload's FLOPs over the median.
-      const timed = (t: number) => ({ times: [t, t, t], stats: timingStats([t, t, t]), gflops: W.flops / t / 1e9 });
+      const timed = (t: number) => ({ times: [t, t, t], stats: timingStats([t, t, t]), gflops: this.w.flops / t / 1e9 });
       const m: Measurement = reg === 2 ? { status: 'wrong_answer', message: 'planted', ...timed(1e-9) } : { status: 'ok', ...timed(seconds) };
       return { measurement: m, codeHash: String(this.measured), cached: false };
     });
@@ -55,7 +57,7 @@ describe('tuner: the tuning loop', function () {
     it(`${strategy}: every measurement is recorded, a wrong kernel is never best, and a rerun resumes`, async () => {
       const db = new RecordStore(join(tmp(), 'r.jsonl'));
       const ev = new StubEvaluator();
-      const r1 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: db, version: 'test', remeasure: 2, earlyStopWindow: 1000 });
+      const r1 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: db, version: 'test', remeasure: true, earlyStopWindow: 1000 });
       assert.equal(r1.trials, 40);
       assert.ok(r1.best, 'found a kernel');
       assert.equal(r1.best!.measurement.status, 'ok');
@@ -64,10 +66,10 @@ describe('tuner: the tuning loop', function () {
       assert.equal(lines.length, r1.measured);
       assert.ok(r1.curve.every((x, i) => i === 0 || x >= r1.curve[i - 1]!), 'best-so-far never decreases');
       const before = ev.measured;
-      const r2 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: new RecordStore(db.path), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      const r2 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: new RecordStore(db.path), version: 'test', remeasure: false, earlyStopWindow: 1000 });
       assert.equal(ev.measured, before, 'nothing measured again');
       assert.equal(r2.resumed, 40);
-      const r3 = await tune(W, ev, { strategy, trials: 50, seed: 3, records: new RecordStore(db.path), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      const r3 = await tune(W, ev, { strategy, trials: 50, seed: 3, records: new RecordStore(db.path), version: 'test', remeasure: false, earlyStopWindow: 1000 });
       assert.equal(r3.trials, 50);
       assert.ok(ev.measured - before <= 10, 'a larger budget measures only the new trials');
     });
@@ -83,7 +85,7 @@ describe('tuner: the tuning loop', function () {
 
   it('flex and sa find the best region of a known landscape', async () => {
     for (const strategy of ['flex', 'sa'] as const) {
-      const r = await tune(W, new StubEvaluator(), { strategy, trials: 120, seed: 11, records: new RecordStore(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      const r = await tune(W, new StubEvaluator(), { strategy, trials: 120, seed: 11, records: new RecordStore(join(tmp(), 'r.jsonl')), version: 'test', remeasure: false, earlyStopWindow: 1000 });
       assert.ok(r.best!.measurement.gflops! > 0.9 * W.flops / 1e-3 / 1e9, `${strategy} reached ${r.best!.measurement.gflops}`);
     }
   });
@@ -93,20 +95,20 @@ describe('tuner: the tuning loop', function () {
     const model = join(dir, 'qmodels', 'gemm-c.json');
     mkdirSync(dirname(model), { recursive: true });
     writeFileSync(model, '{"format": 1, "inputs": 3');
-    const r = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 6, seed: 2, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: 0 });
+    const r = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 6, seed: 2, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: false });
     assert.deepEqual(r.warnings.filter((x) => x.includes(model)).length, 1, r.warnings.join('\n'));
     assert.match(r.warnings.find((x) => x.includes(model))!, /is not JSON \(corrupted\); starting from a fresh model/);
-    const again = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 6, seed: 2, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: 0 });
+    const again = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 6, seed: 2, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: false });
     assert.deepEqual(again.warnings, [], 'the model saved by the first run loads');
   });
 
   it('an invalid record in the file is counted in one warning and never becomes best', async () => {
     const path = join(tmp(), 'r.jsonl');
-    const first = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: 0 });
+    const first = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: false });
     const rec = JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!) as Record<string, unknown>;
     // Claims to be the fastest ever, with a status no loopsmith writes.
     appendFileSync(path, JSON.stringify({ ...rec, id: 'forged', outcome: { status: 'fast', median: 1e-12, gflops: 1e12 } }) + '\n');
-    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: 1 });
+    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: true });
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0]!, /skipped 1 invalid line: line 9 is not a tuning record/);
     assert.notEqual(r.best!.recordId, 'forged');
@@ -115,13 +117,14 @@ describe('tuner: the tuning loop', function () {
 
   it('a record whose trace does not replay is passed over in resume, warm start and re-measure, and named in one warning', async () => {
     const path = join(tmp(), 'r.jsonl');
-    const first = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: 0, startingPoints: 0 });
+    const first = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: false, startingPoints: 0 });
     const rec = JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!) as { outcome: { median: number }; trace: { steps: unknown[] } };
     // Same search (resume feeds it back), a point of this space, a consistent and very fast time, and a trace with a step that cannot apply.
-    const median = rec.outcome.median / 1000;
+    // 100 times faster: far ahead of every kernel, and within what the device could do (far faster is implausible, tested apart).
+    const median = rec.outcome.median / 100;
     const trace = { ...rec.trace, steps: [...rec.trace.steps, { prim: 'split', loop: 'nowhere', factors: [2], tail: 'guard' }] };
     appendFileSync(path, JSON.stringify({ ...rec, id: 'forged', trace, outcome: { status: 'ok', times: [median], median, gflops: W.flops / median / 1e9 } }) + '\n');
-    for (const remeasure of [0, 2]) {
+    for (const remeasure of [false, true]) {
       const r = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure, startingPoints: 0 });
       assert.notEqual(r.best!.recordId, 'forged');
       assert.ok(r.best!.measurement.gflops! <= first.best!.measurement.gflops! * 1.01);
@@ -141,7 +144,7 @@ describe('tuner: the tuning loop', function () {
       return measure(ps);
     };
     try {
-      await assert.rejects(tune(W, ev, { strategy: 'random', trials: 20, seed: 5, records: new RecordStore(path), version: 'test', remeasure: 0, startingPoints: 0 }), (e: unknown) => {
+      await assert.rejects(tune(W, ev, { strategy: 'random', trials: 20, seed: 5, records: new RecordStore(path), version: 'test', remeasure: false, startingPoints: 0 }), (e: unknown) => {
         assert.ok(e instanceof RecordsFileError);
         assert.equal(e.exitCode, 1);
         assert.match(e.message, /^cannot write the records file .*r\.jsonl: ENOSPC \(no space left on device\); the 4 records appended before it are kept; the file holds 4 records; tuning stopped at trial 5$/);
@@ -158,7 +161,7 @@ describe('tuner: the tuning loop', function () {
       const dir = tmp();
       const db = new RecordStore(join(dir, 'r.jsonl'));
       const ev = new StubEvaluator();
-      const r = await tune(W, ev, { strategy, trials: 30, seed: 6, records: db, version: 'test', remeasure: 0, earlyStopWindow: 1000 });
+      const r = await tune(W, ev, { strategy, trials: 30, seed: 6, records: db, version: 'test', remeasure: false, earlyStopWindow: 1000 });
       assert.equal(r.trials, 30, strategy);
       assert.equal(r.model, 'on');
       assert.ok(ev.measured <= 30 && ev.measured === r.measured, `${strategy}: ${ev.measured} measured`);
@@ -175,7 +178,7 @@ describe('tuner: the tuning loop', function () {
   it('with the cost model off, nothing is passed over and no model is kept', async () => {
     const dir = tmp();
     const ev = new StubEvaluator();
-    const r = await tune(W, ev, { strategy: 'sa', trials: 12, seed: 6, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: 0, model: 'off' });
+    const r = await tune(W, ev, { strategy: 'sa', trials: 12, seed: 6, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: false, model: 'off' });
     assert.equal(r.model, 'off');
     assert.equal(r.passedOver, 0);
     assert.equal(r.modelRows, 0);
@@ -189,24 +192,75 @@ describe('tuner: the tuning loop', function () {
     const model = join(dir, 'models', 'gemm-c.json');
     mkdirSync(dirname(model), { recursive: true });
     writeFileSync(model, '{"format": 1, "rows": [');
-    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 2, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: 0 });
+    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 2, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: false });
     assert.deepEqual(r.warnings, [`cost model ${model} is not JSON (corrupted); starting from a fresh model`]);
-    const again = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 3, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: 0 });
+    const again = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 3, records: new RecordStore(join(dir, 'r.jsonl')), version: 'test', remeasure: false });
     assert.deepEqual(again.warnings, [], 'the model saved by the first run loads');
   });
 
   it('stops early when the best stops improving', async () => {
-    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 400, seed: 1, records: new RecordStore(join(tmp(), 'r.jsonl')), version: 'test', remeasure: 0, earlyStopWindow: 30, earlyStopImprovement: 0.01 });
+    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 400, seed: 1, records: new RecordStore(join(tmp(), 'r.jsonl')), version: 'test', remeasure: false, earlyStopWindow: 30, earlyStopImprovement: 0.01 });
     assert.equal(r.stoppedBy, 'no-improvement');
     assert.ok(r.trials < 400);
     assert.ok(r.trials >= r.started.length + 30, `the window of 30 counts searched trials, not the ${r.started.length} starting points`);
+  });
+
+  it('its best is the records\' best (what records best and emit take), whichever run measured it, and only that record is measured again', async () => {
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
+    const r1 = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 20, seed: 3, records: db, version: 'test', earlyStopWindow: 1000 });
+    assert.equal(r1.best!.recordId, new RecordStore(db.path).best(W.key, 'cpu:stub')!.id);
+    assert.equal(r1.best!.earlier, false);
+    assert.equal(r1.best!.remeasured?.status, 'ok');
+    // A later run on a device twice as slow: its kernels are all slower than the first run's best.
+    const slow = new StubEvaluator(2);
+    const r2 = await tune(W, slow, { strategy: 'random', trials: 4, seed: 9, startingPoints: 0, records: new RecordStore(db.path), version: 'test' });
+    assert.equal(r2.best!.recordId, r1.best!.recordId, 'the first run\'s record stays the best');
+    assert.equal(r2.best!.earlier, true);
+    assert.equal(r2.best!.measurement.gflops, r1.best!.measurement.gflops, 'its figures as recorded');
+    assert.equal(r2.best!.remeasured!.gflops, r1.best!.measurement.gflops! / 2, 'measured again now, on this device');
+    assert.equal(slow.measured, r2.measured + 1, 'one kernel re-measured: the best record\'s');
+  });
+
+  it('counts what the file held for this device: records of another thread count, an invalid line and this run\'s own records are not from the records', async () => {
+    const path = join(tmp(), 'r.jsonl');
+    const first = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 6, seed: 1, records: new RecordStore(path), version: 'test', remeasure: false });
+    // The same records measured at two threads (another fingerprint key), and a line that is no record.
+    const twoThreads = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; target: { fingerprint: object } })
+      .map((r) => ({ ...r, id: `${r.id.slice(0, 9)}2th`, target: { kind: 'c', fingerprint: { ...r.target.fingerprint, key: 'cpu:stub-2-threads', threads: 2 } } }));
+    appendFileSync(path, `${twoThreads.map((r) => JSON.stringify(r)).join('\n')}\nnot a record\n`);
+    const again = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 1, records: new RecordStore(path), version: 'test', remeasure: false });
+    assert.equal(again.recordsBefore, first.measured);
+    assert.equal(again.resumed, 6);
+    assert.ok(again.fromRecords <= first.measured, 'only this device\'s records answer trials');
+    // A small space where annealing proposes kernels it measured a moment ago: those are repeats, not records.
+    const tiny = workload('gemm', { m: 2, n: 2, k: 2 });
+    const fresh = await tune(tiny, new StubEvaluator(1, tiny), { strategy: 'sa', model: 'off', trials: 30, seed: 1, records: new RecordStore(join(tmp(), 'r.jsonl')), version: 'test', remeasure: false, earlyStopWindow: 1000 });
+    assert.equal(fresh.recordsBefore, 0);
+    assert.equal(fresh.fromRecords, 0, 'a fresh file answers nothing');
+    assert.ok(fresh.repeats > 0, 'the landscape makes the search come back');
+    assert.equal(fresh.measured + fresh.repeats + (fresh.failures.rejected ?? 0), fresh.trials);
+  });
+
+  it('a record faster than its device can be never becomes the search\'s best, nor the result\'s, and is named once', async () => {
+    const path = join(tmp(), 'r.jsonl');
+    await tune(W, new StubEvaluator(), { strategy: 'random', trials: 8, seed: 4, records: new RecordStore(path), version: 'test', remeasure: false });
+    const rec = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { point?: unknown }).find((r) => r.point)!;
+    // The same search (resume replays it), an outcome edited to 1e9 GFLOP/s with a median to match.
+    const median = W.flops / 1e9 / 1e9;
+    appendFileSync(path, JSON.stringify({ ...rec, id: 'hostile00001', outcome: { status: 'ok', times: [median], median, gflops: 1e9 } }) + '\n');
+    const r = await tune(W, new StubEvaluator(), { strategy: 'random', trials: 12, seed: 4, records: new RecordStore(path), version: 'test', remeasure: false });
+    assert.notEqual(r.best!.recordId, 'hostile00001');
+    assert.ok(Math.max(...r.curve) < 1e3, `the search's best so far stays real: ${Math.max(...r.curve)}`);
+    const named = r.warnings.filter((w) => w.includes('hostile00001'));
+    assert.equal(named.length, 1, r.warnings.join('\n'));
+    assert.match(named[0]!, /skipped 1 implausible record, faster than 1\.5x the most its device can do: record hostile00001 \(1\.000e\+9 GFLOP\/s; its device's ceiling is 384\.0\)/);
   });
 
   it('a run without a trial limit plans over its horizon: flex then searches as it does with that many trials', async () => {
     const hashes = async (opts: { trials: number; horizon?: number }) => {
       const db = new RecordStore(join(tmp(), 'r.jsonl'));
       const stop = { requested: false };
-      await tune(W, new StubEvaluator(), { strategy: 'flex', seed: 5, records: db, version: 'test', remeasure: 0, earlyStopWindow: 1000, stop, onProgress: (p) => { if (p.trial >= 40) stop.requested = true; }, ...opts });
+      await tune(W, new StubEvaluator(), { strategy: 'flex', seed: 5, records: db, version: 'test', remeasure: false, earlyStopWindow: 1000, stop, onProgress: (p) => { if (p.trial >= 40) stop.requested = true; }, ...opts });
       return new RecordStore(db.path).load().records.slice(0, 39).map((r) => r.traceHash);
     };
     const planned = await hashes({ trials: 40 });
@@ -224,7 +278,7 @@ describe('tuner: the cost model on the C target', function () {
     const dir = tmp();
     const first = workload('gemm', { m: 32, n: 32, k: 32 });
     const db = new RecordStore(join(dir, 'r.jsonl'));
-    const r1 = await tune(first, evaluator(), { strategy: 'flex', trials: 10, seed: 1, records: db, version: 'test', remeasure: 0 });
+    const r1 = await tune(first, evaluator(), { strategy: 'flex', trials: 10, seed: 1, records: db, version: 'test', remeasure: false });
     assert.equal(r1.trials, 10);
     assert.ok(r1.measured <= 10);
     assert.equal(new RecordStore(db.path).load().records.length, r1.measured);
@@ -234,7 +288,7 @@ describe('tuner: the cost model on the C target', function () {
     assert.ok(saved.status === 'loaded' && saved.model.size === r1.measured, 'the model holds every measured kernel');
     // Other records in the same folder: what the second run knows of the first shape comes from the model file.
     const second = workload('gemm', { m: 16, n: 64, k: 32 });
-    const r2 = await tune(second, evaluator(), { strategy: 'flex', trials: 6, seed: 1, records: new RecordStore(join(dir, 'other.jsonl')), version: 'test', remeasure: 0 });
+    const r2 = await tune(second, evaluator(), { strategy: 'flex', trials: 6, seed: 1, records: new RecordStore(join(dir, 'other.jsonl')), version: 'test', remeasure: false });
     assert.deepEqual(r2.warnings, []);
     assert.equal(r2.modelRows, r1.measured + r2.measured, 'warm start: the rows of the first shape, then the second');
   });
@@ -291,7 +345,7 @@ describe('tuner: loopsmith tune on the C target', function () {
     const code = await new Promise((res) => child.once('exit', (c) => res(c)));
     assert.equal(code, 130);
     assert.match(out, /stopped by interrupted/);
-    assert.match(out, /best: [\d.]+ GFLOP\/s/);
+    assert.match(out, /^best: record \w{12} \(measured by this run: flex, seed 1, trial \d+\), [\d.]+ GFLOP\/s, median .* as recorded; not re-measured \(interrupted\)$/m);
     const lines = readFileSync(records, 'utf8').trim().split('\n');
     assert.ok(lines.every((l) => validateRecord(JSON.parse(l))));
   });
