@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
-import { LoopsmithError } from '../../ir/errors.js';
+import { InputError } from '../../ir/errors.js';
 import { openTarget, targetNames } from '../../targets/registry.js';
+import { OPEN_TIMEOUT_MS } from '../../targets/webgpu/process.js';
 import { withEveryTargetsOptions } from '../target-args.js';
 import { farmConnection, withFarmOptions } from '../farm-args.js';
 
@@ -12,7 +13,9 @@ export function devicesCommand(y: Argv): Argv {
     'List the targets on this machine with their capabilities and fingerprints',
     (a) => withFarmOptions(withEveryTargetsOptions(a.option('json', { type: 'boolean', describe: 'machine-readable output' })))
       .example('$0 devices', 'the CPU (C target) and the WebGPU adapter')
-      .example('$0 devices --farm redis://127.0.0.1:6379', 'the devices of a measurement farm and their workers'),
+      .example('$0 devices --farm redis://127.0.0.1:6379', 'the devices of a measurement farm and their workers')
+      .epilogue(`A WebGPU device that does not open within ${OPEN_TIMEOUT_MS / 1000} s (a hung driver) is listed as not available. With --farm, a Redis`
+        + ' that does not answer within --connect-timeout is one line and exit 1. README, "Timeouts", lists every bound.'),
     async (argv) => {
       if (argv.farm !== undefined) {
         // Loaded when used: BullMQ and ioredis take ~0.3 s to load, which commands without --farm should not pay.
@@ -37,8 +40,8 @@ export function devicesCommand(y: Argv): Argv {
             await t.close();
           }
         } catch (e) {
-          // Bad options are the user's to fix; a device that is not there is a fact about this machine.
-          if (e instanceof LoopsmithError) throw e;
+          // Bad options are the user's to fix; a device that is not there (or does not open) is a fact about this machine.
+          if (e instanceof InputError) throw e;
           reports[name] = { available: false, reason: (e as Error).message };
           lines.push(`${name.padEnd(8)} not available: ${(e as Error).message}`);
         }

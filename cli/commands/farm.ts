@@ -9,7 +9,11 @@ export function farmCommand(y: Argv): Argv {
     (a) => withFarmOptions(a.positional('what', { type: 'string', choices: ['status'], describe: 'status' }), true)
       .option('json', { type: 'boolean', describe: 'machine-readable output' })
       .example('$0 farm status --farm redis://127.0.0.1:6379', 'queues per device fingerprint')
-      .epilogue('`loopsmith devices --farm URL` lists the devices and their workers; `loopsmith worker` adds one; `loopsmith tune ... --farm URL` tunes through them.'),
+      .epilogue([
+        '`loopsmith devices --farm URL` lists the devices and their workers; `loopsmith worker` adds one; `loopsmith tune ... --farm URL` tunes through them.',
+        'A Redis that does not answer within --connect-timeout (at the start, and for each query) is one line and exit 1.'
+          + ' README, "Timeouts", lists every bound.',
+      ].join('\n')),
     async (argv) => {
       // Loaded when used: BullMQ and ioredis take ~0.3 s to load, which commands without --farm should not pay.
       const { farmStatus } = await import('../../targets/farm/devices.js');

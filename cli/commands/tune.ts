@@ -4,7 +4,7 @@ import { operatorCommand } from '../operator-command.js';
 import { InputError, RunError } from '../../ir/errors.js';
 import type { Workload } from '../../ir/ops/index.js';
 import { ConnectionOptions, shownUrl } from '../../targets/farm/protocol.js';
-import { farmConnection, withFarmOptions } from '../farm-args.js';
+import { FARM_ARG_NAMES, farmConnection, withFarmOptions } from '../farm-args.js';
 import { integerOption } from '../../targets/target.js';
 import { Evaluator, TargetEvaluator } from '../../tuner/evaluate.js';
 import { MODEL_MODES, ModelMode } from '../../tuner/model-guided.js';
@@ -131,6 +131,8 @@ export function tuneCommand(y: Argv): Argv {
         'operator\'s expert schedules, and the best records of its nearest shapes on this device, then on other devices, carried onto this shape.',
         'A cost model (models/<op>-<target>.json beside the records, shared by every shape of the operator) picks which proposed candidates are compiled; --model off measures every proposal.',
         'With --farm URL the candidates are measured by the farm\'s workers (loopsmith worker), each device\'s by its own workers, with their timing settings; results go to the local records.',
+        'A farm that does not answer within --connect-timeout at the start is an error (exit 1); once reached, an outage is waited out with one line'
+          + ' (Ctrl-C twice quits at once). Compiles and runs have their own limits (60 s each); README, "Timeouts", lists every bound.',
         'Exit codes: 0 a verified kernel was found, 1 none was (every candidate failed), 2 bad input, 130 interrupted.',
       ].join('\n')),
     handler: async (argv) => {
@@ -141,7 +143,7 @@ export function tuneCommand(y: Argv): Argv {
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
       const model = String(argv.model);
       if (!(MODEL_MODES as readonly string[]).includes(model)) throw new InputError(`--model must be on or off, got '${model}'`);
-      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort', 'starting-points', 'model', 'device', 'farm', 'redis', 'redis-ca']);
+      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort', 'starting-points', 'model', 'device', ...FARM_ARG_NAMES]);
       const trials = integerOption('trials', argv.trials, 1);
       const seed = integerOption('seed', argv.seed, 0);
       const timeBudget = argv['time-budget'] === undefined ? undefined : Number(argv['time-budget']);

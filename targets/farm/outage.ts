@@ -6,7 +6,8 @@
  */
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
 
-function isConnectionError(e: unknown): boolean {
+/** An error about reaching Redis (refused, reset, timed out, closed), not about a command. */
+export function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   return /connection is closed|connect E|socket|stream isn't writeable/i.test(e instanceof Error ? e.message : String(e));

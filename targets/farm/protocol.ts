@@ -71,11 +71,14 @@ export interface ConnectionOptions {
   readonly url: string;
   /** PEM file of the CA that signed the server's certificate (rediss:// URLs). */
   readonly caFile?: string;
+  /** How long a command waits for Redis to answer at its start (--connect-timeout); connect.ts has the default. */
+  readonly connectTimeoutMs?: number;
 }
 
 /**
  * BullMQ connection options: `redis://[:password@]host:port[/db]` or `rediss://` for TLS. Commands
- * wait through an outage (no retry limit): workers and tuners resume when Redis is back.
+ * wait through an outage (no retry limit): workers and tuners resume when Redis is back. The first
+ * contact is bounded instead (connect.ts), so that a wrong URL is an error, not a wait.
  */
 export function connectionOf(o: ConnectionOptions): Record<string, unknown> {
   let u: URL;

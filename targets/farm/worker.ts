@@ -2,12 +2,14 @@
  * `loopsmith worker`: serves one device to the farm. It registers the device with a heartbeat,
  * takes the measurement jobs of its fingerprint's queue, renders each kernel from the job's
  * workload and trace (validated first), and verifies and times it exactly as a local tune does.
- * Compiling may overlap (--concurrency); timing never does. SIGTERM ends it after the jobs in flight.
+ * Compiling may overlap (--concurrency); timing never does. SIGTERM ends it after the jobs in flight
+ * (shutdown.ts); every wait for Redis is bounded unless asked for (connect.ts, --wait).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { RunError } from '../../ir/errors.js';
 import { lowerWorkload, workload } from '../../ir/ops/index.js';
 import { applyTrace } from '../../scheduler/apply.js';
 import { traceFromJson } from '../../scheduler/trace.js';
@@ -15,7 +17,9 @@ import { Pipeline } from '../pipeline.js';
 import { openTarget } from '../registry.js';
 import type { Fingerprint, MeasureSettings, Target } from '../target.js';
 import { OutageReporter } from './outage.js';
-import { ConnectionOptions, DEVICES_KEY, DeviceRecord, HEARTBEAT_MS, MeasureJob, MeasureResult, connectionOf, queueName, shownUrl } from './protocol.js';
+import { connectOnce } from './connect.js';
+import { ConnectionOptions, DEVICES_KEY, DeviceRecord, HEARTBEAT_MS, MeasureJob, MeasureResult, STALE_MS, connectionOf, queueName, shownUrl } from './protocol.js';
+import { firstSignal, leaveWhileAnswered } from './shutdown.js';
 
 export interface WorkerOptions extends ConnectionOptions {
   readonly target: string;
@@ -26,17 +30,35 @@ export interface WorkerOptions extends ConnectionOptions {
   readonly concurrency: number;
   /** A job whose worker stops renewing its lock for this long is handed to another worker. */
   readonly lockMs: number;
+  /** Wait for an unreachable Redis at the start (--wait) instead of giving up after connectTimeoutMs. */
+  readonly wait: boolean;
+  /** Stopping, give up delivering results and deregistering once Redis has not answered for this long. */
+  readonly stopTimeoutMs: number;
   /** Tests only (LOOPSMITH_TEST_MODE=1): pose as another device, so one machine can play two. */
   readonly testFingerprint?: string;
   readonly say: (line: string) => void;
 }
 
-/** Runs until SIGTERM or SIGINT; resolves after the worker has left the farm. */
+/**
+ * Runs until SIGTERM or SIGINT; resolves after the worker has left the farm, or has given up
+ * leaving it because Redis stopped answering (nothing is lost then: see shutdown.ts).
+ */
 export async function runWorker(o: WorkerOptions): Promise<void> {
   const target = await openTarget(o.target, { options: o.targetOptions, settings: o.settings });
+  try {
+    // A wrong URL is an error, not a wait; --wait is for a Redis that is on its way up.
+    if (!o.wait) (await connectOnce(o)).disconnect();
+    await serve(target, o);
+  } finally {
+    await target.close();
+  }
+}
+
+async function serve(target: Target, o: WorkerOptions): Promise<void> {
   const fingerprint: Fingerprint = o.testFingerprint ? { ...target.fingerprint, key: o.testFingerprint, testOverride: true } : target.fingerprint;
   const id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const url = shownUrl(o.url);
+  const stop = firstSignal();
   const outage = new OutageReporter(url, o.say);
   const connection = connectionOf(o);
   const registry = new Redis(o.url, connection);
@@ -50,33 +72,45 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     await registry.hset(DEVICES_KEY, id, JSON.stringify(record()));
     outage.ok();
   };
-  await beat();
-  const heartbeat = setInterval(() => void beat().catch((e) => outage.failed(e)), HEARTBEAT_MS);
-
-  const measure = measurer(target, fingerprint.key, id);
-  const worker = new Worker<MeasureJob, MeasureResult>(queueName(fingerprint.key), measure, {
-    connection, name: id, concurrency: o.concurrency, lockDuration: o.lockMs, stalledInterval: Math.max(500, Math.floor(o.lockMs / 2)),
-    // Redelivered once after its worker died; a second death marks it failed (the tuner records a crash).
-    maxStalledCount: 1,
+  let heartbeat: NodeJS.Timeout | undefined;
+  let worker: Worker<MeasureJob, MeasureResult> | undefined;
+  let stopping = false;
+  const join = async () => {
+    await beat();
+    // A signal while the first heartbeat waited for Redis: take no job now.
+    if (stopping) return;
+    heartbeat = setInterval(() => void beat().catch((e) => outage.failed(e)), HEARTBEAT_MS);
+    worker = new Worker<MeasureJob, MeasureResult>(queueName(fingerprint.key), measurer(target, fingerprint.key, id), {
+      connection, name: id, concurrency: o.concurrency, lockDuration: o.lockMs, stalledInterval: Math.max(500, Math.floor(o.lockMs / 2)),
+      // Redelivered once after its worker died; a second death marks it failed (the tuner records a crash).
+      maxStalledCount: 1,
+    });
+    worker.on('error', (e) => outage.failed(e));
+    await worker.waitUntilReady();
+    o.say(`worker ${id}: ${target.description}, fingerprint ${fingerprint.key}, queue ${queueName(fingerprint.key)} on ${url}; concurrency ${o.concurrency}`);
+  };
+  const joined = join().catch((e: Error) => {
+    throw new RunError(`cannot join the farm at ${url}: ${e.message.split('\n')[0]}`);
   });
-  worker.on('error', (e) => outage.failed(e));
-  await worker.waitUntilReady();
-  o.say(`worker ${id}: ${target.description}, fingerprint ${fingerprint.key}, queue ${queueName(fingerprint.key)} on ${url}; concurrency ${o.concurrency}`);
-
-  await new Promise<void>((resolve) => {
-    const stop = (sig: string) => {
-      o.say(`worker ${id}: ${sig}, finishing the jobs in flight`);
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const sig = await Promise.race([stop, joined.then(() => stop)]);
+  stopping = true;
   clearInterval(heartbeat);
-  await worker.close();
-  await registry.hdel(DEVICES_KEY, id).catch(() => undefined);
+  if (!worker) {
+    // Never registered (a registration still queued for Redis dies with us): nothing to leave.
+    o.say(`worker ${id}: ${sig} before it reached Redis at ${url}; exiting`);
+    registry.disconnect();
+    return;
+  }
+  o.say(`worker ${id}: ${sig}, finishing the jobs in flight`);
+  const w = worker;
+  const left = await leaveWhileAnswered(registry, o.stopTimeoutMs, async () => {
+    await w.close();
+    await registry.hdel(DEVICES_KEY, id);
+  }).catch((e: Error) => e);
   registry.disconnect();
-  await target.close();
-  o.say(`worker ${id}: left the farm`);
+  if (left === true) o.say(`worker ${id}: left the farm`);
+  else if (left instanceof Error) o.say(`worker ${id}: could not leave the farm cleanly (${left.message.split('\n')[0]}); exiting`);
+  else o.say(`worker ${id}: could not deregister: Redis at ${url} did not answer for ${o.stopTimeoutMs / 1000} s (--stop-timeout); exiting anyway. Nothing is lost: jobs in flight go to another worker after --lock-ms, and the device list drops this one within ${STALE_MS / 1000} s`);
 }
 
 /** The job processor: validate, render, compile (in parallel with other jobs), then verify and time alone. */

@@ -1,9 +1,16 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { RunError } from '../../ir/errors.js';
 import { GpuCapabilities } from './device.js';
 import { RunRequest, RunResult } from './runner.js';
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
+/**
+ * A driver can hang in requestAdapter or requestDevice (a wedged GPU, a Vulkan loader waiting on a
+ * display): past this the device process is killed and the target is not available. Dawn on
+ * lavapipe opens in well under a second, a discrete GPU in a few.
+ */
+export const OPEN_TIMEOUT_MS = 30_000;
 
 type Message = { type: string; caps?: GpuCapabilities; id?: number; result?: RunResult; message?: string };
 
@@ -19,23 +26,40 @@ export class DeviceProcess {
   /** Per run in flight: the worker says its shader compiled, and the run's own limit starts. */
   private compiled = new Map<number, () => void>();
 
-  /** Starts the process (once) and returns the device's capabilities. */
+  /** `script`: the device process's module (tests give one that never opens). */
+  constructor(private readonly openTimeoutMs = OPEN_TIMEOUT_MS, private readonly script = WORKER) {}
+
+  /** Starts the process (once) and returns the device's capabilities; a RunError if it does not open. */
   open(): Promise<GpuCapabilities> {
     if (this.ready) return this.ready;
-    this.ready = new Promise((resolve, reject) => {
+    this.ready = new Promise<GpuCapabilities>((resolveOpen, rejectOpen) => {
+      let timer: NodeJS.Timeout | undefined;
+      const resolve = (caps: GpuCapabilities) => {
+        clearTimeout(timer);
+        resolveOpen(caps);
+      };
+      const reject = (message: string) => {
+        clearTimeout(timer);
+        rejectOpen(new RunError(message));
+      };
       // Its own process group: a Ctrl-C at the terminal reaches the whole foreground group, and it
       // is the tuner's to stop after the kernel in flight, not a crash of that kernel. The device
       // process ends when we close it, when we exit, or when the IPC channel closes.
-      const child = fork(WORKER, [], { detached: true, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+      const child = fork(this.script, [], { detached: true, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
       const killOnExit = () => child.kill('SIGKILL');
       process.once('exit', killOnExit);
       child.once('exit', () => process.off('exit', killOnExit));
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
       this.child = child;
+      timer = setTimeout(() => {
+        this.forget();
+        child.kill('SIGKILL');
+        reject(`the WebGPU device did not open within ${this.openTimeoutMs / 1000} s (a hung GPU driver?); its process was killed`);
+      }, this.openTimeoutMs);
       child.on('message', (m: Message) => {
         if (m.type === 'ready') resolve(m.caps!);
-        else if (m.type === 'error') reject(new Error(m.message));
+        else if (m.type === 'error') reject(m.message ?? 'the WebGPU device did not open');
         else if (m.type === 'compiled') this.compiled.get(m.id!)?.();
         else if (m.type === 'result') {
           this.pending.get(m.id!)?.(m.result!);
@@ -47,7 +71,7 @@ export class DeviceProcess {
           this.forget();
           this.fail(`the WebGPU process ended (${signal ?? `exit ${code}`})${stderr.includes('rror') ? `: ${stderr.trim().split('\n').pop()}` : ''}`);
         }
-        reject(new Error(`WebGPU process ended before the device opened: ${stderr.trim().split('\n').pop() ?? code}`));
+        reject(`WebGPU process ended before the device opened: ${stderr.trim().split('\n').pop() || `exit ${code ?? signal}`}`);
       });
     });
     return this.ready;
