@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../ir/errors.js';
+import { check, fields, nonEmpty, safeInt, shown, z } from '../ir/schema.js';
 import { workload } from '../ir/ops/index.js';
 import { TraceFormatError } from '../scheduler/errors.js';
 import { Trace, traceFromJson } from '../scheduler/trace.js';
@@ -52,40 +53,40 @@ export function recordId(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 12);
 }
 
-type Json = Record<string, unknown>;
-const isObj = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-const optNum = (x: unknown): x is number | undefined => x === undefined || isNum(x);
-const isStatus = (x: unknown): x is MeasureStatus => typeof x === 'string' && (RECORD_STATUSES as readonly string[]).includes(x);
-const isParams = (x: unknown): x is Record<string, number> => isObj(x) && Object.values(x).every(isNum);
-const isTimes = (x: unknown): x is number[] => Array.isArray(x) && x.every((t) => isNum(t) && t >= 0);
-const isFingerprint = (x: unknown): x is Json & { key: string } => isObj(x) && typeof x.key === 'string';
+const positive = z.number().positive();
 
-const isPositive = (x: unknown): x is number => isNum(x) && x > 0;
+const EARLY_ABORT = fields({ factor: positive, bestSeconds: positive });
 
-function parseEarlyAbort(x: unknown, status: MeasureStatus, times: number[] | undefined): EarlyAbort | string {
-  if (!isObj(x) || !isPositive(x.factor) || !isPositive(x.bestSeconds)) return 'outcome.earlyAbort needs a positive factor and bestSeconds';
-  if (status !== 'ok' || (times !== undefined && times.length !== 1)) return 'outcome.earlyAbort is only for an ok outcome with one time';
-  return { factor: x.factor, bestSeconds: x.bestSeconds };
-}
-
-function parseOutcome(o: unknown): Outcome | string {
-  if (!isObj(o)) return 'no outcome';
-  const { status, message, times, median, spread, gflops } = o;
-  if (!isStatus(status)) return `outcome.status ${JSON.stringify(status) ?? 'missing'} is not one of ${RECORD_STATUSES.join(', ')}`;
-  if (message !== undefined && typeof message !== 'string') return 'outcome.message is not a string';
-  if (times !== undefined && !isTimes(times)) return 'outcome.times is not a list of seconds';
-  if (!optNum(median) || !optNum(spread) || !optNum(gflops)) return 'outcome.median, spread and gflops must be numbers';
+const OUTCOME = fields({
+  status: z.enum(RECORD_STATUSES as unknown as [MeasureStatus, ...MeasureStatus[]]),
+  message: z.string().optional(),
+  times: z.array(z.number().min(0)).optional(),
+  median: z.number().optional(),
+  spread: z.number().optional(),
+  gflops: z.number().optional(),
+  earlyAbort: EARLY_ABORT.optional(),
+}).superRefine((o, ctx) => {
   // An `ok` without its time could never be compared, and must not look infinitely fast.
-  if (status === 'ok' && !(median !== undefined && median > 0)) return 'an ok outcome needs a positive median';
-  const earlyAbort = o.earlyAbort === undefined ? undefined : parseEarlyAbort(o.earlyAbort, status, times);
-  if (typeof earlyAbort === 'string') return earlyAbort;
-  return {
-    status, ...(message !== undefined ? { message } : {}), ...(times !== undefined ? { times } : {}),
-    ...(median !== undefined ? { median } : {}), ...(spread !== undefined ? { spread } : {}), ...(gflops !== undefined ? { gflops } : {}),
-    ...(earlyAbort ? { earlyAbort } : {}),
-  };
-}
+  if (o.status === 'ok' && !(o.median !== undefined && o.median > 0)) ctx.addIssue({ code: 'custom', path: ['median'], message: 'an ok outcome needs a positive median' });
+  if (o.earlyAbort && (o.status !== 'ok' || (o.times !== undefined && o.times.length !== 1))) ctx.addIssue({ code: 'custom', path: ['earlyAbort'], message: 'is only for an ok outcome with one time' });
+}).transform((o): Outcome => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as unknown as Outcome);
+
+/** One line of the records file (format 1): every field checked; the fingerprint is the target's own, open. */
+export const RECORD_SCHEMA = fields({
+  format: z.literal(RECORD_FORMAT, { error: (iss) => `${shown(iss.input)} is not ${RECORD_FORMAT} (a records file of another loopsmith?)` }),
+  id: nonEmpty,
+  workload: fields({ key: nonEmpty, op: nonEmpty, params: z.record(z.string(), safeInt), dtype: nonEmpty }),
+  target: fields({ kind: nonEmpty, fingerprint: z.looseObject({ key: nonEmpty }) }),
+  trace: z.unknown(),
+  traceHash: nonEmpty,
+  point: z.unknown().optional(),
+  outcome: OUTCOME,
+  strategy: z.string(),
+  seed: safeInt,
+  trial: safeInt,
+  timestamp: nonEmpty,
+  loopsmith: z.string(),
+});
 
 /**
  * Measured GFLOP/s is FLOPs / median / 1e9 (targets/pipeline.ts): anything further off than
@@ -113,36 +114,31 @@ function gflopsProblem(o: Outcome, flops: number): string | undefined {
   return `outcome.gflops ${o.gflops} is not the workload's ${flops} FLOPs over the median ${o.median} s (${expected.toPrecision(4)})`;
 }
 
-/** A record from parsed JSON, every field checked; a string says what is wrong. */
+/**
+ * A record from parsed JSON, every field checked by RECORD_SCHEMA, the trace by the trace schema
+ * and the point by the point schema, then what ties them together (the trace's workload, the
+ * workload key, the GFLOP/s); a string says what is wrong.
+ */
 export function parseRecord(x: unknown): TuningRecord | string {
-  if (!isObj(x)) return 'not an object';
-  if (x.format !== RECORD_FORMAT) return `format ${JSON.stringify(x.format) ?? 'missing'} is not ${RECORD_FORMAT}`;
-  const { id, workload: w, target: t, traceHash, strategy, seed, trial, timestamp, loopsmith } = x;
-  if (typeof id !== 'string' || typeof traceHash !== 'string') return 'id and traceHash must be strings';
-  if (!isObj(w) || typeof w.key !== 'string' || typeof w.op !== 'string' || typeof w.dtype !== 'string' || !isParams(w.params)) return 'workload must have key, op, dtype and numeric params';
-  if (!isObj(t) || typeof t.kind !== 'string' || t.kind === '' || !isFingerprint(t.fingerprint)) return 'target must have a kind and a fingerprint with a key';
-  if (typeof strategy !== 'string' || !isNum(seed) || !Number.isInteger(trial) || typeof trial !== 'number') return 'strategy, seed and an integer trial are required';
-  if (typeof timestamp !== 'string' || typeof loopsmith !== 'string') return 'timestamp and loopsmith version are required';
+  const r = check(RECORD_SCHEMA, x);
+  if (!r.ok) return r.problem;
+  const { trace: rawTrace, point: rawPoint, ...rest } = r.value;
   let trace: Trace;
   try {
-    trace = traceFromJson(x.trace);
+    trace = traceFromJson(rawTrace);
   } catch (e) {
     if (e instanceof TraceFormatError) return `trace: ${e.message}`;
     throw e;
   }
+  const w = rest.workload;
   if (trace.workload !== undefined && trace.workload !== w.key) return `its trace is for ${trace.workload}, not ${w.key}`;
-  const point = x.point === undefined ? undefined : parsePoint(x.point);
+  const point = rawPoint === undefined ? undefined : parsePoint(rawPoint);
   if (point && 'problem' in point) return point.problem;
-  const outcome = parseOutcome(x.outcome);
-  if (typeof outcome === 'string') return outcome;
-  const flops = workloadFlops({ key: w.key, op: w.op, params: w.params, dtype: w.dtype });
+  const flops = workloadFlops(w);
   if (typeof flops === 'string') return flops;
-  const inconsistent = gflopsProblem(outcome, flops);
+  const inconsistent = gflopsProblem(rest.outcome, flops);
   if (inconsistent) return inconsistent;
-  return {
-    format: RECORD_FORMAT, id, workload: { key: w.key, op: w.op, params: w.params, dtype: w.dtype }, target: { kind: t.kind, fingerprint: t.fingerprint },
-    trace, traceHash, ...(point ? { point } : {}), outcome, strategy, seed, trial, timestamp, loopsmith,
-  };
+  return { ...rest, format: RECORD_FORMAT, trace, ...(point ? { point } : {}) } as TuningRecord;
 }
 
 /** Does `x` (parsed JSON) hold a valid record? */

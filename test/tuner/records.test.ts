@@ -162,18 +162,22 @@ describe('tuner: records database', () => {
     assert.equal(loaded.invalid, 5);
     assert.equal(loaded.warnings.length, 1, loaded.warnings.join('\n'));
     const [w] = loaded.warnings;
-    assert.match(w!, /skipped 5 invalid lines: line 2 is not a tuning record \(.*\); line 3 is not JSON; line 4 is not a tuning record \(outcome\.status "fast" is not one of ok, .*\); and 2 more$/);
+    assert.match(w!, /skipped 5 invalid lines: line 2 is not a tuning record \(.*\); line 3 is not JSON; line 4 is not a tuning record \(outcome\.status: must be one of ok, .*, got "fast"\); and 2 more$/);
     assert.ok(!w!.includes('\n'));
   });
 
   it('checks what a record holds: a known status, a trace that parses for its workload, a typed point, a time for ok', () => {
     const problems: [unknown, RegExp][] = [
-      [{ ...rec(0), outcome: { status: 'timeout' } }, /outcome\.status "timeout" is not one of/],
+      [{ ...rec(0), outcome: { status: 'timeout' } }, /^outcome\.status: must be one of ok, rejected, .*, got "timeout"$/],
       [{ ...rec(0), trace: { version: 7, steps: [] } }, /^trace: schedule version: 7 is not supported/],
       [{ ...rec(0), trace: { version: 1, workload: 'gemv(k=1,m=1):f32', steps: [] } }, /its trace is for gemv/],
       [{ ...rec(0), point: { ...POINT, vectorize: 2 } }, /point\.vectorize/],
       [{ ...rec(0), outcome: { status: 'ok', gflops: 5 } }, /an ok outcome needs a positive median/],
       [{ ...rec(0), outcome: { status: 'ok', median: 1, times: [1, -1] } }, /outcome\.times/],
+      [{ ...rec(0), outcom: rec(0).outcome }, /unknown field `outcom`; did you mean `outcome`\?/],
+      [{ ...rec(0), seed: 2 ** 53 + 2 }, /^seed: must be a safe integer/],
+      [{ ...rec(0), workload: { ...rec(0).workload, params: { ...rec(0).workload.params, m: 2.5 } } }, /^workload\.params\.m: must be an integer, got 2\.5/],
+      [[], /^must be an object, got \[\]/],
     ];
     for (const [raw, pattern] of problems) assert.match(String(parseRecord(raw)), pattern);
     for (const status of MEASURE_STATUSES) assert.equal(typeof parseRecord({ ...rec(0), outcome: { status, median: 1 } }), 'object', status);
@@ -206,9 +210,9 @@ describe('tuner: records database', () => {
     const old = parseRecord(JSON.parse(OLD_LINE));
     assert.ok(typeof old === 'object' && old.outcome.earlyAbort === undefined);
     const marked = (over: object) => parseRecord({ ...stopped, outcome: { ...stopped.outcome, ...over } });
-    assert.match(String(marked({ earlyAbort: { factor: 3 } })), /^outcome\.earlyAbort needs a positive factor and bestSeconds$/);
-    assert.match(String(marked({ earlyAbort: { factor: 0, bestSeconds: 1 } })), /needs a positive factor/);
-    assert.match(String(marked({ times: [t, t] })), /^outcome\.earlyAbort is only for an ok outcome with one time$/);
+    assert.match(String(marked({ earlyAbort: { factor: 3 } })), /^outcome\.earlyAbort\.bestSeconds: is required \(a number\)$/);
+    assert.match(String(marked({ earlyAbort: { factor: 0, bestSeconds: 1 } })), /^outcome\.earlyAbort\.factor: must be more than 0, got 0$/);
+    assert.match(String(marked({ times: [t, t] })), /^outcome\.earlyAbort: is only for an ok outcome with one time$/);
     assert.match(String(parseRecord({ ...stopped, outcome: { status: 'crash', earlyAbort: m.earlyAbort } })), /only for an ok outcome/);
   });
 

@@ -1,3 +1,4 @@
+import { check, fields, nonNegativeInt, positiveInt, z } from '../../ir/schema.js';
 import { MainNest } from './nest.js';
 
 /**
@@ -41,26 +42,24 @@ export function loopExtent(nest: MainNest, p: Point, loop: string): number {
   return levelExtents(nest, p, t.axis.name)[t.level]!;
 }
 
-type Json = Record<string, unknown>;
-const isObj = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isBit = (x: unknown): x is 0 | 1 => x === 0 || x === 1;
-const isPosInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1;
-const isFactors = (x: unknown): x is Record<string, number[]> => isObj(x) && Object.values(x).every((f) => Array.isArray(f) && f.every(isPosInt));
-const isNames = (x: unknown): x is string[] => Array.isArray(x) && x.every((n) => typeof n === 'string');
-const isSwitches = (x: unknown): x is Record<string, 0 | 1> => isObj(x) && Object.values(x).every(isBit);
+const bit = z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1' });
+const setting = z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'must be 0, 1 or 2' });
 
-const isSettings = (x: unknown): x is Record<string, 0 | 1 | 2> => isObj(x) && Object.values(x).every((v) => v === 0 || v === 1 || v === 2);
+/** A point as records store it (which space it belongs to is the space's `contains`). */
+export const POINT_SCHEMA: z.ZodType<Point> = fields({
+  factors: z.record(z.string(), z.array(positiveInt)),
+  order: z.array(z.string()),
+  unroll: nonNegativeInt,
+  vectorize: bit,
+  parallel: bit,
+  cacheWrite: setting,
+  cacheRead: z.record(z.string(), bit),
+  // Absent in points from before packs existed: none.
+  pack: z.record(z.string(), setting).optional(),
+}).transform(({ pack, ...rest }) => (pack === undefined ? rest : { ...rest, pack }));
 
-/** The shape of a point read from JSON (which space it belongs to is the space's `contains`). */
+/** The shape of a point read from JSON, or what is wrong with it. */
 export function parsePoint(raw: unknown): Point | { problem: string } {
-  if (!isObj(raw)) return { problem: 'point is not an object' };
-  const { factors, order, unroll, vectorize, parallel, cacheWrite, cacheRead, pack } = raw;
-  if (!isFactors(factors)) return { problem: 'point.factors must map axes to lists of positive integers' };
-  if (!isNames(order)) return { problem: 'point.order must be a list of loop names' };
-  if (typeof unroll !== 'number' || !Number.isInteger(unroll) || unroll < 0) return { problem: 'point.unroll must be a non-negative integer' };
-  if (!isBit(vectorize) || !isBit(parallel)) return { problem: 'point.vectorize and parallel must be 0 or 1' };
-  if (cacheWrite !== 0 && cacheWrite !== 1 && cacheWrite !== 2) return { problem: 'point.cacheWrite must be 0, 1 or 2' };
-  if (!isSwitches(cacheRead)) return { problem: 'point.cacheRead must map inputs to 0 or 1' };
-  if (pack !== undefined && !isSettings(pack)) return { problem: 'point.pack must map inputs to 0, 1 or 2' };
-  return { factors, order, unroll, vectorize, parallel, cacheWrite, cacheRead, ...(pack !== undefined ? { pack } : {}) };
+  const r = check(POINT_SCHEMA, raw, 'point');
+  return r.ok ? r.value : { problem: r.problem };
 }
