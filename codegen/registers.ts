@@ -1,10 +1,7 @@
 import { Expr, forEachExpr } from '../ir/expr.js';
 import { BufferDecl, ForStmt, Stmt, mapStmt, walkStmt, withLoop } from '../ir/loop.js';
 import { Program, withBody } from '../ir/program.js';
-
-/** Largest scratch tile kept in registers, in elements (32 AVX-512 registers hold 512 floats). */
-export const REGISTER_BUDGET = 512;
-const VECTOR_WIDTHS = [2, 4, 8, 16, 32, 64];
+import { registerTileShape } from '../scheduler/code-size.js';
 
 function accessesOf(s: Stmt, name: string): (readonly Expr[])[] {
   const out: (readonly Expr[])[] = [];
@@ -50,9 +47,8 @@ export function planRegisterTiles(p: Program): { program: Program; tiles: Set<st
     if (s.kind === 'alloc' && s.buffer.scope === 'local') candidates.push(s.buffer);
   });
   for (const b of candidates) {
-    const size = b.shape.reduce((x, y) => x * y, 1);
-    const last = b.shape[b.shape.length - 1]!;
-    if (size > REGISTER_BUDGET || !VECTOR_WIDTHS.includes(last)) continue;
+    // The scheduler's code-size count assumes the same shapes (scheduler/code-size.ts).
+    if (!registerTileShape(b)) continue;
     // Loop variables that index the tile: every one but the last dimension's must be unrolled or a serial box loop.
     const unrolledOrBox = new Set<string>();
     const lastDim = b.shape.length - 1;

@@ -95,8 +95,9 @@ export function forLoop(
 
 export function seq(body: readonly Stmt[]): Stmt {
   const flat: Stmt[] = [];
+  // A loop, not push(...s.body): spreading a long body as arguments overflows the call stack.
   for (const s of body) {
-    if (s.kind === 'seq') flat.push(...s.body);
+    if (s.kind === 'seq') for (const x of s.body) flat.push(x);
     else flat.push(s);
   }
   if (flat.length === 1) return flat[0]!;

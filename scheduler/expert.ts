@@ -1,5 +1,6 @@
 import { Params, lowerWorkload, workload as lookup } from '../ir/ops/index.js';
 import { Program } from '../ir/program.js';
+import { MAX_UNROLLED_STATEMENTS } from './code-size.js';
 import { findLoop } from './locate.js';
 import { Schedule } from './schedule.js';
 import { Trace } from './trace.js';
@@ -12,6 +13,13 @@ const fit = (want: number, extent: number) => {
 };
 
 const gemm = (m: number, n: number, k: number): Program => lowerWorkload(lookup('gemm', { m, n, k }));
+
+/**
+ * Unrolled copies an expert gives one register tile's update: half the code-size cap, so the
+ * tile's init, write-back and the other nests fit beside it. Only kernels wider than any of the
+ * suite's (31 x 31 depthwise, 32 columns on the GPU) reach it.
+ */
+const EXPERT_UNROLL_BUDGET = MAX_UNROLLED_STATEMENTS / 2;
 
 /**
  * Hand-written GEMM schedule for CPUs, BLAS-style: a parallel loop over row blocks, a packed
@@ -95,6 +103,8 @@ export function expertGpuConv2d(params: Params, workload?: string, op = 'conv2d'
   const ow = extent('ow');
   const run = ow % 7 === 0 ? 7 : fit(8, ow), rk = fit(8, extent('k'));
   const t = fit(64, extent('oh') * (ow / run));
+  // The kernel's columns unrolled fully where the tile's copies fit the budget, else in parts.
+  const rw = extent('rw'), part = Math.floor(EXPERT_UNROLL_BUDGET / (run * rk));
   return s
     .split('ow', [run], 'requireDivisible')
     .fuse('oh', 'ow.0')
@@ -107,7 +117,7 @@ export function expertGpuConv2d(params: Params, workload?: string, op = 'conv2d'
     .cacheWrite('Y', 'local', 'oh.ow.0.fused.1')
     .unroll('ow.1')
     .unroll('k.1')
-    .unroll('rw')
+    .unroll('rw', rw <= part ? undefined : part)
     .trace;
 }
 
@@ -307,14 +317,15 @@ export function expertCpuDepthwise(params: Params, workload?: string, unit: Vect
   const vectors = [4, 3, 2, 1].find((v) => ow % (v * unit.lanes) === 0);
   const seg = vectors ? vectors * unit.lanes : fit(4 * unit.lanes, ow);
   const rows = fit(Math.max(2, Math.floor(8 / (vectors ?? 4))), extent('oh'));
-  return s
-    .split('oh', [rows], 'requireDivisible')
+  s.split('oh', [rows], 'requireDivisible')
     .split('ow', [seg], 'requireDivisible')
     .reorder(['n', 'k', 'oh.0', 'ow.0', 'rc', 'rh', 'rw', 'oh.1', 'ow.1'])
     .layout('X')
     .cacheWrite('Y', 'local', 'ow.0')
-    .unroll('oh.1')
-    .unroll('rh')
+    .unroll('oh.1');
+  // Every tap unrolled where the tile's copies fit the budget; a larger kernel keeps its rows a loop.
+  if (rows * extent('rh') * extent('rw') <= EXPERT_UNROLL_BUDGET) s.unroll('rh');
+  return s
     .unroll('rw')
     .vectorize('ow.1')
     .parallel('k')

@@ -34,6 +34,14 @@ describe('cli: show --schedule', () => {
     it(`a ${name.replace('.json', '')} trace gets one line and exit 2`, () => assertBadInput(cli(...GEMM64, '--schedule', file(name, text)), pattern));
   }
 
+  // Each unroll is legal alone; together they would be 262,144 statements (issue 25: a stack overflow in codegen).
+  it('full unrolls past the code-size cap get one line naming the loops and the cap, and exit 2, from show and run', () => {
+    const unrolls = file('unrolls.json', JSON.stringify({ version: 1, steps: ['i', 'j', 'k'].map((loop) => ({ prim: 'unroll', loop })) }));
+    const refused = /^loopsmith: unroll\(j\): unrolled loops i, j would expand into 4097 statements, more than the 4096 that code generation takes; unroll j by a factor of at most 63, or unroll fewer loops$/;
+    assertBadInput(cli(...GEMM64, '--schedule', unrolls), refused);
+    assertBadInput(cli('run', ...GEMM64.slice(1), '--schedule', unrolls), refused);
+  });
+
   it('a missing trace file gets one line and exit 2', () => {
     assertBadInput(cli(...GEMM64, '--schedule', join(dir, 'absent.json')), /cannot read schedule .*absent\.json: no such file or directory \(ENOENT\)/);
   });

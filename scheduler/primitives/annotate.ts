@@ -2,6 +2,7 @@ import { z } from '../../ir/schema.js';
 import { usesVar } from '../../ir/expr.js';
 import { ForStmt, GPU_AXES, GpuAxis, LoopKind, Stmt, collectLoops, walkStmt, withLoop } from '../../ir/loop.js';
 import { Program, withBody } from '../../ir/program.js';
+import { checkUnrolledSize } from '../code-limits.js';
 import { ScheduleContext } from '../context.js';
 import { ScheduleError } from '../errors.js';
 import { overlappingWriteBack } from './write-back-overlap.js';
@@ -82,14 +83,22 @@ export function unroll(p: Program, name: string, ctx: ScheduleContext, factor?: 
     if (!Number.isInteger(factor) || factor < 1) throw new ScheduleError(prim, [name], `factor ${factor} is not a positive integer`, `use a factor between 2 and ${site.loop.extent}`);
     if (factor < site.loop.extent) {
       const tail = site.loop.extent % factor === 0 ? 'requireDivisible' : 'guard';
-      const q = split(p, name, [factor], tail);
-      return unroll(q, `${name}.1`, ctx);
+      return unrollFully(split(p, name, [factor], tail), `${name}.1`, ctx, prim, name);
     }
   }
+  return unrollFully(p, name, ctx, prim, name);
+}
+
+/** Unrolls `loop` fully; `prim` and `asked` (the loop the step named) are for messages. */
+function unrollFully(p: Program, loop: string, ctx: ScheduleContext, prim: string, asked: string): Program {
+  const site = findLoop(p, loop, prim);
   if (site.loop.extent > ctx.maxUnroll) {
-    throw new ScheduleError(prim, [name], `extent ${site.loop.extent} is more than ${ctx.maxUnroll} to unroll fully`, `unroll by a factor (e.g. unroll ${name} 4) or split it first`);
+    throw new ScheduleError(prim, [loop], `extent ${site.loop.extent} is more than ${ctx.maxUnroll} to unroll fully`, `unroll by a factor (e.g. unroll ${loop} 4) or split it first`);
   }
-  return setKind(p, site, 'unrolled');
+  const q = setKind(p, site, 'unrolled');
+  // Unrolled loops multiply: the whole program's expanded size is what codegen must produce.
+  checkUnrolledSize(q, loop, prim, asked);
+  return q;
 }
 
 export function parallel(p: Program, name: string): Program {

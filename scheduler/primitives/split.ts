@@ -2,6 +2,7 @@ import { z } from '../../ir/schema.js';
 import { Expr, add, f32, int, lt, mapExpr, mul, select, substitute, usesVar, variable } from '../../ir/expr.js';
 import { BufferDecl, Stmt, forLoop, ifThen, mapStmt, mapStmtExprs, store } from '../../ir/loop.js';
 import { Program, allBuffers, withBody } from '../../ir/program.js';
+import { checkSplitDepth } from '../code-limits.js';
 import { ScheduleError } from '../errors.js';
 import { findLoop, freshName, replaceLoop } from '../locate.js';
 import { FIELD, PrimitiveDef, stepFields } from '../primitive.js';
@@ -51,13 +52,15 @@ function scratchUses(body: Stmt, newVars: readonly string[], bufs: ReadonlyMap<s
 }
 
 export function split(p: Program, loopName: string, factors: readonly number[], tail: TailStrategy): Program {
-  const prim = `split(${loopName}, [${factors.join(', ')}], ${tail})`;
-  const { loop } = findLoop(p, loopName, prim);
+  const shown = factors.length > 8 ? `${factors.slice(0, 8).join(', ')}, ... (${factors.length})` : factors.join(', ');
+  const prim = `split(${loopName}, [${shown}], ${tail})`;
+  const site = findLoop(p, loopName, prim), { loop } = site;
   // check
   if (factors.length === 0) throw new ScheduleError(prim, [loopName], 'no factors given', 'give one inner factor per extra level, e.g. [8] or [4, 8]');
   const bad = factors.find((f) => !Number.isInteger(f) || f < 1);
   if (bad !== undefined) throw new ScheduleError(prim, [loopName], `factor ${bad} is not a positive integer`, `factors must be integers between 1 and the extent ${loop.extent}`);
   const inner = product(factors);
+  checkSplitDepth(prim, site, factors.length, loop.extent % inner !== 0 && tail !== 'requireDivisible');
   if (inner > loop.extent) {
     throw new ScheduleError(prim, [loopName], `factors multiply to ${inner}, more than the extent ${loop.extent} of ${loopName}`, `their product must be at most ${loop.extent}`);
   }
