@@ -32,8 +32,8 @@ describe('cli: build manifests', function () {
     const dir = tmp();
     const project = join(dir, 'project');
     mkdirSync(project);
-    assertBadInput(cli('build', manifest(project, { kernels: [kernel({ out: '../escaped' })] })), /kernels\[0\]: "out" \.\.\/escaped is outside the manifest's folder .*project; write under it, or pass --allow-outside$/);
-    assertBadInput(cli('build', manifest(project, { kernels: [kernel({ out: join(dir, 'abs') })] })), /kernels\[0\]: "out" .*abs is outside the manifest's folder/);
+    assertBadInput(cli('build', manifest(project, { kernels: [kernel({ out: '../escaped' })] })), /kernels\[0\]\.out: \.\.\/escaped is outside the manifest's folder .*project; write under it, or pass --allow-outside$/);
+    assertBadInput(cli('build', manifest(project, { kernels: [kernel({ out: join(dir, 'abs') })] })), /kernels\[0\]\.out: .*abs is outside the manifest's folder/);
     assert.equal(existsSync(join(dir, 'escaped')) || existsSync(join(dir, 'abs')), false);
     const r = cli('build', manifest(project, { kernels: [kernel({ out: '../escaped' })] }), '--allow-outside');
     assert.equal(r.code, 0, r.stderr);
@@ -46,6 +46,26 @@ describe('cli: build manifests', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(join(dir, '..gen', 'gemm64.c')));
   });
+
+  const malformed: [string, unknown, RegExp][] = [
+    ['a misspelt field', { kernels: [{ ...kernel(), shedule: 'x.json' }] }, /kernels\[0\]: unknown field `shedule`; did you mean `schedule`\?/],
+    ['a misspelt top-level field', { kernel: [kernel()] }, /unknown field `kernel`; did you mean `kernels`\?/],
+    ['a list', [kernel()], /: must be an object, got \[/],
+    ['no kernels', { kernels: [] }, /kernels: must list at least one kernel/],
+    ['a fraction', { kernels: [kernel({ params: { m: 64.5, n: 64, k: 64 } })] }, /kernels\[0\]\.params\.m: must be an integer, got 64\.5/],
+    ['a number past 2^53 (JSON rounds it)', { kernels: [kernel({ params: { m: 64, n: 64, k: 2 ** 53 + 2 } })] }, /kernels\[0\]\.params\.k: must be a safe integer/],
+    ['an unknown operator', { kernels: [kernel({ op: 'gemmm' })] }, /kernels\[0\]\.params: unknown op 'gemmm'/],
+    ['a verify-false kernel whose buffers do not fit', { kernels: [kernel({ params: { m: 65536, n: 65536, k: 65536 }, verify: false, schedule: undefined, fallback: true })] }, /kernels\[0\]\.params: .*32-bit integers/],
+    ['a bad language', { kernels: [kernel({ language: 'rust' })] }, /kernels\[0\]\.language: must be one of c, wgsl, ts, got "rust"/],
+    ['a bad target', { kernels: [kernel({ target: 'fpga' })] }, /kernels\[0\]\.target: must be one of c, webgpu, got "fpga"/],
+  ];
+  for (const [what, body, pattern] of malformed) {
+    it(`a manifest with ${what} is one line, exit 2, nothing written`, () => {
+      const dir = tmp();
+      assertBadInput(cli('build', manifest(dir, body as object)), pattern);
+      assert.equal(existsSync(join(dir, 'kernels')), false);
+    });
+  }
 
   it('two kernels with one name are an error naming both entries', () => {
     const dir = tmp();

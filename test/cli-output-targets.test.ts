@@ -92,8 +92,8 @@ describe('cli: what an output may replace', function () {
     };
 
     it('is refused in one line without --allow-outside, nothing written', () => {
-      assertBadInput(cli('build', manifest('gen', 'gen')), /kernels\[0\]: "out" gen is outside the manifest's folder .*project \(through a symbolic link, it is .*elsewhere\); write under it, or pass --allow-outside$/);
-      assertBadInput(cli('build', manifest('up', 'up/escaped')), /kernels\[0\]: "out" up\/escaped is outside the manifest's folder .*project \(through a symbolic link, it is .*loopsmith-targets-\w+\/escaped\)/);
+      assertBadInput(cli('build', manifest('gen', 'gen')), /kernels\[0\]\.out: gen is outside the manifest's folder .*project \(through a symbolic link, it is .*elsewhere\); write under it, or pass --allow-outside$/);
+      assertBadInput(cli('build', manifest('up', 'up/escaped')), /kernels\[0\]\.out: up\/escaped is outside the manifest's folder .*project \(through a symbolic link, it is .*loopsmith-targets-\w+\/escaped\)/);
       assert.deepEqual(readdirSync(elsewhere), []);
       assert.ok(!existsSync(join(root, 'escaped')));
     });

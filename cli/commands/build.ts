@@ -1,96 +1,22 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { InputError, LoopsmithError, RunError } from '../../ir/errors.js';
-import { workload } from '../../ir/ops/index.js';
-import { LANGUAGES, Language } from '../../codegen/artifacts.js';
-import { openTarget, targetDefinition, targetNames } from '../../targets/registry.js';
+import { InputError, RunError } from '../../ir/errors.js';
+import { openTarget } from '../../targets/registry.js';
 import { TargetEvaluator } from '../../tuner/evaluate.js';
-import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
+import { RecordStore } from '../../tuner/records.js';
 import { tune } from '../../tuner/tune.js';
 import { InputKind, readInputFile } from '../../tuner/input-file.js';
-import { checkOutputDirectory, isOutside, realPathAhead, writeFiles } from '../output-files.js';
+import { checkOutputDirectory, writeFiles } from '../output-files.js';
 import { TargetSet } from '../target-set.js';
 import { withEveryTargetsOptions } from '../target-args.js';
 import { verifyKernel } from '../verify-kernel.js';
 import { emitArtifacts } from './emit.js';
-import { DeviceChoice, emitForDevices, parseDevices, verifyVariants } from '../device-variants.js';
+import { emitForDevices, verifyVariants } from '../device-variants.js';
+import { readManifest } from '../manifest.js';
 import { packageVersion } from './tune.js';
-
-interface KernelSpec {
-  name: string;
-  op: string;
-  params: Record<string, number>;
-  target: string;
-  language: Language;
-  out: string;
-  schedule?: string;
-  fallback?: boolean;
-  /** One module for these devices' records (a variant each) instead of this machine's best. */
-  devices?: DeviceChoice;
-  verify: boolean;
-}
-
-interface Manifest {
-  records: string;
-  kernels: KernelSpec[];
-}
-
-const MANIFEST_FILE: InputKind = { what: 'kernels manifest', maxBytes: 1 << 20, legal: 'a kernels manifest is a JSON file of at most 1 MiB' };
 
 /** A generated file as it is now, to compare: C of a big unrolled kernel is still far below this. */
 const GENERATED_FILE: InputKind = { what: 'generated file', maxBytes: 64 << 20, legal: 'it is rewritten whole' };
-
-/**
- * Reads and checks a kernels manifest. Relative paths are relative to the manifest's folder,
- * absolute ones stay as they are; an `out` outside that folder needs `allowOutside`.
- */
-function readManifest(path: string, allowOutside: boolean): Manifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readInputFile(path, MANIFEST_FILE));
-  } catch (e) {
-    if (e instanceof LoopsmithError) throw e;
-    throw new InputError(`cannot read kernels manifest ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const dir = dirname(resolve(path));
-  const realDir = realPathAhead(dir);
-  const o = raw as Record<string, unknown>;
-  if (typeof o !== 'object' || o === null || !Array.isArray(o.kernels)) throw new InputError(`${path}: expected {"kernels": [...]} with one entry per kernel`);
-  const firstNamed = new Map<string, number>();
-  const kernels = o.kernels.map((k: Record<string, unknown>, i: number): KernelSpec => {
-    const where = `${path}: kernels[${i}]`;
-    for (const f of ['name', 'op', 'out']) if (typeof k[f] !== 'string' || !k[f]) throw new InputError(`${where}: "${f}" must be a non-empty string`);
-    if (typeof k.params !== 'object' || k.params === null) throw new InputError(`${where}: "params" must be an object of operator parameters`);
-    const target = k.target ?? 'c';
-    if (typeof target !== 'string' || !targetNames().includes(target)) throw new InputError(`${where}: "target" must be one of ${targetNames().join(', ')}`);
-    const writes = targetDefinition(target).languages;
-    if (!writes.length) throw new InputError(`${where}: target ${target} has no kernel language to write; targets that do: ${targetNames().filter((n) => targetDefinition(n).languages.length).join(', ')}`);
-    const language = k.language ?? writes[0];
-    if (!(LANGUAGES as readonly unknown[]).includes(language)) throw new InputError(`${where}: "language" must be one of ${LANGUAGES.join(', ')}`);
-    if (!writes.includes(language as Language)) throw new InputError(`${where}: language ${String(language)} does not run on target ${target} (${target} writes ${writes.join(', ')})`);
-    const name = k.name as string;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InputError(`${where}: "name" must be an identifier (letters, digits, _)`);
-    const twin = firstNamed.get(name);
-    if (twin !== undefined) throw new InputError(`${path}: kernels[${twin}] and kernels[${i}] are both named "${name}"; kernel names must be unique (they name the generated files)`);
-    firstNamed.set(name, i);
-    if (k.verify !== undefined && typeof k.verify !== 'boolean') throw new InputError(`${where}: "verify" must be true or false`);
-    const devices = k.devices === undefined ? undefined : parseDevices(k.devices, `${where}: "devices"`);
-    if (devices && k.schedule) throw new InputError(`${where}: "devices" takes each device's schedule from the records; drop "schedule" (it names one schedule for one device)`);
-    if (devices && language !== 'ts' && language !== 'c') throw new InputError(`${where}: "devices" writes a module for many devices in language ts or c, not ${String(language)}`);
-    const out = resolve(dir, k.out as string);
-    // Where the files really go: a symbolic link on the way (the folder itself or a parent) counts as `..` does.
-    const realOut = realPathAhead(out);
-    if (!allowOutside && (isOutside(out, dir) || isOutside(realOut, realDir))) {
-      const through = isOutside(out, dir) ? '' : ` (through a symbolic link, it is ${realOut})`;
-      throw new InputError(`${where}: "out" ${String(k.out)} is outside the manifest's folder ${dir}${through}; write under it, or pass --allow-outside`);
-    }
-    return {
-      name, op: k.op as string, params: k.params as Record<string, number>, target, language: language as Language, out, verify: k.verify !== false,
-      ...(k.schedule ? { schedule: resolve(dir, String(k.schedule)) } : {}), ...(k.fallback ? { fallback: true } : {}), ...(devices ? { devices } : {}),
-    };
-  });
-  return { records: resolve(dir, typeof o.records === 'string' ? o.records : DEFAULT_RECORDS_PATH), kernels };
-}
 
 /** The file as it is now; anything unreadable (missing, a directory, a FIFO: never opened) counts as stale. */
 function currentText(path: string): string | undefined {
@@ -129,7 +55,7 @@ export function buildCommand(y: Argv): Argv {
       const failures: string[] = [];
       try {
         for (const k of manifest.kernels) {
-          const w = workload(k.op, k.params);
+          const w = k.workload;
           if (!k.schedule && argv['tune-missing']) {
             const evaluator = new TargetEvaluator(await openTarget(k.target, { settings: { minSeconds: 0.1 }, options: argv }));
             try {
