@@ -1,3 +1,4 @@
+import { fields, positiveInt, z } from '../ir/schema.js';
 import { TimingStats } from './stats.js';
 
 /**
@@ -31,3 +32,28 @@ export interface EarlyAbort {
   /** The best median (seconds) it was compared with. */
   readonly bestSeconds: number;
 }
+
+const positive = z.number().positive();
+const seconds = z.array(z.number().min(0));
+
+/**
+ * A measurement as it crosses a process boundary (a farm worker's result): every field checked, so
+ * a garbled result is the candidate's failure, never a figure.
+ */
+export const MEASUREMENT_SCHEMA: z.ZodType<Measurement> = fields({
+  status: z.enum(MEASURE_STATUSES as unknown as [MeasureStatus, ...MeasureStatus[]]),
+  message: z.string().optional(),
+  times: seconds.optional(),
+  stats: fields({
+    runs: positiveInt, median: z.number().min(0), min: z.number().min(0), max: z.number().min(0), p20: z.number().min(0), p80: z.number().min(0),
+    mean: z.number().min(0), stddev: z.number().min(0), spread: z.number().min(0),
+  }).optional(),
+  gflops: z.number().min(0).optional(),
+  maxError: z.number().min(0).optional(),
+  compileSeconds: z.number().min(0).optional(),
+  clock: z.enum(['gpu-timestamps', 'wall-clock']).optional(),
+  warmingRuns: z.int().min(0).optional(),
+  earlyAbort: fields({ factor: positive, bestSeconds: positive }).optional(),
+}).superRefine((m, ctx) => {
+  if (m.status === 'ok' && (m.times === undefined) !== (m.stats === undefined)) ctx.addIssue({ code: 'custom', message: 'an ok measurement has times and their statistics, or neither (verify only)' });
+}) as z.ZodType<Measurement>;

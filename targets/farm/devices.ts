@@ -2,7 +2,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withFarmRedis } from './connect.js';
-import { ConnectionOptions, DEVICES_KEY, DeviceRecord, STALE_MS, queueName } from './protocol.js';
+import { ConnectionOptions, DEVICES_KEY, DEVICE_RECORD_SCHEMA, DeviceRecord, STALE_MS, queueName } from './protocol.js';
+import { check } from '../../ir/schema.js';
 
 export interface FarmDevice {
   readonly fingerprint: string;
@@ -24,12 +25,16 @@ async function liveDevices(r: Redis): Promise<FarmDevice[]> {
   const now = Date.now();
   const byFp = new Map<string, DeviceRecord[]>();
   for (const [id, json] of Object.entries(all)) {
-    let d: DeviceRecord;
+    let raw: unknown;
     try {
-      d = JSON.parse(json) as DeviceRecord;
+      raw = JSON.parse(json);
     } catch {
       continue;
     }
+    // A registration that does not check out (another program's, or garbled) is no device.
+    const checked = check(DEVICE_RECORD_SCHEMA, raw);
+    if (!checked.ok) continue;
+    const d = checked.value;
     if (now - d.seen > STALE_MS) {
       await r.hdel(DEVICES_KEY, id);
       continue;

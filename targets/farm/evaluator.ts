@@ -13,7 +13,8 @@ import { SpaceTarget, traceHash } from '../../tuner/space.js';
 import type { Measurement } from '../measurement.js';
 import type { ReferenceSpec } from '../target.js';
 import { OutageReporter } from './outage.js';
-import { ConnectionOptions, DeviceRecord, MeasureJob, MeasureResult, connectionOf, jobId, queueName, shownUrl } from './protocol.js';
+import { ConnectionOptions, DeviceRecord, MeasureJob, MeasureResult, RESULT_SCHEMA, connectionOf, jobId, queueName, shownUrl } from './protocol.js';
+import { check } from '../../ir/schema.js';
 
 const POLL_MS = 100;
 /** Finished jobs stay this long, so that a rerun of the same search finds them (and a redelivery cannot measure twice). */
@@ -92,8 +93,11 @@ export class FarmEvaluator implements Evaluator {
   }
 
   private outcome(job: Job<MeasureJob, MeasureResult>): { measurement: Measurement; codeHash: string } {
-    const r = job.returnvalue;
-    if (!job.failedReason && r) {
+    const raw = job.returnvalue as unknown;
+    if (!job.failedReason && raw) {
+      const checked = check(RESULT_SCHEMA, raw, 'result');
+      if (!checked.ok) return { measurement: { status: 'crash', message: `the worker's result is malformed (${checked.problem}); not counted` }, codeHash: `error-${job.id}` };
+      const r = checked.value;
       if (r.fingerprint !== this.fingerprint.key) return { measurement: { status: 'rejected', message: `result from device ${r.fingerprint} for a job of ${this.fingerprint.key}: not counted` }, codeHash: `error-${job.id}` };
       return { measurement: r.measurement, codeHash: r.codeHash };
     }

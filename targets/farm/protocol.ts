@@ -11,6 +11,8 @@ import type { SpaceTarget } from '../../tuner/space.js';
 import type { Measurement } from '../measurement.js';
 import type { Fingerprint } from '../target.js';
 import { InputError } from '../../ir/errors.js';
+import { fields, finite, nonEmpty, nonNegativeInt, positiveInt, safeInt, z } from '../../ir/schema.js';
+import { MEASUREMENT_SCHEMA } from '../measurement.js';
 
 /** Redis hash of the registered workers: field = worker id, value = its DeviceRecord as JSON. */
 export const DEVICES_KEY = 'loopsmith:devices';
@@ -42,6 +44,51 @@ export interface MeasureResult {
   readonly measurement: Measurement;
   readonly codeHash: string;
 }
+
+/**
+ * What a worker takes from the queue, checked before anything is lowered or compiled: anyone who
+ * can write to the Redis can put a job there. The trace is checked by the trace schema after this.
+ */
+export const JOB_SCHEMA = fields({
+  workload: fields({ op: nonEmpty, params: z.record(z.string(), safeInt), dtype: nonEmpty }),
+  trace: z.unknown(),
+  fingerprint: nonEmpty,
+  bestSeconds: z.number().positive().optional(),
+});
+
+/** What the tuner takes from a finished job: a garbled result is that candidate's failure. */
+export const RESULT_SCHEMA: z.ZodType<MeasureResult> = fields({
+  fingerprint: nonEmpty,
+  worker: nonEmpty,
+  measurement: MEASUREMENT_SCHEMA,
+  codeHash: nonEmpty,
+});
+
+const SPACE_TARGET: z.ZodType<SpaceTarget> = fields({
+  kind: nonEmpty,
+  style: z.enum(['cpu', 'gpu']),
+  lanes: positiveInt,
+  vectorRegisters: positiveInt.optional(),
+  threads: positiveInt,
+  maxInvocations: positiveInt,
+  maxWorkgroupDim: z.tuple([nonNegativeInt, nonNegativeInt, nonNegativeInt]),
+  maxWorkgroupBytes: nonNegativeInt,
+}) as z.ZodType<SpaceTarget>;
+
+/** A worker's registration in the devices hash; its space target shapes the tuner's search for the device. */
+export const DEVICE_RECORD_SCHEMA: z.ZodType<DeviceRecord> = fields({
+  worker: nonEmpty,
+  kind: nonEmpty,
+  fingerprint: z.looseObject({ key: nonEmpty }),
+  description: z.string(),
+  summary: z.array(z.string()),
+  spaceTarget: SPACE_TARGET,
+  host: z.string(),
+  pid: positiveInt,
+  concurrency: positiveInt,
+  startedAt: finite,
+  seen: finite,
+}) as z.ZodType<DeviceRecord>;
 
 export interface DeviceRecord {
   readonly worker: string;

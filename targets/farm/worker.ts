@@ -13,12 +13,15 @@ import { RunError } from '../../ir/errors.js';
 import { lowerWorkload, workload } from '../../ir/ops/index.js';
 import { applyTrace } from '../../scheduler/apply.js';
 import { traceFromJson } from '../../scheduler/trace.js';
+import { LoopsmithError } from '../../ir/errors.js';
+import { parseWith } from '../../ir/schema.js';
+import { checkBuffersFit } from '../workload-fits.js';
 import { Pipeline } from '../pipeline.js';
 import { openTarget } from '../registry.js';
 import type { Fingerprint, MeasureSettings, Target } from '../target.js';
 import { OutageReporter } from './outage.js';
 import { connectOnce } from './connect.js';
-import { ConnectionOptions, DEVICES_KEY, DeviceRecord, HEARTBEAT_MS, MeasureJob, MeasureResult, STALE_MS, connectionOf, queueName, shownUrl } from './protocol.js';
+import { ConnectionOptions, DEVICES_KEY, DeviceRecord, HEARTBEAT_MS, JOB_SCHEMA, MeasureJob, MeasureResult, STALE_MS, connectionOf, queueName, shownUrl } from './protocol.js';
 import { firstSignal, leaveWhileAnswered } from './shutdown.js';
 
 export interface WorkerOptions extends ConnectionOptions {
@@ -123,15 +126,21 @@ function measurer(target: Target, fingerprintKey: string, worker: string): (job:
     return next;
   };
   return async (job) => {
-    const d = job.data;
+    // The job is checked as the CLI checks what it is given: the schema, the operator, the shape
+    // limits (32-bit indices, this machine's memory) and the trace, before anything is compiled.
+    const d = parseWith(JOB_SCHEMA, job.data, 'job', (m) => {
+      throw new UnrecoverableError(`refused: ${m}`);
+    });
     if (d.fingerprint !== fingerprintKey) throw new UnrecoverableError(`refused: the job is for device ${d.fingerprint}, this worker is ${fingerprintKey}`);
     let w, base, program;
     try {
       w = workload(d.workload.op, d.workload.params, d.workload.dtype);
+      checkBuffersFit(w);
       base = lowerWorkload(w);
       program = applyTrace(base, traceFromJson(d.trace), { workload: w.key });
     } catch (e) {
-      throw new UnrecoverableError(`refused: ${(e as Error).message.split('\n')[0]}`);
+      if (!(e instanceof LoopsmithError)) throw e;
+      throw new UnrecoverableError(`refused: ${e.message.split('\n')[0]}`);
     }
     testHook(w.key);
     const ref = { key: w.key, unscheduled: base, flops: w.flops };

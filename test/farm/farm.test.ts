@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { timingStats } from '../../targets/stats.js';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +84,12 @@ describe('farm: tuning through Redis (BullMQ) with worker processes', function (
         { id: 'bad-op', data: { workload: { op: 'gemmm', params: { m: 4, n: 4, k: 4 }, dtype: 'f32' }, trace: { version: 1, steps: [] }, fingerprint: fp }, want: /refused: unknown op/ },
         { id: 'bad-trace', data: { workload: { op: 'gemm', params: { m: 4, n: 4, k: 4 }, dtype: 'f32' }, trace: { version: 1, steps: [{ prim: 'split', loop: 'zz', factors: [2], tail: 'guard' }] }, fingerprint: fp }, want: /refused: .*zz/ },
         { id: 'other-device', data: { workload: { op: 'gemm', params: { m: 4, n: 4, k: 4 }, dtype: 'f32' }, trace: { version: 1, steps: [] }, fingerprint: 'cpu:someone-else' }, want: /refused: the job is for device cpu:someone-else/ },
+        { id: 'null-workload', data: { workload: null, trace: { version: 1, steps: [] }, fingerprint: fp }, want: /^refused: job\.workload: must be an object, got null$/ },
+        { id: 'not-an-object', data: 'gemm', want: /^refused: job: must be an object, got "gemm"$/ },
+        { id: 'unknown-field', data: { workload: { op: 'gemm', params: { m: 4, n: 4, k: 4 }, dtype: 'f32' }, trace: { version: 1, steps: [] }, fingerprint: fp, bestSecond: 1 }, want: /unknown field `bestSecond`; did you mean `bestSeconds`\?/ },
+        { id: 'list-trace', data: { workload: { op: 'gemm', params: { m: 4, n: 4, k: 4 }, dtype: 'f32' }, trace: [], fingerprint: fp }, want: /refused: a schedule is an object/ },
+        { id: 'unsafe-int', data: { workload: { op: 'gemm', params: { m: 4, n: 4, k: 2 ** 53 + 2 }, dtype: 'f32' }, trace: { version: 1, steps: [] }, fingerprint: fp }, want: /job\.workload\.params\.k: must be a safe integer/ },
+        { id: 'too-big', data: { workload: { op: 'gemm', params: { m: 65536, n: 65536, k: 65536 }, dtype: 'f32' }, trace: { version: 1, steps: [] }, fingerprint: fp }, want: /refused: .*32-bit integers/ },
       ];
       for (const b of bad) await q.add('measure', b.data as never, { jobId: b.id });
       for (const b of bad) {
@@ -98,13 +105,31 @@ describe('farm: tuning through Redis (BullMQ) with worker processes', function (
     }
   });
 
+  it('a malformed result is not counted: the candidate is a crash that says why', async () => {
+    const spaceTarget = createTarget('c').spaceTarget;
+    const device: DeviceRecord = {
+      worker: 'test', kind: 'c', fingerprint: { key: 'cpu:garbled-test' }, description: 'test', summary: [], spaceTarget, host: 'h', pid: 1, concurrency: 1, startedAt: 0, seen: Date.now(),
+    };
+    const rogue = new Worker<unknown, unknown>(queueName('cpu:garbled-test'), async () => ({ fingerprint: 'cpu:garbled-test', worker: 'rogue', measurement: { status: 'ok', gflops: 'fast' }, codeHash: 'x' }), { connection: connectionOf({ url: redis.url }) });
+    const w = workload('gemm', { m: 4, n: 4, k: 4 });
+    const ev = new FarmEvaluator({ url: redis.url }, device, w, 1, () => undefined);
+    try {
+      const [r] = await ev.measure([lowerWorkload(w)], { key: w.key, unscheduled: lowerWorkload(w), flops: w.flops }, { traces: [trace([], w.key)] });
+      assert.equal(r!.measurement.status, 'crash');
+      assert.match(r!.measurement.message ?? '', /the worker's result is malformed \(result\.measurement\.gflops: must be a number, got "fast"\); not counted/);
+    } finally {
+      await ev.close();
+      await rogue.close();
+    }
+  });
+
   it('a result from another device than the job\'s is not counted: the candidate is rejected', async () => {
     // A rogue consumer on a device's queue (in this process) answers with another fingerprint.
     const spaceTarget = createTarget('c').spaceTarget;
     const device: DeviceRecord = {
       worker: 'test', kind: 'c', fingerprint: { key: 'cpu:rogue-test' }, description: 'test', summary: [], spaceTarget, host: 'h', pid: 1, concurrency: 1, startedAt: 0, seen: Date.now(),
     };
-    const rogue = new Worker<unknown, MeasureResult>(queueName('cpu:rogue-test'), async () => ({ fingerprint: 'cpu:someone-else', worker: 'rogue', measurement: { status: 'ok', gflops: 1e6 }, codeHash: 'x' }), { connection: connectionOf({ url: redis.url }) });
+    const rogue = new Worker<unknown, MeasureResult>(queueName('cpu:rogue-test'), async () => ({ fingerprint: 'cpu:someone-else', worker: 'rogue', measurement: { status: 'ok', gflops: 1e6, times: [1e-9], stats: timingStats([1e-9]) }, codeHash: 'x' }), { connection: connectionOf({ url: redis.url }) });
     const w = workload('gemm', { m: 4, n: 4, k: 4 });
     const ev = new FarmEvaluator({ url: redis.url }, device, w, 1, () => undefined);
     try {
