@@ -27,7 +27,7 @@ describe('cli: inputs with limits', function () {
     const long = join(dir, 'long.json');
     const steps = Array.from({ length: MAX_TRACE_STEPS + 1 }, (_, i) => ({ prim: 'split', loop: ['i', ...Array<string>(i).fill('1')].join('.'), factors: [1], tail: 'guard' }));
     writeFileSync(long, JSON.stringify({ version: 1, steps }));
-    assertBadInput(cli('show', ...GEMM, '--schedule', long), new RegExp(`long\\.json: schedule has ${MAX_TRACE_STEPS + 1} steps; at most ${MAX_TRACE_STEPS} are allowed`));
+    assertBadInput(cli('show', ...GEMM, '--schedule', long), new RegExp(`long\\.json: schedule steps: at most ${MAX_TRACE_STEPS} steps are allowed, got ${MAX_TRACE_STEPS + 1}`));
   });
 
   it('a shape whose buffers cannot be indexed with 32-bit integers is refused with the size', () => {

@@ -1,5 +1,6 @@
 import { readSavedJson, writeSavedJson } from './saved-json.js';
 import { rng } from '../ir/random.js';
+import { check, fields, positiveInt, shown, z } from '../ir/schema.js';
 
 export interface QNetworkJSON {
   format: 1;
@@ -218,16 +219,23 @@ export type LoadedNetwork =
 
 const rejected = (path: string, problem: string): LoadedNetwork => ({ status: 'rejected', warning: `Q-model ${path} ${problem}; starting from a fresh model` });
 
-/** A saved network checked against the space it is for: sizes, layer shapes, finite weights. */
+/** A saved Q-network as JSON: sizes, and finite weights of each layer. */
+const QNETWORK_SCHEMA = fields({
+  format: z.literal(1, { error: (iss) => `${shown(iss.input)} is not 1` }),
+  inputs: positiveInt,
+  actions: positiveInt,
+  hidden: positiveInt,
+  weights: z.array(z.array(z.number())),
+});
+
+/** A saved network checked against the space it is for: the schema, then sizes and layer shapes. */
 function parseNetwork(raw: unknown, inputs: number, actions: number): QNetworkJSON | string {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'is not a Q-model';
-  const { format, inputs: i, actions: a, hidden, weights } = raw as Record<string, unknown>;
-  if (format !== 1) return `has format ${JSON.stringify(format) ?? 'none'}, not 1`;
-  if (i !== inputs || a !== actions) return `was trained for ${JSON.stringify(i)} features and ${JSON.stringify(a)} moves; this space has ${inputs} and ${actions}`;
-  if (typeof hidden !== 'number' || !Number.isInteger(hidden) || hidden < 1) return 'has no valid hidden layer size';
+  const r = check(QNETWORK_SCHEMA, raw);
+  if (!r.ok) return `is not a Q-model (${r.problem})`;
+  const { inputs: i, actions: a, hidden, weights } = r.value;
+  if (i !== inputs || a !== actions) return `was trained for ${i} features and ${a} moves; this space has ${inputs} and ${actions}`;
   const sizes = layerShapes(inputs, actions, hidden).map(([o, n]) => o * n);
-  const isLayer = (w: unknown, k: number): w is number[] => Array.isArray(w) && w.length === sizes[k] && w.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (!Array.isArray(weights) || weights.length !== sizes.length || !weights.every(isLayer)) return 'has weights that do not match its layer sizes (or are not finite)';
+  if (weights.length !== sizes.length || weights.some((w, k) => w.length !== sizes[k])) return 'has weights that do not match its layer sizes';
   return { format: 1, inputs, actions, hidden, weights };
 }
 

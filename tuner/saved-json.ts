@@ -1,4 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { InputError } from '../ir/errors.js';
+import { InputKind, readInputFile } from './input-file.js';
 import { dirname } from 'node:path';
 
 /**
@@ -7,11 +9,15 @@ import { dirname } from 'node:path';
  */
 export type SavedJson = { readonly status: 'absent' } | { readonly status: 'json'; readonly raw: unknown } | { readonly status: 'bad'; readonly problem: string };
 
+/** A model beside the records: a regular file (never a FIFO or device, which could block or never end) of at most this. */
+const SAVED_MODEL: InputKind = { what: 'saved model', maxBytes: 64 << 20, legal: 'a saved model is a JSON file loopsmith wrote' };
+
 export function readSavedJson(path: string): SavedJson {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, SAVED_MODEL);
   } catch (e) {
+    if (e instanceof InputError) return { status: 'bad', problem: `cannot be used (${e.message})` };
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { status: 'absent' };
     return { status: 'bad', problem: `cannot be read (${code ?? (e as Error).message.split('\n')[0]})` };

@@ -66,9 +66,9 @@ describe('tuner: Q-learning value model', () => {
       ['other space', undefined, /trained for 3 features and 4 moves; this space has 3 and 5/],
       ['not JSON', '{nope', /is not JSON \(corrupted\)/],
       ['truncated', JSON.stringify(good).slice(0, 100), /is not JSON/],
-      ['format', { ...good, format: 2 }, /has format 2, not 1/],
+      ['format', { ...good, format: 2 }, /is not a Q-model \(format: 2 is not 1\)/],
       ['short layer', { ...good, weights: [good.weights[0], good.weights[1], good.weights[2]!.slice(1)] }, /weights that do not match its layer sizes/],
-      ['not finite', { ...good, weights: [good.weights[0], good.weights[1], good.weights[2]!.map(() => 'x')] }, /not finite/],
+      ['not finite', { ...good, weights: [good.weights[0], good.weights[1], good.weights[2]!.map(() => 'x')] }, /weights\[2\]\[0\]: must be a number, got "x"/],
       ['not a model', [1, 2], /is not a Q-model/],
     ];
     for (const [what, content, pattern] of cases) {
@@ -82,6 +82,6 @@ describe('tuner: Q-learning value model', () => {
     }
     mkdirSync(join(dir, 'adir.json'));
     const unreadable = QLearner.loadNetwork(join(dir, 'adir.json'), 3, 4);
-    assert.match(unreadable.status === 'rejected' ? unreadable.warning : '', /adir\.json cannot be read \(EISDIR\)/);
+    assert.match(unreadable.status === 'rejected' ? unreadable.warning : '', /adir\.json cannot be used \(cannot read saved model .*adir\.json: it is a directory, not a regular file/);
   });
 });

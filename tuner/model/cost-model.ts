@@ -1,3 +1,4 @@
+import { check, fields, shown, z } from '../../ir/schema.js';
 import { readSavedJson, writeSavedJson } from '../saved-json.js';
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js';
 import { GbtOptions, RankingGbt } from './gbt.js';
@@ -167,28 +168,27 @@ function rankingData(rows: readonly TrainingRow[]) {
   };
 }
 
-/** A saved model checked against what it is for: operator, target kind, the feature names, every row and tree. */
+/** A saved cost model as JSON (its trees are checked by RankingGbt.fromJSON). */
+const COST_MODEL_SCHEMA = fields({
+  format: z.literal(COST_MODEL_FORMAT, { error: (iss) => `${shown(iss.input)} is not ${COST_MODEL_FORMAT}` }),
+  model: z.literal(MODEL_TAG),
+  op: z.string(),
+  target: z.string(),
+  features: z.array(z.string()),
+  rows: z.array(fields({ k: z.string(), g: z.string(), y: z.number().optional(), x: z.array(z.number()) })),
+  gbt: z.unknown(),
+});
+
+/** A saved model checked against what it is for: the schema, then operator, target kind, the feature names, every row and tree. */
 function parseModel(raw: unknown, op: string, kind: string): { rows: TrainingRow[]; gbt?: RankingGbt } | string {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'is not a cost model';
-  const j = raw as Record<string, unknown>;
-  if (j.model !== MODEL_TAG) return 'is not a cost model';
-  if (j.format !== COST_MODEL_FORMAT) return `has format ${JSON.stringify(j.format) ?? 'none'}, not ${COST_MODEL_FORMAT}`;
+  const r = check(COST_MODEL_SCHEMA, raw);
+  if (!r.ok) return `is not a cost model (${r.problem})`;
+  const j = r.value;
   if (j.op !== op || j.target !== kind) return `is for ${JSON.stringify(j.op)} on ${JSON.stringify(j.target)}, not ${op} on ${kind}`;
-  const names = j.features;
-  if (!Array.isArray(names) || names.length !== FEATURE_COUNT || names.some((n, i) => n !== FEATURE_NAMES[i])) {
-    const n = Array.isArray(names) ? names.length : 0;
-    return `was trained on other features (${n} named, this loopsmith computes ${FEATURE_COUNT})`;
-  }
-  if (!Array.isArray(j.rows)) return 'has no rows';
-  const rows: TrainingRow[] = [];
-  for (const r of j.rows as unknown[]) {
-    const { k, g, x, y } = (typeof r === 'object' && r !== null ? r : {}) as Record<string, unknown>;
-    const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-    if (typeof k !== 'string' || typeof g !== 'string' || !Array.isArray(x) || x.length !== FEATURE_COUNT || !x.every(finite) || !(y === undefined || finite(y))) {
-      return `has a malformed row (row ${rows.length + 1})`;
-    }
-    rows.push({ key: k, group: g, features: x, ...(y !== undefined ? { label: y } : {}) });
-  }
+  if (j.features.length !== FEATURE_COUNT || j.features.some((n, i) => n !== FEATURE_NAMES[i])) return `was trained on other features (${j.features.length} named, this loopsmith computes ${FEATURE_COUNT})`;
+  const short = j.rows.findIndex((row) => row.x.length !== FEATURE_COUNT);
+  if (short >= 0) return `has a malformed row (row ${short + 1}: ${j.rows[short]!.x.length} features, not ${FEATURE_COUNT})`;
+  const rows = j.rows.map((row): TrainingRow => ({ key: row.k, group: row.g, features: row.x, ...(row.y !== undefined ? { label: row.y } : {}) }));
   if (j.gbt === null || j.gbt === undefined) return { rows };
   const gbt = RankingGbt.fromJSON(j.gbt, FEATURE_COUNT);
   return typeof gbt === 'string' ? gbt : { rows, gbt };

@@ -1,3 +1,4 @@
+import { check, fields, nonNegativeInt, positiveInt, z } from '../../ir/schema.js';
 import { rng } from '../../ir/random.js';
 
 /**
@@ -180,25 +181,26 @@ export class RankingGbt {
 
   /** A model from its JSON, or what is wrong with it: every node checked, children only ever point forward. */
   static fromJSON(raw: unknown, featureCount: number): RankingGbt | string {
-    if (typeof raw !== 'object' || raw === null) return 'has no trees';
-    const { featureCount: fc, trees } = raw as Record<string, unknown>;
-    if (fc !== featureCount) return `has trees over ${JSON.stringify(fc)} features, not ${featureCount}`;
-    if (!Array.isArray(trees)) return 'has no list of trees';
-    const fin = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-    const nodeOk = (nd: unknown, i: number, len: number): boolean => {
-      if (!Array.isArray(nd)) return false;
-      if (nd.length === 1) return fin(nd[0]);
-      if (nd.length !== 4 || !nd.every(fin)) return false;
-      const [f, , l, rt] = nd as number[];
-      const child = (c: number) => Number.isInteger(c) && c > i && c < len;
-      return Number.isInteger(f) && f! >= 0 && f! < featureCount && child(l!) && child(rt!);
+    const r = check(GBT_SCHEMA, raw, 'gbt');
+    if (!r.ok) return `has malformed trees (${r.problem})`;
+    const { featureCount: fc, trees } = r.value;
+    if (fc !== featureCount) return `has trees over ${fc} features, not ${featureCount}`;
+    const nodeOk = (nd: TreeNode, i: number, len: number): boolean => {
+      if (nd.length === 1) return true;
+      const [f, , l, rt] = nd;
+      const child = (c: number) => c > i && c < len;
+      return f < featureCount && child(l) && child(rt);
     };
-    for (const t of trees) {
-      if (!Array.isArray(t) || !t.length || !t.every((nd, i) => nodeOk(nd, i, t.length))) return 'has a malformed tree';
-    }
+    if (!trees.every((t) => t.every((nd, i) => nodeOk(nd as TreeNode, i, t.length)))) return 'has a malformed tree (a feature out of range, or a child that does not point forward)';
     return new RankingGbt(featureCount, trees as Tree[]);
   }
 }
+
+/** Trees as saved: a leaf is [value], a split [feature, threshold, left, right]. */
+const GBT_SCHEMA = fields({
+  featureCount: positiveInt,
+  trees: z.array(z.array(z.union([z.tuple([z.number()]), z.tuple([nonNegativeInt, z.number(), positiveInt, positiveInt])])).min(1)),
+});
 
 /** One tree, level by level: each node takes the best histogram split of the sampled features, or becomes a leaf. */
 function growTree(
