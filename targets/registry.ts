@@ -6,16 +6,33 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../ir/errors.js';
-import type { Language } from '../codegen/artifacts.js';
+import { LANGUAGES, type Language } from '../codegen/artifacts.js';
+import { fields, parseWith, shown, z } from '../ir/schema.js';
 import { cTarget } from './c/target.js';
 import { webgpuTarget } from './webgpu/target.js';
 import { MeasureSettings, Target, TargetDefinition, TargetOption } from './target.js';
 
 const definitions = new Map<string, TargetDefinition>();
 
+const NAME = z.string().regex(/^[a-z][a-z0-9-]*$/, { error: (iss) => `must be lower-case letters, digits and '-', starting with a letter, got ${shown(iss.input)}` });
+
+/**
+ * What a target module registers (a plugin's, from LOOPSMITH_PLUGINS, is checked like the built-in
+ * ones): a name, the command-line options it reads, the languages it writes and its factory.
+ */
+const TARGET_DEFINITION_SCHEMA = z.looseObject({
+  name: NAME,
+  options: z.array(fields({ name: NAME, describe: z.string(), default: z.string().optional(), flagList: z.literal(true).optional() })),
+  languages: z.array(z.enum(LANGUAGES as unknown as [Language, ...Language[]])),
+  create: z.custom<TargetDefinition['create']>((v) => typeof v === 'function', { error: 'must be a function (settings, options) => Target' }),
+});
+
+/** Registers a target; a malformed definition or a taken name is an InputError naming the problem. */
 export function registerTarget(d: TargetDefinition): void {
-  if (!/^[a-z][a-z0-9-]*$/.test(d.name)) throw new Error(`target name '${d.name}' must be lower-case letters, digits and '-'`);
-  if (definitions.has(d.name)) throw new Error(`target '${d.name}' is registered twice`);
+  parseWith(TARGET_DEFINITION_SCHEMA, d, `target ${typeof d?.name === 'string' ? `'${d.name}'` : 'definition'}`, (m) => {
+    throw new InputError(`registerTarget: ${m}`);
+  });
+  if (definitions.has(d.name)) throw new InputError(`registerTarget: target '${d.name}' is registered twice`);
   definitions.set(d.name, d);
 }
 

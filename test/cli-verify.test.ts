@@ -93,7 +93,7 @@ describe('cli: emit and build verify the kernel before writing it', function () 
     it('"verify" must be a boolean', () => {
       const dir = tmp();
       mkdirSync(join(dir, 'k'));
-      assertBadInput(cli('build', manifest(dir, [{ ...good, verify: 'no' }])), /kernels\[0\]: "verify" must be true or false$/);
+      assertBadInput(cli('build', manifest(dir, [{ ...good, verify: 'no' }])), /kernels\[0\]\.verify: must be true or false, got "no"/);
     });
   });
 });

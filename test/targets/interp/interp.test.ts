@@ -52,4 +52,25 @@ describe('a plugin target (the reference executor) through the registry', functi
     assertBadInput(cli(PLUGIN, 'run', ...GEMM, '--target', 'fpga'), /unknown target 'fpga'; targets: c, webgpu, interp$/);
     assertBadInput(cli('./no/such/plugin.js', 'ops'), /cannot load plugin '\.\/no\/such\/plugin\.js' named in LOOPSMITH_PLUGINS: .*registerTarget/);
   });
+
+  it('a plugin whose definition does not check out is one line naming the field', () => {
+    const registry = fileURLToPath(new URL('../../../targets/registry.js', import.meta.url));
+    const plugin = (name: string, definition: string) => {
+      const file = join(dir, `${name}.mjs`);
+      writeFileSync(file, `import { registerTarget } from ${JSON.stringify(registry)};\nregisterTarget(${definition});\n`);
+      return file;
+    };
+    const cases: [string, string, RegExp][] = [
+      ['no-create', `{ name: 'npu', options: [], languages: ['c'] }`, /registerTarget: target 'npu'\.create: must be a function/],
+      ['bad-option', `{ name: 'npu', options: [{ name: 'Threads', describe: '' }], languages: [], create: () => null }`, /target 'npu'\.options\[0\]\.name: must be lower-case letters/],
+      ['misspelt-option-field', `{ name: 'npu', options: [{ name: 'cores', describ: '' }], languages: [], create: () => null }`, /unknown field `describ`; did you mean `describe`\?/],
+      ['bad-language', `{ name: 'npu', options: [], languages: ['cuda'], create: () => null }`, /languages\[0\]: must be one of c, wgsl, ts, got "cuda"/],
+      ['taken-name', `{ name: 'c', options: [], languages: [], create: () => null }`, /target 'c' is registered twice/],
+    ];
+    for (const [name, definition, pattern] of cases) {
+      const r = cli(plugin(name, definition), 'ops');
+      assertBadInput(r, /^loopsmith: cannot load plugin .* named in LOOPSMITH_PLUGINS: registerTarget: /);
+      assert.match(r.stderr, pattern, name);
+    }
+  });
 });
