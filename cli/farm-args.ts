@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { InputError } from '../ir/errors.js';
+import { secondsOption as seconds } from './params.js';
 import type { ConnectionOptions } from '../targets/farm/protocol.js';
 
 /** The options withFarmOptions adds (operator commands must not read them as operator parameters). */
@@ -15,9 +15,7 @@ export function withFarmOptions<T>(a: Argv<T>, demand = false): Argv<T> {
 
 /** `--NAME S`: a positive number of seconds, returned in milliseconds. */
 export function secondsOption(name: string, v: unknown): number {
-  const s = Number(v);
-  if (!(Number.isFinite(s) && s > 0)) throw new InputError(`--${name} must be a positive number of seconds, got '${String(v)}'`);
-  return Math.ceil(s * 1000);
+  return Math.ceil(seconds(name, v) * 1000);
 }
 
 export function farmConnection(argv: Record<string, unknown>): ConnectionOptions {

@@ -18,6 +18,9 @@ import { reportAndExit } from './errors.js';
 import { loadPlugins } from '../targets/registry.js';
 import { joinFlagListValues } from './target-args.js';
 
+/** Options (and positionals) that take several values. */
+const LIST_OPTIONS = new Set(['_', 'schedules', 'files']);
+
 const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, reportCommand, devicesCommand, workerCommand, farmCommand];
 
 // `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
@@ -50,6 +53,13 @@ async function main(): Promise<void> {
     .strict()
     .strictCommands()
     .demandCommand(1, 'name a command: run `loopsmith --help` for the list')
+    // yargs keeps a flag given twice as a list (duplicate-arguments-array), so that it can be refused
+    // here rather than one value silently winning; only list options take several.
+    .middleware((argv) => {
+      for (const [k, v] of Object.entries(argv)) {
+        if (Array.isArray(v) && !LIST_OPTIONS.has(k)) throw new InputError(`--${k} given more than once (${v.map((x) => `'${String(x)}'`).join(', ')}); give it once`);
+      }
+    }, true)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
       throw err ?? new InputError(withHelpHint(msg.split('\n').filter(Boolean).join('; ')));

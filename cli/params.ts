@@ -1,4 +1,5 @@
 import { InputError } from '../ir/errors.js';
+import { argument, numberAbove, z } from '../ir/schema.js';
 import { Workload, workload } from '../ir/ops/index.js';
 import { checkBuffersFit } from '../targets/workload-fits.js';
 
@@ -23,17 +24,22 @@ export function workloadFromArgv(argv: Record<string, unknown>, extraCommon: rea
   return w;
 }
 
+const fail = (m: string): never => {
+  throw new InputError(m);
+};
+
 /** `--min-time S`: a positive number of seconds of timed runs per candidate. */
 export function minTimeOption(v: unknown): number {
-  const t = Number(v);
-  if (!(t > 0)) throw new InputError(`--min-time must be a positive number of seconds, got '${String(v)}'`);
-  return t;
+  return argument('min-time', v, numberAbove(0), 'a positive number of seconds', fail);
 }
 
 /** `--early-abort F`: a factor of at least 1 (below 1 it would stop kernels faster than the best), or 'off'. */
 export function earlyAbortOption(v: unknown): number {
   if (String(v) === 'off') return Infinity;
-  const f = Number(v);
-  if (!(Number.isFinite(f) && f >= 1)) throw new InputError(`--early-abort must be a factor of at least 1 or 'off', got '${String(v)}'`);
-  return f;
+  return argument('early-abort', v, numberAbove(0).pipe(z.number().min(1)), "a factor of at least 1 or 'off'", fail);
+}
+
+/** `--NAME S`: a positive number of seconds. */
+export function secondsOption(name: string, v: unknown): number {
+  return argument(name, v, numberAbove(0), 'a positive number of seconds', fail);
 }

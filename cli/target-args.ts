@@ -1,11 +1,13 @@
 import type { Argv } from 'yargs';
 import { MeasureSettings, Target } from '../targets/target.js';
-import { createTarget, targetNames, targetOptions } from '../targets/registry.js';
+import { InputError } from '../ir/errors.js';
+import { createTarget, targetDefinition, targetNames, targetOptions } from '../targets/registry.js';
 
 /** Declares the options of every registered target (each target reads its own). */
 export function withEveryTargetsOptions<T>(a: Argv<T>): Argv<T> {
   let y = a;
-  for (const o of targetOptions()) y = y.option(o.name, { type: 'string', describe: o.describe, ...(o.default !== undefined ? { default: o.default } : {}) });
+  // No yargs defaults: each target applies its own, so that an option given for another target can be told apart and refused.
+  for (const o of targetOptions()) y = y.option(o.name, { type: 'string', describe: o.default !== undefined ? `${o.describe} (default: ${o.default})` : o.describe });
   return y;
 }
 
@@ -19,8 +21,23 @@ export function targetArgNames(): string[] {
   return ['target', ...targetOptions().map((o) => o.name)];
 }
 
+/**
+ * Refuses, in one line, an option of another target given to a command that runs on `target`
+ * (`--threads` with `--target webgpu`): silently ignored, it would leave the user believing it
+ * took effect.
+ */
+export function refuseOtherTargetsOptions(argv: Record<string, unknown>, target: string): void {
+  const own = new Set(targetDefinition(target).options.map((o) => o.name));
+  const foreign = targetOptions().find((o) => argv[o.name] !== undefined && !own.has(o.name));
+  if (!foreign) return;
+  const owners = targetNames().filter((n) => targetDefinition(n).options.some((o) => o.name === foreign.name));
+  const takes = own.size ? `takes ${[...own].map((n) => `--${n}`).join(', ')}` : 'takes no target options';
+  throw new InputError(`--${foreign.name} is an option of the ${owners.join(', ')} target${owners.length > 1 ? 's' : ''}, not of ${target}; --target ${target} ${takes}`);
+}
+
 /** The target `--target` names, made (not opened) with its options from the command line. */
 export function targetFromArgv(argv: Record<string, unknown>, settings: Partial<MeasureSettings> = {}): Target {
+  refuseOtherTargetsOptions(argv, String(argv.target));
   const target = createTarget(String(argv.target), { settings, options: argv });
   for (const w of target.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
   return target;

@@ -171,3 +171,30 @@ export function parseJsonText(text: string): { ok: true; value: unknown } | { ok
     return { ok: false, problem: `is not valid JSON (${(e as Error).message.split('\n')[0]})` };
   }
 }
+
+/**
+ * Command-line values: text that must read as a number JavaScript holds exactly. Exponents are
+ * fine (`1e6`) as long as the value is a safe integer: `--trials 1e99` is refused, not rounded.
+ */
+const numberText = z.string().trim().min(1).transform(Number).pipe(z.number());
+
+/** A safe integer of at least `min` (and at most `max`), from command-line text. */
+export function integerText(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, unknown> {
+  return z.union([numberText, z.number()]).pipe(z.int().min(min).max(max)) as unknown as z.ZodType<number, unknown>;
+}
+
+/** A finite number above `above` (seconds, factors), from command-line text. */
+export function numberAbove(above: number): z.ZodType<number, unknown> {
+  return z.union([numberText, z.number()]).pipe(z.number().gt(above)) as unknown as z.ZodType<number, unknown>;
+}
+
+/**
+ * One option's value parsed by `schema`; a failure (or the option given twice) is one line naming
+ * the flag, what is legal and what was given. `fail` throws the caller's error class.
+ */
+export function argument<T>(flag: string, raw: unknown, schema: z.ZodType<T, unknown>, legal: string, fail: (message: string) => never): T {
+  if (Array.isArray(raw)) return fail(`--${flag} given more than once (${raw.map((v) => `'${String(v)}'`).join(', ')}); give it once`);
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  return fail(`--${flag} must be ${legal}, got '${String(raw)}'`);
+}

@@ -6,6 +6,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../ir/errors.js';
+import { argument, integerText } from '../ir/schema.js';
 import type { Buffers } from '../ir/execute.js';
 import type { Program } from '../ir/program.js';
 import type { Language } from '../codegen/artifacts.js';
@@ -155,9 +156,10 @@ export interface TargetDefinition {
   create(settings: Partial<MeasureSettings>, options: Readonly<Record<string, unknown>>): Target;
 }
 
-/** An option that must be an integer of at least `min`; the message names the flag. */
-export function integerOption(name: string, value: unknown, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`--${name} must be an integer of at least ${min}, got '${String(value)}'`);
-  return n;
+/** An option that must be a safe integer of at least `min` (and at most `max`); the message names the flag. */
+export function integerOption(name: string, value: unknown, min: number, max?: number): number {
+  const legal = max === undefined ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
+  return argument(name, value, integerText(min, max), legal, (m) => {
+    throw new InputError(m);
+  });
 }

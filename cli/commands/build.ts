@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { InputError, RunError } from '../../ir/errors.js';
+import { RunError } from '../../ir/errors.js';
 import { openTarget } from '../../targets/registry.js';
+import { integerOption } from '../../targets/target.js';
 import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { RecordStore } from '../../tuner/records.js';
 import { tune } from '../../tuner/tune.js';
@@ -46,8 +47,7 @@ export function buildCommand(y: Argv): Argv {
       .epilogue('Files are rewritten only when their content changes, so make and other incremental tools see real changes only; only those kernels are verified.\nWhen a kernel fails verification nothing is written.\nExit codes: 0 ok (or up to date), 1 stale files with --check or a kernel that failed verification, 2 bad input.'),
     async (argv) => {
       const manifest = readManifest(String(argv.manifest), Boolean(argv['allow-outside']));
-      const trials = Number(argv.trials);
-      if (!Number.isInteger(trials) || trials < 1) throw new InputError(`--trials must be an integer of at least 1, got '${String(argv.trials)}'`);
+      const trials = integerOption('trials', argv.trials, 1);
       if (!argv.check) for (const k of manifest.kernels) checkOutputDirectory(k.out);
       const db = new RecordStore(manifest.records);
       const targets = new TargetSet(argv);

@@ -9,6 +9,7 @@ import { applyTrace } from '../../scheduler/apply.js';
 import { Trace, trace } from '../../scheduler/trace.js';
 import { Measurement } from '../../targets/measurement.js';
 import { Pipeline } from '../../targets/pipeline.js';
+import { integerOption } from '../../targets/target.js';
 import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { loadSchedule } from '../schedule-file.js';
 import { workloadFromArgv } from '../params.js';
@@ -31,8 +32,7 @@ export function compareCommand(y: Argv): Argv {
       .epilogue(`Each round measures every schedule once (round-robin), so drift in the machine hits all alike; each measurement warms up and times as run does (a kernel still getting faster is timed further), with ${ROUND_SECONDS} s of timed runs. "significant" is a two-sided permutation test (exact, or seeded: the same data gives the same p) on the per-round medians against the baseline, p < 0.05. The first schedule is the baseline; if it fails, the first that ran is (a note says so).`),
     handler: async (argv) => {
       const name = String(argv.target);
-      const rounds = Number(argv.rounds);
-      if (!Number.isInteger(rounds) || rounds < 3) throw new InputError(`--rounds must be an integer of at least 3, got '${String(argv.rounds)}'`);
+      const rounds = integerOption('rounds', argv.rounds, 3, 1000);
       const w = workloadFromArgv(argv, [...targetArgNames(), 'schedules', 'rounds', 'records']);
       const base = lowerWorkload(w);
       const db = new RecordStore(String(argv.records));

@@ -12,7 +12,7 @@ import { loadSchedule } from '../schedule-file.js';
 import { workloadFromArgv } from '../params.js';
 import { checkOutputDirectory, writeFiles } from '../output-files.js';
 import { TargetSet } from '../target-set.js';
-import { targetArgNames, withEveryTargetsOptions } from '../target-args.js';
+import { refuseOtherTargetsOptions, targetArgNames, withEveryTargetsOptions } from '../target-args.js';
 import { KernelToVerify, verifyKernel } from '../verify-kernel.js';
 import { emitForDevices, parseDevices, verifyVariants } from '../device-variants.js';
 import { deviceLabel } from '../../tuner/devices.js';
@@ -106,6 +106,8 @@ export function emitCommand(y: Argv): Argv {
       const lang = String(argv.lang);
       if (!(LANGUAGES as readonly string[]).includes(lang)) throw new InputError(`unknown language '${lang}'; languages: ${LANGUAGES.join(', ')}`);
       const target = targetFor(lang as Language, argv.target === undefined ? undefined : String(argv.target));
+      // --devices verifies on every target it has variants for; one target's options are then each target's own.
+      if (argv.devices === undefined) refuseOtherTargetsOptions(argv, target);
       const w = workloadFromArgv(argv, [...targetArgNames(), 'lang', 'out', 'name', 'schedule', 'records', 'fallback', 'verify', 'devices']);
       const name = String(argv.name ?? w.op.name);
       const out = String(argv.out);

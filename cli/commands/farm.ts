@@ -1,12 +1,15 @@
 import type { Argv } from 'yargs';
+import { InputError } from '../../ir/errors.js';
 import { farmConnection, withFarmOptions } from '../farm-args.js';
 import { table } from '../format.js';
+
+const FARM_ACTIONS = ['status'] as const;
 
 export function farmCommand(y: Argv): Argv {
   return y.command(
     'farm <what>',
     'The measurement farm: `farm status` shows each device\'s queue, jobs in flight and throughput',
-    (a) => withFarmOptions(a.positional('what', { type: 'string', choices: ['status'], describe: 'status' }), true)
+    (a) => withFarmOptions(a.positional('what', { type: 'string', describe: `what to show: ${FARM_ACTIONS.join(', ')}` }), true)
       .option('json', { type: 'boolean', describe: 'machine-readable output' })
       .example('$0 farm status --farm redis://127.0.0.1:6379', 'queues per device fingerprint')
       .epilogue([
@@ -15,6 +18,8 @@ export function farmCommand(y: Argv): Argv {
           + ' README, "Timeouts", lists every bound.',
       ].join('\n')),
     async (argv) => {
+      const what = String(argv.what);
+      if (!(FARM_ACTIONS as readonly string[]).includes(what)) throw new InputError(`unknown farm action '${what}'; actions: ${FARM_ACTIONS.join(', ')}`);
       // Loaded when used: BullMQ and ioredis take ~0.3 s to load, which commands without --farm should not pay.
       const { farmStatus } = await import('../../targets/farm/devices.js');
       const rows = await farmStatus(farmConnection(argv));

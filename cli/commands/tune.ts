@@ -14,8 +14,9 @@ import { Progress, TuneBest, TuneResult, plannedHorizon, tune } from '../../tune
 import { deviceLabel } from '../../tuner/devices.js';
 import type { Measurement } from '../../targets/measurement.js';
 import { traceToTypeScript } from '../../scheduler/trace.js';
-import { earlyAbortOption, minTimeOption, workloadFromArgv } from '../params.js';
+import { earlyAbortOption, minTimeOption, secondsOption, workloadFromArgv } from '../params.js';
 import { formatSeconds } from '../format.js';
+import { targetOptions } from '../../targets/registry.js';
 import { targetArgNames, targetFromArgv, withTargetOptions } from '../target-args.js';
 
 export function packageVersion(): string {
@@ -115,7 +116,7 @@ export function tuneCommand(y: Argv): Argv {
       .option('model', { type: 'string', default: 'on', describe: 'cost model: rank many proposed candidates and measure the most promising (on), or measure every proposal (off)' })
       .option('starting-points', { type: 'string', default: '8', describe: 'measure first at most this many known-good schedules: the default and expert ones, and the best records of the nearest shapes of the operator (0: none)' })
       .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the best so far is not timed further ('off': every candidate is timed in full)" })
-      .option('device', { type: 'string', default: 'all', describe: 'with --farm: the device fingerprints to tune for (comma-separated), or all; one search per device, at once' }))
+      .option('device', { type: 'string', describe: 'with --farm: the device fingerprints to tune for (comma-separated), or all (the default); one search per device, at once' }))
       .example('$0 tune gemm --m 512 --n 512 --k 512 --target c --trials 100', 'tune; run it again to resume')
       .example('$0 tune conv2d --n 1 --c 64 --h 56 --w 56 --k 64 --kh 3 --kw 3 --pad 1 --strategy sa --trials 200', 'another strategy')
       .example('$0 tune gemm --m 1024 --n 1024 --k 1024 --early-abort off', 'time every candidate in full, however slow')
@@ -146,8 +147,10 @@ export function tuneCommand(y: Argv): Argv {
       const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort', 'starting-points', 'model', 'device', ...FARM_ARG_NAMES]);
       const trials = integerOption('trials', argv.trials, 1);
       const seed = integerOption('seed', argv.seed, 0);
-      const timeBudget = argv['time-budget'] === undefined ? undefined : Number(argv['time-budget']);
-      if (timeBudget !== undefined && !(timeBudget > 0)) throw new InputError(`--time-budget must be a positive number of seconds, got '${String(argv['time-budget'])}'`);
+      const timeBudget = argv['time-budget'] === undefined ? undefined : secondsOption('time-budget', argv['time-budget']);
+      const workerOption = targetOptions().find((o) => argv[o.name] !== undefined);
+      if (argv.farm !== undefined && workerOption) throw new InputError(`--${workerOption.name} is the workers' with --farm: each measures under its own options (start them with \`loopsmith worker --${workerOption.name} ...\`); drop it here`);
+      if (argv.device !== undefined && argv.farm === undefined) throw new InputError('--device picks devices of a farm; give --farm URL too (without it, tune runs on this machine\'s --target)');
       const minTime = minTimeOption(argv['min-time']);
       const earlyAbortFactor = earlyAbortOption(argv['early-abort']);
       const startingPoints = integerOption('starting-points', argv['starting-points'], 0);
@@ -167,7 +170,7 @@ export function tuneCommand(y: Argv): Argv {
           await local.target.open();
           evaluators.push(local);
         } else {
-          evaluators.push(...await farmEvaluators(farm!, String(argv.device), w, (line) => process.stderr.write(line + '\n')));
+          evaluators.push(...await farmEvaluators(farm!, String(argv.device ?? 'all'), w, (line) => process.stderr.write(line + '\n')));
         }
         // One device: a progress bar on a terminal; several tuned at once: a line per device now and then.
         const tty = process.stderr.isTTY && evaluators.length === 1;

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { InputError } from '../../ir/errors.js';
 import { integerOption } from '../../targets/target.js';
 import { farmConnection, secondsOption, withFarmOptions } from '../farm-args.js';
-import { withTargetOptions } from '../target-args.js';
+import { refuseOtherTargetsOptions, withTargetOptions } from '../target-args.js';
 import { earlyAbortOption, minTimeOption } from '../params.js';
 
 export function workerCommand(y: Argv): Argv {
@@ -32,6 +32,7 @@ export function workerCommand(y: Argv): Argv {
         'The farm is for a trusted network: anyone who can write to its Redis can make its workers compile schedules of the known operators.',
       ].join('\n')),
     async (argv) => {
+      refuseOtherTargetsOptions(argv, String(argv.target));
       const concurrency = integerOption('concurrency', argv.concurrency, 1);
       const lockMs = integerOption('lock-ms', argv['lock-ms'], 500);
       const stopTimeoutMs = secondsOption('stop-timeout', argv['stop-timeout']);

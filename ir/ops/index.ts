@@ -1,5 +1,6 @@
 import { isDType, DType } from '../dtype.js';
 import { InputError } from '../errors.js';
+import { nearest } from '../schema.js';
 import { Program } from '../program.js';
 import { Compute, lowerCompute } from '../te.js';
 import {
@@ -21,7 +22,10 @@ export const OPS: readonly OpSpec[] = [
 
 export function findOp(name: string): OpSpec {
   const op = OPS.find((o) => o.name === name);
-  if (!op) throw new InputError(`unknown op '${name}'; known ops: ${OPS.map((o) => o.name).join(', ')}`);
+  if (!op) {
+    const near = nearest(name, OPS.map((o) => o.name));
+    throw new InputError(`unknown op '${name}'; ${near ? `did you mean ${near}? ` : ''}known ops: ${OPS.map((o) => o.name).join(', ')}`);
+  }
   return op;
 }
 
@@ -45,7 +49,7 @@ export function workload(opName: string, raw: Readonly<Record<string, unknown>>,
   if (dtype !== 'f32') throw new InputError(`dtype '${dtype}' is not supported by ${op.name} yet; supported: f32`);
   const legal = op.params.map((p) => p.name);
   for (const k of Object.keys(raw)) {
-    if (!legal.includes(k)) throw new InputError(`${op.name} has no parameter '${k}'; its parameters are: ${legal.join(', ')}`);
+    if (!legal.includes(k)) throw new InputError(`${op.name} has no parameter '${k}'; ${nearest(k, legal) ? `did you mean --${nearest(k, legal)}? ` : ''}its parameters are: ${legal.join(', ')}`);
   }
   const params: Record<string, number> = {};
   for (const spec of op.params) {
@@ -62,7 +66,7 @@ export function workload(opName: string, raw: Readonly<Record<string, unknown>>,
     if (!Number.isInteger(n)) throw new InputError(`${op.name}: --${spec.name} must be an integer, got '${String(v)}'`);
     if (n < spec.min) throw new InputError(`${op.name}: --${spec.name} must be at least ${spec.min}, got ${n}`);
     if (spec.choices && !spec.choices.includes(n)) throw new InputError(`${op.name}: --${spec.name} must be one of ${spec.choices.join(', ')}, got ${n}`);
-    if (n > 2 ** 24) throw new InputError(`${op.name}: --${spec.name}=${n} is larger than the supported ${2 ** 24}`);
+    if (n > 2 ** 24) throw new InputError(`${op.name}: --${spec.name}=${String(v).trim()} is larger than the supported ${2 ** 24}`);
     params[spec.name] = n;
   }
   const problem = op.check?.(params);

@@ -1,0 +1,32 @@
+/**
+ * Flags a command or its target does not take are refused in one line (exit 2), never silently
+ * dropped or taken in another sense: issue 25, point 6.
+ */
+import { assertBadInput, cli } from './cli.test.js';
+
+const GEMM = ['gemm', '--m', '8', '--n', '8', '--k', '8'];
+
+describe('cli: flags the command or the target does not take', function () {
+  this.timeout(120_000);
+  const cases: [string, string[], RegExp][] = [
+    ['--threads with --target webgpu', ['run', ...GEMM, '--target', 'webgpu', '--threads', '2'], /^loopsmith: --threads is an option of the c target, not of webgpu; --target webgpu takes no target options$/],
+    ['--cflags with --target webgpu (tune)', ['tune', ...GEMM, '--target', 'webgpu', '--cflags', '-O2'], /--cflags is an option of the c target, not of webgpu/],
+    ['--cc with --target webgpu (compare)', ['compare', ...GEMM, '--target', 'webgpu', '--cc', 'gcc'], /--cc is an option of the c target/],
+    ['--threads with emit --lang wgsl', ['emit', ...GEMM, '--lang', 'wgsl', '--threads', '2', '--out', '/tmp/never-written'], /--threads is an option of the c target, not of webgpu/],
+    ['--threads for a webgpu worker', ['worker', '--redis', 'redis://127.0.0.1:1', '--target', 'webgpu', '--threads', '2'], /--threads is an option of the c target, not of webgpu/],
+    ['--threads with --farm (the workers\' option)', ['tune', ...GEMM, '--farm', 'redis://127.0.0.1:1', '--threads', '2'], /^loopsmith: --threads is the workers' with --farm/],
+    ['--device without --farm', ['tune', ...GEMM, '--device', 'all'], /^loopsmith: --device picks devices of a farm; give --farm URL too/],
+    ['--trials 1e99', ['tune', ...GEMM, '--trials', '1e99'], /^loopsmith: --trials must be an integer of at least 1, got '1e99'$/],
+    ['--trials 2.5', ['tune', ...GEMM, '--trials', '2.5'], /--trials must be an integer of at least 1, got '2\.5'/],
+    ['--seed past 2^53', ['run', ...GEMM, '--seed', '9007199254740993'], /--seed must be an integer of at least 0, got '9007199254740993'/],
+    ['--time-budget 0', ['tune', ...GEMM, '--time-budget', '0'], /--time-budget must be a positive number of seconds, got '0'/],
+    ['--lang given twice', ['emit', ...GEMM, '--lang', 'c', '--lang', 'ts'], /^loopsmith: --lang given more than once \('c', 'ts'\); give it once$/],
+    ['--target given twice', ['run', ...GEMM, '--target', 'c', '--target', 'webgpu'], /--target given more than once/],
+    ['an operator parameter given twice', ['show', ...GEMM, '--m', '16'], /--m given more than once/],
+    ['a bad farm action', ['farm', 'stats', '--farm', 'redis://127.0.0.1:1'], /^loopsmith: unknown farm action 'stats'; actions: status$/],
+    ['a misspelt operator', ['show', 'gemmm', '--m', '8'], /unknown op 'gemmm'; did you mean gemm\?/],
+    ['a misspelt parameter', ['show', 'gemm', '--m', '8', '--n', '8', '--kk', '8'], /gemm has no parameter 'kk'; did you mean --k\?/],
+    ['--rounds 2', ['compare', ...GEMM, '--rounds', '2'], /--rounds must be an integer from 3 to 1000, got '2'/],
+  ];
+  for (const [what, args, pattern] of cases) it(`refuses ${what}`, () => assertBadInput(cli(...args), pattern));
+});
