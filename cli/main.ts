@@ -15,6 +15,7 @@ import { reportCommand } from './commands/report.js';
 import { workerCommand } from './commands/worker.js';
 import { farmCommand } from './commands/farm.js';
 import { reportAndExit } from './errors.js';
+import { loopsmithVersion } from '../tuner/records.js';
 import { loadPlugins } from '../targets/registry.js';
 import { joinFlagListValues } from './target-args.js';
 
@@ -66,7 +67,8 @@ async function main(): Promise<void> {
     })
     .epilogue('Exit codes: 0 success, 2 bad input or a file-system error (one line on stderr), 1 work that failed on this machine (one line: a kernel that fails verification, a reference that did not finish) or an internal error.\nLOOPSMITH_PLUGINS=a.js,b.js loads modules that register more targets (registerTarget in targets/registry.js).');
   for (const c of commands) y = c(y);
-  await y.help().version().parseAsync();
+  // loopsmith's own version: yargs' default reads the package.json nearest the working directory, another project's.
+  await y.help().version(loopsmithVersion()).parseAsync();
 }
 
 main().catch(reportAndExit);

@@ -2,6 +2,12 @@
  * Flags a command or its target does not take are refused in one line (exit 2), never silently
  * dropped or taken in another sense: issue 25, point 6.
  */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { assertBadInput, cli } from './cli.test.js';
 
 const GEMM = ['gemm', '--m', '8', '--n', '8', '--k', '8'];
@@ -29,4 +35,23 @@ describe('cli: flags the command or the target does not take', function () {
     ['--rounds 2', ['compare', ...GEMM, '--rounds', '2'], /--rounds must be an integer from 3 to 1000, got '2'/],
   ];
   for (const [what, args, pattern] of cases) it(`refuses ${what}`, () => assertBadInput(cli(...args), pattern));
+});
+
+describe('cli: --version', () => {
+  it("prints loopsmith's version when installed in another project (not that project's)", () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const own = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+    // An npm install as a dependency: loopsmith's files under node_modules/loopsmith, its
+    // dependencies hoisted beside it (yargs among them), the project's own package.json above.
+    const project = mkdtempSync(join(tmpdir(), 'loopsmith-other-project-'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'someone-else', version: '9.9.9' }));
+    const modules = join(project, 'node_modules'), pkg = join(modules, 'loopsmith');
+    mkdirSync(pkg, { recursive: true });
+    for (const f of ['dist', 'package.json']) symlinkSync(join(root, f), join(pkg, f));
+    for (const dep of readdirSync(join(root, 'node_modules')).filter((d) => !d.startsWith('.'))) symlinkSync(join(root, 'node_modules', dep), join(modules, dep));
+    // Links kept as paths, as a copied install would be.
+    const r = spawnSync(process.execPath, ['--preserve-symlinks', '--preserve-symlinks-main', join(pkg, 'dist', 'cli', 'main.js'), '--version'], { cwd: project, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), own);
+  });
 });

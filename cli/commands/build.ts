@@ -4,7 +4,7 @@ import { RunError } from '../../ir/errors.js';
 import { openTarget } from '../../targets/registry.js';
 import { integerOption } from '../../targets/target.js';
 import { TargetEvaluator } from '../../tuner/evaluate.js';
-import { RecordStore } from '../../tuner/records.js';
+import { RecordStore, loopsmithVersion } from '../../tuner/records.js';
 import { tune } from '../../tuner/tune.js';
 import { InputKind, readInputFile } from '../../tuner/input-file.js';
 import { checkOutputDirectory, writeFiles } from '../output-files.js';
@@ -14,7 +14,6 @@ import { verifyKernel } from '../verify-kernel.js';
 import { emitArtifacts } from './emit.js';
 import { emitForDevices, verifyVariants } from '../device-variants.js';
 import { readManifest } from '../manifest.js';
-import { packageVersion } from './tune.js';
 
 /** A generated file as it is now, to compare: C of a big unrolled kernel is still far below this. */
 const GENERATED_FILE: InputKind = { what: 'generated file', maxBytes: 64 << 20, legal: 'it is rewritten whole' };
@@ -61,7 +60,7 @@ export function buildCommand(y: Argv): Argv {
             try {
               if (!db.best(w.key, evaluator.fingerprint.key)) {
                 process.stderr.write(`tuning ${k.name} (${w.key}) on ${k.target}, ${trials} trials...\n`);
-                await tune(w, evaluator, { strategy: 'flex', trials, seed: 1, records: db, version: packageVersion() });
+                await tune(w, evaluator, { strategy: 'flex', trials, seed: 1, records: db, version: loopsmithVersion() });
               }
             } finally {
               await evaluator.close();

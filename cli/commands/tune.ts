@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { operatorCommand } from '../operator-command.js';
 import { InputError, RunError } from '../../ir/errors.js';
@@ -8,7 +7,7 @@ import { FARM_ARG_NAMES, farmConnection, withFarmOptions } from '../farm-args.js
 import { integerOption } from '../../targets/target.js';
 import { Evaluator, TargetEvaluator } from '../../tuner/evaluate.js';
 import { MODEL_MODES, ModelMode } from '../../tuner/model-guided.js';
-import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore, loopsmithVersion } from '../../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../../tuner/strategies.js';
 import { Progress, TuneBest, TuneResult, plannedHorizon, tune } from '../../tuner/tune.js';
 import { deviceLabel } from '../../tuner/devices.js';
@@ -19,9 +18,6 @@ import { formatSeconds } from '../format.js';
 import { targetOptions } from '../../targets/registry.js';
 import { targetArgNames, targetFromArgv, withTargetOptions } from '../target-args.js';
 
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
 
 function progressLine(p: Progress): string {
   const pct = Math.floor((p.trial / p.budget) * 100);
@@ -182,7 +178,7 @@ export function tuneCommand(y: Argv): Argv {
           const resuming = resumeLine(db, w, evaluator);
           if (resuming) process.stderr.write(`${tag}${resuming}\n`);
           const result = await tune(w, evaluator, {
-            strategy: strategy as StrategyName, trials, seed, records: db, version: packageVersion(), stop, startingPoints, model: model as ModelMode,
+            strategy: strategy as StrategyName, trials, seed, records: db, version: loopsmithVersion(), stop, startingPoints, model: model as ModelMode,
             ...(timeBudget !== undefined ? { timeBudgetSeconds: timeBudget, horizon: plannedHorizon(trials, timeBudget, evaluator.kind) } : {}),
             onProgress: (p) => {
               if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`);
