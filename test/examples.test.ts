@@ -56,7 +56,7 @@ describe('examples/gemm-app: loopsmith as a build step', function () {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ kernels: [{ name: 'x', op: 'gemm', params: { m: 4, n: 4, k: 4 }, target: 'c', language: 'wgsl', out: 'k' }] }));
     const r = run(process.execPath, [MAIN, 'build', 'bad.json']);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /bad\.json: kernels\[0\]: language wgsl does not run on target c/);
+    assert.match(r.stderr, /bad\.json: kernels\[0\]\.language: wgsl does not run on target c/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 });

@@ -199,6 +199,6 @@ int main(int argc, char **argv) {
     }
     assert.equal(readFileSync(join(proj, 'kernels', 'mm_gpus.ts'), 'utf8'), first);
     writeFileSync(join(proj, 'bad.json'), JSON.stringify({ records, kernels: [{ name: 'x', op: 'gemm', params: PARAMS, target: 'webgpu', language: 'wgsl', out: 'k', devices: 'all' }] }));
-    assertBadInput(cli('build', join(proj, 'bad.json')), /kernels\[0\]: "devices" writes a module for many devices in language ts or c, not wgsl/);
+    assertBadInput(cli('build', join(proj, 'bad.json')), /kernels\[0\]\.devices: writes a module for many devices in language ts or c, not wgsl/);
   });
 });

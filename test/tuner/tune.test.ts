@@ -358,7 +358,7 @@ describe('tuner: loopsmith tune on the C target', function () {
 
   it('bad input gets one line and exit 2', () => {
     for (const [extra, pattern] of [
-      [['--strategy', 'genetic'], /unknown strategy 'genetic'; strategies: random, sa, q, flex/], [['--trials', '0'], /--trials must be an integer of at least 1/],
+      [['--strategy', 'genetic'], /unknown strategy 'genetic'; strategies: random, sa, q, flex/], [['--trials', '0'], /--trials given more than once \('5', '0'\)/],
       [['--model', 'maybe'], /--model must be on or off, got 'maybe'/], [['--starting-points', '-1'], /--starting-points must be an integer of at least 0/],
       [['--early-abort', '0.5'], /^loopsmith: --early-abort must be a factor of at least 1 or 'off', got '0\.5'$/m], [['--early-abort', 'never'], /--early-abort must be a factor .* got 'never'/],
     ] as const) {
@@ -366,5 +366,8 @@ describe('tuner: loopsmith tune on the C target', function () {
       assert.equal(r.status, 2);
       assert.match(r.stderr, pattern);
     }
+    const zero = spawnSync(process.execPath, args(join(tmp(), 'r.jsonl'), 0), { encoding: 'utf8' });
+    assert.equal(zero.status, 2);
+    assert.match(zero.stderr, /--trials must be an integer of at least 1, got '0'/);
   });
 });
