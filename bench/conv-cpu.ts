@@ -12,6 +12,7 @@ import { ReferenceSpec } from '../targets/target.js';
 import { expertSchedules } from '../tuner/starting-points.js';
 import { ConvLayer } from './conv-layers.js';
 import { convPeerShape } from './openblas.js';
+import { ONEDNN_MODES, ONEDNN_ROW, oneDnnShape } from './onednn.js';
 import { SectionContext, SectionOutput, row } from './section.js';
 
 export async function convCpu(ctx: SectionContext, layers: readonly ConvLayer[]): Promise<SectionOutput> {
@@ -29,6 +30,7 @@ export async function convCpu(ctx: SectionContext, layers: readonly ConvLayer[])
     const experts = expertSchedules(w, spaceTarget).map((e) => ({ ...e, program: applyTrace(base, e.trace, { workload: w.key }) }));
     const at = { section: 'conv-cpu', workload: w.key, layer: layer.label };
     const peerShape = convPeerShape(layer.op, w.params);
+    const dnnlShape = oneDnnShape(layer.op, w.params);
     for (const threads of ctx.threads) {
       const cpu = cpus.get(threads)!;
       const t = `${threads} thread${threads > 1 ? 's' : ''}`;
@@ -44,6 +46,17 @@ export async function convCpu(ctx: SectionContext, layers: readonly ConvLayer[])
           const kernel = `loopsmith tuned (records: ${best.strategy}, trial ${best.trial}, ${best.outcome.gflops?.toFixed(1) ?? '?'} GFLOP/s when tuned)`;
           out.rows.push(row({ ...at, threads, kernel, kind: 'loopsmith' }, await cpu.measureProgram(applyTrace(base, best.trace, { workload: w.key }), ref)));
         } else untuned.add(layer.label);
+      }
+      // oneDNN NC(D)HW in and out first: the rows' `x peer` is over the peer of loopsmith's own contract.
+      if (typeof dnnlShape === 'string' || typeof ctx.dnnl === 'string') {
+        for (const mode of ONEDNN_MODES) out.rows.push({ ...at, threads, kernel: ONEDNN_ROW[mode], kind: 'peer', status: 'unavailable', note: typeof dnnlShape === 'string' ? dnnlShape : String(ctx.dnnl) });
+      } else {
+        for (const mode of ONEDNN_MODES) {
+          say(ONEDNN_ROW[mode]);
+          const r = await ctx.dnnl.conv(dnnlShape, mode, threads, cpu, ref);
+          out.rows.push(row({ ...at, threads, kernel: `${ONEDNN_ROW[mode]} (${ctx.dnnl.version})`, kind: 'peer' }, r));
+          if (r.note) out.peers.push({ peer: `${ctx.dnnl.version}, ${mode === 'best' ? 'at its best' : 'NC(D)HW in and out'}`, section: at.section, workload: w.key, threads, chosen: r.note, summary: r.note, tried: [{ label: r.note, status: r.status, ...(r.gflops !== undefined ? { gflops: r.gflops } : {}) }] });
+        }
       }
       if (typeof peerShape === 'string' || typeof ctx.blas === 'string') {
         out.rows.push({ ...at, threads, kernel: 'im2col + OpenBLAS sgemm', kind: 'peer', status: 'unavailable', note: typeof peerShape === 'string' ? peerShape : String(ctx.blas) });

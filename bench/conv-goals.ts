@@ -1,10 +1,12 @@
 /**
- * The conv suite's speed targets (issue 12), computed from the rows of one run: every figure is a
+ * The conv suite's speed targets (issue 26: against oneDNN, the convolution library frameworks run
+ * on CPUs; issue 12's were against im2col + OpenBLAS), computed from the rows of one run: every figure is a
  * ratio of two rows measured side by side, so it holds on the machine that measured it and nowhere
  * else.
  */
 import type { BenchRow, SpeedGoal } from '../cli/bench-results.js';
 import { ConvLayer } from './conv-layers.js';
+import { ONEDNN_ROW } from './onednn.js';
 
 const ok = (r?: BenchRow): r is BenchRow & { gflops: number } => r !== undefined && r.status === 'ok' && (r.gflops ?? 0) > 0;
 const geomean = (xs: readonly number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
@@ -17,6 +19,11 @@ function goal(what: string, value: number | undefined, want: number, note?: stri
 export function isWide3x3(l: ConvLayer): boolean {
   const p = l.params;
   return l.op === 'conv2d' && p.kh === 3 && p.kw === 3 && p.c! >= 64 && p.k! >= 64;
+}
+
+/** Dense 3x3 convolutions (issue 26: each within 0.9x of oneDNN at its best). */
+export function is3x3(l: ConvLayer): boolean {
+  return l.op === 'conv2d' && l.params.kh === 3 && l.params.kw === 3 && (l.params.groups ?? 1) === 1;
 }
 
 export interface GoalInputs {
@@ -37,16 +44,33 @@ export function convGoals({ rows, layers, threads, depthwiseRoofline }: GoalInpu
   const naive = (r: BenchRow) => r.kind === 'baseline';
   const over = (a?: BenchRow, b?: BenchRow) => (ok(a) && ok(b) ? a.gflops / b.gflops : undefined);
   const cpuLayers = layers.filter((l) => rows.some((r) => r.section === 'conv-cpu' && r.layer === l.label));
+  const dnnlBest = (r: BenchRow) => peer(r) && r.kernel.startsWith(ONEDNN_ROW.best);
+  const dnnlNchw = (r: BenchRow) => peer(r) && r.kernel.startsWith(ONEDNN_ROW.nchw);
+  // loopsmith's figure for a layer: the faster of its expert and its tuned kernel (when the records hold one).
+  const ours = (label: string, t: number) => {
+    const xs = rows.filter((r) => r.section === 'conv-cpu' && r.layer === label && r.threads === t && (expert(r) || tuned(r)) && ok(r));
+    return xs.reduce<BenchRow | undefined>((b, r) => (!b || r.gflops! > b.gflops! ? r : b), undefined);
+  };
   for (const t of threads) {
     const tt = `${t} thread${t > 1 ? 's' : ''}`;
-    for (const l of cpuLayers.filter(isWide3x3)) {
-      const p = find('conv-cpu', l.label, t, peer);
-      out.push(goal(`expert >= 1.0x im2col + OpenBLAS, ${l.label}, ${tt}`, over(find('conv-cpu', l.label, t, expert), p), 1.0));
-      const tr = find('conv-cpu', l.label, t, tuned);
-      if (ok(tr)) out.push(goal(`tuned >= 1.0x im2col + OpenBLAS, ${l.label}, ${tt}`, over(tr, p), 1.0));
+    const vsNchw = cpuLayers.map((l) => ({ l, x: over(ours(l.label, t), find('conv-cpu', l.label, t, dnnlNchw)) })).filter((v): v is { l: ConvLayer; x: number } => v.x !== undefined);
+    if (vsNchw.length) {
+      out.push(goal(`loopsmith >= 1.2x oneDNN NCHW in and out, geometric mean of ${vsNchw.length} layers, ${tt}`, geomean(vsNchw.map((v) => v.x)), 1.2));
+      const worst = vsNchw.reduce((a, b) => (b.x < a.x ? b : a));
+      out.push(goal(`loopsmith >= 0.9x oneDNN NCHW in and out on every layer, ${tt}`, worst.x, 0.9, `weakest: ${worst.l.label}`));
     }
-    const ratios = cpuLayers.map((l) => over(find('conv-cpu', l.label, t, expert), find('conv-cpu', l.label, t, peer))).filter((x): x is number => x !== undefined);
-    if (ratios.length) out.push(goal(`expert >= 1.1x im2col + OpenBLAS, geometric mean of ${ratios.length} layers, ${tt}`, geomean(ratios), 1.1));
+    for (const l of cpuLayers.filter(is3x3)) {
+      out.push(goal(`loopsmith >= 0.9x oneDNN at its best, ${l.label}, ${tt}`, over(ours(l.label, t), find('conv-cpu', l.label, t, dnnlBest)), 0.9));
+    }
+  }
+  const many = Math.max(...threads);
+  if (many > 1) {
+    for (const l of cpuLayers) {
+      const one = ours(l.label, 1), all = ours(l.label, many);
+      // Layers with under 1 ms of work on one thread have too little to split.
+      if (!ok(one) || !one.stats || one.stats.median < 1e-3) continue;
+      out.push(goal(`loopsmith ${many} threads >= 1.8x 1 thread, ${l.label}`, over(all, one), 1.8));
+    }
   }
   const dw = cpuLayers.find((l) => l.op === 'depthwise_conv2d' && l.params.c === 144);
   if (dw) {

@@ -21,6 +21,7 @@ import { convWebgpu } from './conv-webgpu.js';
 import { gemmCpu } from './gemm-cpu.js';
 import { LoadGate, loadThresholdFor } from './load-gate.js';
 import { OpenBlas } from './openblas.js';
+import { OneDnn } from './onednn.js';
 import { cpuCopyBandwidth, cpuPeaks } from './peak.js';
 import { SectionContext, runSettings } from './section.js';
 import { benchTables } from './tables.js';
@@ -57,10 +58,12 @@ async function main(): Promise<void> {
   const summary = [...cpu.summary];
   const wants = (s: Section) => only.includes(s);
   const blas = wants('gemm') || wants('conv') ? await OpenBlas.open(cpu.compiler.command, cpu.cpu.flags) : 'not needed';
+  const dnnl = wants('conv') ? await OneDnn.open() : 'not needed';
   try {
     if (typeof blas !== 'string') summary.push(`peer ${blas.version}: core types ${blas.configs.map((c) => `${c.label}${c.skip ? ` (skipped: ${c.skip})` : ''}`).join(', ')}`);
+    summary.push(typeof dnnl === 'string' ? `peer oneDNN: ${dnnl}` : `peer ${dnnl.version}: at its best (blocked layouts, inputs reordered outside the time) and NC(D)HW in and out (reorders timed)`);
     const records = argv.records !== undefined ? new RecordStore(argv.records) : undefined;
-    const ctx: SectionContext = { quick, threads, settings: runSettings(quick), blas, log, ...(records ? { records } : {}) };
+    const ctx: SectionContext = { quick, threads, settings: runSettings(quick), blas, dnnl, log, ...(records ? { records } : {}) };
     if (wants('gemm') || wants('conv')) {
       await gate.check('the CPU peak');
       log(`cpu: FMA peak on ${threads.join(' and ')} threads...`);
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
     }
   } finally {
     if (typeof blas !== 'string') await blas.close();
+    if (typeof dnnl !== 'string') await dnnl.close();
   }
   const result: BenchResult = {
     format: BENCH_FORMAT, date: new Date().toISOString(), loopsmith: await version(),

@@ -4,6 +4,7 @@ import type { TimingStats } from '../targets/stats.js';
 import type { MeasureSettings } from '../targets/target.js';
 import type { RecordStore } from '../tuner/records.js';
 import type { OpenBlas } from './openblas.js';
+import type { OneDnn } from './onednn.js';
 
 export interface SectionContext {
   readonly quick: boolean;
@@ -12,6 +13,8 @@ export interface SectionContext {
   readonly settings: Partial<MeasureSettings>;
   /** The CPU peer, or why there is none. */
   readonly blas: OpenBlas | string;
+  /** The CPU convolution peer (oneDNN), or why there is none. */
+  readonly dnnl: OneDnn | string;
   readonly log: (line: string) => void;
   /** Where tuned schedules come from (--records); absent: no tuned rows. */
   readonly records?: RecordStore;

@@ -54,31 +54,34 @@ describe('bench: the conv suite', () => {
     }
   });
 
-  it('computes the speed targets from rows of one run: per wide 3x3 layer, the geometric mean, depthwise over naive, WebGPU over TF.js', () => {
+  it('computes the speed targets from rows of one run: against oneDNN (geometric mean, every layer, 3x3 at its best), scaling, depthwise over naive', () => {
     const layers: ConvLayer[] = [
       { label: 'A', op: 'conv2d', params: { n: 1, c: 64, h: 8, w: 8, k: 64, kh: 3, kw: 3, pad: 1 } },
-      { label: 'B', op: 'conv2d', params: { n: 1, c: 3, h: 8, w: 8, k: 64, kh: 3, kw: 3, pad: 1 } },
+      { label: 'B', op: 'conv2d', params: { n: 1, c: 64, h: 8, w: 8, k: 64, kh: 1, kw: 1 } },
       { label: 'D', op: 'depthwise_conv2d', params: { n: 1, c: 144, h: 8, w: 8, multiplier: 1, kh: 3, kw: 3, pad: 1 } },
     ];
-    const r = (section: string, layer: string, kind: BenchRow['kind'], kernel: string, gflops: number | undefined, threads?: number): BenchRow =>
-      ({ section, workload: layer, layer, kind, kernel, status: gflops === undefined ? 'wrong_answer' : 'ok', ...(gflops !== undefined ? { gflops } : {}), ...(threads !== undefined ? { threads } : {}) });
+    const r = (layer: string, kind: BenchRow['kind'], kernel: string, gflops: number | undefined, threads: number, median = 2e-3): BenchRow =>
+      ({ section: 'conv-cpu', workload: layer, layer, kind, kernel, status: gflops === undefined ? 'wrong_answer' : 'ok', threads, ...(gflops !== undefined ? { gflops, stats: { runs: 3, median, min: median, max: median, p20: median, p80: median, mean: median, stddev: 0, spread: 0 } } : {}) });
     const rows = [
-      r('conv-cpu', 'A', 'loopsmith', 'loopsmith expert CPU conv2d', 120, 1), r('conv-cpu', 'A', 'peer', 'im2col', 100, 1),
-      r('conv-cpu', 'B', 'loopsmith', 'loopsmith expert CPU conv2d', 90, 1), r('conv-cpu', 'B', 'peer', 'im2col', 100, 1),
-      r('conv-cpu', 'D', 'loopsmith', 'loopsmith expert CPU depthwise_conv2d', 30, 1), r('conv-cpu', 'D', 'peer', 'im2col', 3, 1),
-      r('conv-cpu', 'D', 'baseline', 'naive', 10, 1),
-      r('conv-cpu', 'A', 'loopsmith', 'loopsmith expert CPU conv2d', undefined, 2), r('conv-cpu', 'A', 'peer', 'im2col', 100, 2),
+      r('A', 'loopsmith', 'loopsmith expert CPU conv2d', 120, 1), r('A', 'loopsmith', 'loopsmith tuned (records)', 150, 1),
+      r('A', 'peer', 'oneDNN NCHW in and out (oneDNN 2.6)', 100, 1), r('A', 'peer', 'oneDNN at its best (oneDNN 2.6)', 200, 1), r('A', 'peer', 'im2col', 90, 1),
+      r('B', 'loopsmith', 'loopsmith expert CPU conv2d', 80, 1), r('B', 'peer', 'oneDNN NCHW in and out (oneDNN 2.6)', 100, 1),
+      r('D', 'loopsmith', 'loopsmith expert CPU depthwise_conv2d', 30, 1), r('D', 'peer', 'oneDNN NCHW in and out', 20, 1), r('D', 'baseline', 'naive', 10, 1),
+      r('A', 'loopsmith', 'loopsmith expert CPU conv2d', 270, 2), r('A', 'peer', 'oneDNN NCHW in and out', 180, 2),
+      r('B', 'loopsmith', 'loopsmith expert CPU conv2d', 100, 2), r('B', 'peer', 'oneDNN NCHW in and out', 190, 2),
+      r('D', 'loopsmith', 'loopsmith expert CPU depthwise_conv2d', undefined, 2),
     ];
     const goals = convGoals({ rows, layers, threads: [1, 2], depthwiseRoofline: { gflops: 60, gbps: 50, label: 'test' } });
-    const by = (prefix: string) => goals.find((g) => g.what.startsWith(prefix))!;
-    assert.deepEqual(goals.filter((g) => g.what.includes('>= 1.0x')).map((g) => [g.what, g.value, g.met]), [
-      ['expert >= 1.0x im2col + OpenBLAS, A, 1 thread', 1.2, true],
-      ['expert >= 1.0x im2col + OpenBLAS, A, 2 threads', undefined, false],
-    ], 'only A is a 3x3 layer with >= 64 channels; a wrong kernel is not measured and does not meet the target');
-    const gm = by('expert >= 1.1x im2col + OpenBLAS, geometric mean of 3 layers, 1 thread');
-    assert.ok(Math.abs(gm.value! - Math.cbrt(1.2 * 0.9 * 10)) < 1e-12);
-    assert.equal(by('expert >= 4x the naive').value, 3);
-    assert.equal(by('expert >= 4x the naive').met, false);
-    assert.match(by('expert >= 4x the naive').note!, /50% of its bandwidth roofline/);
+    const by = (what: string) => goals.find((g) => g.what === what)!;
+    // 1 thread: loopsmith's best kernel per layer (A: the tuned 150) over oneDNN NCHW: 1.5, 0.8, 1.5.
+    assert.ok(Math.abs(by('loopsmith >= 1.2x oneDNN NCHW in and out, geometric mean of 3 layers, 1 thread').value! - Math.cbrt(1.5 * 0.8 * 1.5)) < 1e-12);
+    assert.deepEqual([by('loopsmith >= 0.9x oneDNN NCHW in and out on every layer, 1 thread').value, by('loopsmith >= 0.9x oneDNN NCHW in and out on every layer, 1 thread').note], [0.8, 'weakest: B']);
+    assert.equal(by('loopsmith >= 0.9x oneDNN at its best, A, 1 thread').value, 0.75);
+    assert.equal(goals.filter((g) => g.what.includes('at its best')).length, 2, 'only A is a dense 3x3 layer (1 and 2 threads)');
+    assert.equal(by('loopsmith >= 0.9x oneDNN at its best, A, 2 threads').met, false, 'no oneDNN row: not met');
+    // Scaling: A 270 / 150 = 1.8 (met), B 100 / 80 = 1.25, D's 2-thread kernel was wrong (not met).
+    assert.deepEqual(['A', 'B', 'D'].map((l) => by(`loopsmith 2 threads >= 1.8x 1 thread, ${l}`)).map((g) => [g.value, g.met]), [[1.8, true], [1.25, false], [undefined, false]]);
+    assert.equal(by('expert >= 4x the naive loop nest, D, 1 thread').value, 3);
+    assert.match(by('expert >= 4x the naive loop nest, D, 1 thread').note!, /50% of its bandwidth roofline/);
   });
 });

@@ -9,9 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef PEER_NO_OPENBLAS
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
 int openblas_get_num_threads(void);
+#endif
 
 static void peer_fill(float *p, size_t n, uint32_t a) {
   for (size_t i = 0; i < n; i++) {
@@ -23,12 +25,13 @@ static void peer_fill(float *p, size_t n, uint32_t a) {
   }
 }
 
-static float *peer_alloc(size_t floats) { return aligned_alloc(64, (floats * 4 + 63) / 64 * 64); }
+static float *peer_alloc(size_t floats) { return (float *)aligned_alloc(64, (floats * 4 + 63) / 64 * 64); }
 
 /* ls_time: the timing loop of loopsmith's own harness (targets/c/timing-loop.ts), written beside the
  * peer's build by bench/peer-timing.ts, so peers and kernels are timed by one rule. */
 #include "ls-timing.h"
 
+#ifndef PEER_NO_OPENBLAS
 /* Runs once and writes `out` (floats) for the checker, then `warmup` untimed runs, then timed runs
  * until `min_seconds` were measured (at least 3, at most `max_repeats`; a peer still getting faster
  * is timed further, as loopsmith's kernels are). */
@@ -42,4 +45,5 @@ static int peer_measure(void (*run)(void *), void *ctx, const float *out, size_t
   printf("}\n");
   return status;
 }
+#endif
 #endif

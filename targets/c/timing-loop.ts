@@ -22,7 +22,7 @@ static double ls_median(const double *t, long n, double *scratch) {
 }
 static int ls_time(void (*run)(void *), void *ctx, double min_seconds, long max_repeats, long warmup) {
   long cap = max_repeats > 1 ? max_repeats : 1;
-  double *t = malloc(2 * (size_t)cap * sizeof *t);
+  double *t = (double *)malloc(2 * (size_t)cap * sizeof *t); /* the cast: C++ peers include this too */
   if (!t) return 4;
   double *scratch = t + cap;
   for (long i = 0; i < warmup; i++) run(ctx);

@@ -4,6 +4,7 @@
  * start with one line each, instead of skipping tests or failing them one by one with stack traces.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface Prerequisite {
@@ -47,6 +48,7 @@ export const PREREQUISITES: readonly Prerequisite[] = [
     install: 'apt-get install libvulkan1 mesa-vulkan-drivers (Mesa 23 or later: on Debian bookworm from bookworm-backports, see the README)',
   },
   { name: 'redis-server', usedBy: 'the measurement farm\'s tests, which start a real Redis on a loopback port', install: 'apt-get install redis-server', probe: answers('redis-server', ['--version']) },
+  { name: 'oneDNN (libdnnl-dev) and g++', usedBy: 'the oneDNN peer\'s test (bench/onednn.ts)', install: 'apt-get install g++ libdnnl-dev', probe: () => (answers('g++', ['--version'])() ?? (existsSync('/usr/include/oneapi/dnnl/dnnl.hpp') ? undefined : 'no /usr/include/oneapi/dnnl/dnnl.hpp')) },
   { name: 'chromium', usedBy: 'the HTML report test, which screenshots the report', install: 'apt-get install chromium', probe: answers('chromium', ['--version']) },
 ];
 
