@@ -33,16 +33,17 @@ describe('test prerequisites', function () {
   it('npm test on a machine without them stops before any test, one line each', () => {
     const root = fileURLToPath(new URL('../..', import.meta.url));
     const mocha = join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
-    // An empty PATH: no compiler, make or chromium (node itself is started by its full path).
+    // An empty PATH: no compiler, make, g++ or chromium (node itself is started by its full path).
     const r = spawnSync(process.execPath, [mocha, '--config', '.mocharc.json'], { cwd: root, encoding: 'utf8', timeout: 110_000, env: { ...process.env, PATH: mkdtempSync(join(tmpdir(), 'loopsmith-empty-path-')) } });
     assert.equal(r.status, 1, r.stderr);
     const lines = r.stderr.trimEnd().split('\n');
-    assert.equal(lines.length, 5, r.stderr);
+    assert.equal(lines.length, 6, r.stderr);
     assert.match(lines[0]!, /^missing: C compiler \(cc\), .*\(cc not found\); install: apt-get install gcc$/);
     assert.match(lines[1]!, /^missing: make, .*; install: apt-get install make$/);
     assert.match(lines[2]!, /^missing: redis-server, .*; install: apt-get install redis-server$/);
-    assert.match(lines[3]!, /^missing: chromium, .*; install: apt-get install chromium$/);
-    assert.match(lines[4]!, /^4 test prerequisites are missing; `bash \.ci\/run` installs them all/);
+    assert.match(lines[3]!, /^missing: oneDNN \(libdnnl-dev\) and g\+\+, .*\(g\+\+ not found\); install: apt-get install g\+\+ libdnnl-dev$/);
+    assert.match(lines[4]!, /^missing: chromium, .*; install: apt-get install chromium$/);
+    assert.match(lines[5]!, /^5 test prerequisites are missing; `bash \.ci\/run` installs them all/);
     assert.doesNotMatch(r.stdout, /passing|failing/, 'no test ran');
   });
 });
