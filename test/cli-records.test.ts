@@ -52,6 +52,19 @@ describe('cli: records', function () {
     assert.ok(readFileSync(`${mine}.bak`).equals(before), 'the backup is the old file byte for byte');
   });
 
+  it('prune keeps the lines it cannot read (a newer loopsmith\'s records), also when run twice, and prunes only --workload\'s', () => {
+    const file = join(dir, 'prune.jsonl');
+    const newer = JSON.stringify({ ...rec('n', 7), format: 2 });
+    const other = { ...rec('o', 3, 'crash'), workload: { key: 'gemm(k=8,m=8,n=16,transA=0,transB=0):f32', op: 'gemm', params: { m: 8, n: 16, k: 8 }, dtype: 'f32' }, outcome: { status: 'crash' as const } };
+    writeFileSync(file, [rec('x', 5), rec('z', 1e6, 'wrong_answer'), other].map((r) => JSON.stringify(r)).concat(newer).join('\n') + '\n');
+    const first = cli('records', 'prune', '--records', file, '--workload', 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32');
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^kept 2 of 3 records \(dropped 1 failed\); kept 1 line it cannot read as it is; previous file saved as /);
+    assert.equal(cli('records', 'prune', '--records', file).code, 0);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    assert.deepEqual(lines, [JSON.stringify(rec('x', 5)), newer], 'the record of another loopsmith survives two prunes; the other workload\'s crash goes in the second');
+  });
+
   it('an unknown action is one line and exit 2', () => {
     assertBadInput(cli('records', 'shred', '--records', mine), /unknown records action 'shred'; actions: list, best, export, merge, prune/);
   });

@@ -7,7 +7,7 @@ import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { RecordStore, loopsmithVersion } from '../../tuner/records.js';
 import { tune } from '../../tuner/tune.js';
 import { InputKind, readInputFile } from '../../tuner/input-file.js';
-import { checkOutputDirectory, writeFiles } from '../output-files.js';
+import { checkOutputDirectory, refuseOverwritingInputs, writeFiles } from '../output-files.js';
 import { TargetSet } from '../target-set.js';
 import { withEveryTargetsOptions } from '../target-args.js';
 import { verifyKernel } from '../verify-kernel.js';
@@ -74,6 +74,12 @@ export function buildCommand(y: Argv): Argv {
           }, targets);
           const emitted = many ? { files: many.files, origin: `variants: ${many.origin}` } : one!;
           const files = Object.keys(emitted.files).map((f) => resolve(k.out, f));
+          // A generated file must not land on what the build reads (a kernel "kernels" in WGSL writes kernels.json).
+          const inputs = [
+            { path: String(argv.manifest), what: 'the manifest' }, { path: manifest.records, what: 'the records file' },
+            ...manifest.kernels.flatMap((x) => (x.schedule ? [{ path: x.schedule, what: `the schedule of kernel ${x.name}` }] : [])),
+          ];
+          for (const f of files) refuseOverwritingInputs(f, inputs);
           const staleNames = Object.keys(emitted.files).filter((f) => currentText(resolve(k.out, f)) !== emitted.files[f]);
           report.push({
             name: k.name, files, stale: staleNames.map((f) => resolve(k.out, f)), origin: emitted.origin, out: k.out,

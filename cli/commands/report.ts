@@ -3,7 +3,7 @@ import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { loadBenchResult } from '../bench-results.js';
 import { reportBench } from '../report-bench.js';
 import { reportHtml } from '../report-html.js';
-import { checkOutputFile, writeFile } from '../output-files.js';
+import { checkOutputFile, refuseOverwritingInputs, writeFile } from '../output-files.js';
 
 export function reportCommand(y: Argv): Argv {
   return y.command(
@@ -18,6 +18,8 @@ export function reportCommand(y: Argv): Argv {
       .example('$0 report --bench bench-results/cpu-.../2026-11-24T20-00-00.000Z.json --out bench.html', 'fraction of peak per bench row'),
     async (argv) => {
       const out = String(argv.out);
+      // The file the report is made from must survive it: --out onto it would replace it with HTML.
+      refuseOverwritingInputs(out, argv.bench !== undefined ? [{ path: String(argv.bench), what: 'the bench result' }] : [{ path: String(argv.records), what: 'the records file' }]);
       checkOutputFile(out);
       if (argv.bench !== undefined) {
         const result = loadBenchResult(String(argv.bench));
