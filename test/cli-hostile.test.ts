@@ -55,4 +55,25 @@ describe('cli: hostile inputs', function () {
       /^loopsmith: cannot write .*gemm\.json: it is the schedule file .*gemm\.json, which this command reads; write to another file$/);
     assert.ok(readFileSync(join(sub, 'gemm.json')).equals(before));
   });
+
+  it('a records line nested 5000 lists deep is skipped with a warning, not a crash', () => {
+    const records = join(dir, 'deep.jsonl');
+    const deep = JSON.stringify(rec('y', 9)).replace('"seed":1', `"seed":${'['.repeat(5000)}${']'.repeat(5000)}`);
+    writeFileSync(records, `${JSON.stringify(rec('x', 5))}\n${deep}\n`);
+    const r = cli('records', 'best', '--records', records);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: .*skipped 1 invalid line: line 2 is not a tuning record \(seed: must be a number, got a list nested too deeply to show\)\n$/);
+  });
+
+  it('a hand-edited median (its times left as they were) is not taken as best', () => {
+    const records = join(dir, 'median.jsonl');
+    const honest = { ...rec('honest', 20), outcome: { status: 'ok' as const, times: [FLOPS / 20e9, FLOPS / 20e9, FLOPS / 20e9], median: FLOPS / 20e9, gflops: 20 } };
+    const slow = FLOPS / 2e9;
+    const edited = { ...rec('edited', 200), outcome: { status: 'ok' as const, times: [slow, slow, slow], median: FLOPS / 200e9, gflops: 200 } };
+    writeFileSync(records, [honest, edited].map((x) => JSON.stringify(x)).join('\n') + '\n');
+    const r = cli('records', 'best', '--records', records, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as TuningRecord[]).map((x) => x.id), [recordId('honest')]);
+    assert.match(r.stderr, /outcome\.median: 5\.12e-9 is not the median of its 3 times \(5\.12e-7\)/);
+  });
 });
