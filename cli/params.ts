@@ -39,7 +39,16 @@ export function earlyAbortOption(v: unknown): number {
   return argument('early-abort', v, numberAbove(0).pipe(z.number().min(1)), "a factor of at least 1 or 'off'", fail);
 }
 
+/** The longest wait a timer can hold (Node's setTimeout: 2^31 - 1 ms); a longer one fires at once, over and over. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** `--NAME S`: a positive number of seconds. */
 export function secondsOption(name: string, v: unknown): number {
   return argument(name, v, numberAbove(0), 'a positive number of seconds', fail);
+}
+
+/** `--NAME S`: a positive number of seconds that a timer waits, so at most MAX_TIMER_MS (about 24.8 days). */
+export function timerSecondsOption(name: string, v: unknown): number {
+  const max = Math.floor(MAX_TIMER_MS / 1000);
+  return argument(name, v, numberAbove(0).pipe(z.number().max(max)), `a positive number of seconds, at most ${max} (24.8 days, the longest timer)`, fail);
 }

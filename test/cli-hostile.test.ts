@@ -3,13 +3,17 @@
  * kernel or figure): each was lost data, a hang or a stack trace before its fix.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RecordStore, TuningRecord, recordId } from '../tuner/records.js';
-import { assertBadInput, cli } from './cli.test.js';
+import { connectionOf } from '../targets/farm/protocol.js';
+import { assertBadInput, cli, cliWithin } from './cli.test.js';
 
+const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const REGISTRY = fileURLToPath(new URL('../targets/registry.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../scheduler/fixtures/', import.meta.url));
 const FLOPS = 2 * 8 * 8 * 8;
 
@@ -19,6 +23,11 @@ function rec(id: string, gflops: number): TuningRecord {
     target: { kind: 'c', fingerprint: { key: 'cpu:a' } }, trace: { version: 1, steps: [] }, traceHash: id,
     outcome: { status: 'ok', gflops, median: FLOPS / gflops / 1e9 }, strategy: 'flex', seed: 1, trial: 0, timestamp: new Date(0).toISOString(), loopsmith: 'test',
   };
+}
+
+function withPlugins(plugins: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, LOOPSMITH_PLUGINS: plugins } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('cli: hostile inputs', function () {
@@ -75,5 +84,36 @@ describe('cli: hostile inputs', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual((JSON.parse(r.stdout) as TuningRecord[]).map((x) => x.id), [recordId('honest')]);
     assert.match(r.stderr, /outcome\.median: 5\.12e-9 is not the median of its 3 times \(5\.12e-7\)/);
+  });
+
+  it('a FIFO or a device as --redis-ca is refused before it is opened (it used to wait forever)', () => {
+    assertBadInput(cliWithin(20_000, 'farm', 'status', '--farm', 'rediss://127.0.0.1:1', '--redis-ca', '/dev/zero', '--connect-timeout', '1'),
+      /^loopsmith: cannot read the Redis CA file \/dev\/zero: it is a character device, not a regular file; --redis-ca is a PEM file of at most 1 MiB$/);
+  });
+
+  it('a regular --redis-ca file is still read as the TLS CA', () => {
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    assert.equal((connectionOf({ url: 'rediss://h:1', caFile: ca }).tls as { ca: string }).ca, readFileSync(ca, 'utf8'));
+  });
+
+  it('a FIFO or a device in LOOPSMITH_PLUGINS is refused before it is imported (it used to wait forever)', () => {
+    const fifo = join(dir, 'plugin.mjs');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    assertBadInput(withPlugins(fifo, 'ops'), /^loopsmith: cannot load plugin '.*plugin\.mjs' named in LOOPSMITH_PLUGINS: it is a FIFO \(named pipe\), not a regular file; give comma-separated paths/);
+    assertBadInput(withPlugins('/dev/zero', 'ops'), /cannot load plugin '\/dev\/zero' named in LOOPSMITH_PLUGINS: it is a character device, not a regular file/);
+  });
+
+  it("a plugin target that fails to start, or is not a Target, is one line naming the plugin, not loopsmith's internal error", () => {
+    const plugin = (name: string, create: string) => {
+      const file = join(dir, `${name}.mjs`);
+      writeFileSync(file, `import { registerTarget } from ${JSON.stringify(REGISTRY)};\nregisterTarget({ name: 'fake', options: [], languages: [], create: ${create} });\n`);
+      return file;
+    };
+    const GEMM = ['gemm', '--m', '8', '--n', '8', '--k', '8', '--target', 'fake'];
+    assertBadInput(withPlugins(plugin('throws', '() => { throw new Error("no device\\nsecond line"); }'), 'run', ...GEMM),
+      /^loopsmith: target 'fake' of plugin '.*throws\.mjs' \(LOOPSMITH_PLUGINS\) failed to start: no device$/);
+    assertBadInput(withPlugins(plugin('partial', "() => ({ name: 'fake', settings: {} })"), 'run', ...GEMM),
+      /^loopsmith: target 'fake' of plugin '.*partial\.mjs' \(LOOPSMITH_PLUGINS\) made an object that is not a Target: open: must be a function \(and 6 more problems\)$/);
   });
 });

@@ -3,7 +3,7 @@ import { InputError } from '../../ir/errors.js';
 import { integerOption } from '../../targets/target.js';
 import { farmConnection, secondsOption, withFarmOptions } from '../farm-args.js';
 import { refuseOtherTargetsOptions, withTargetOptions } from '../target-args.js';
-import { earlyAbortOption, minTimeOption } from '../params.js';
+import { MAX_TIMER_MS, earlyAbortOption, minTimeOption } from '../params.js';
 
 export function workerCommand(y: Argv): Argv {
   return y.command(
@@ -34,7 +34,8 @@ export function workerCommand(y: Argv): Argv {
     async (argv) => {
       refuseOtherTargetsOptions(argv, String(argv.target));
       const concurrency = integerOption('concurrency', argv.concurrency, 1);
-      const lockMs = integerOption('lock-ms', argv['lock-ms'], 500);
+      // BullMQ renews and checks the lock on timers of a fraction of it: past 2^31 - 1 ms they would fire every millisecond.
+      const lockMs = integerOption('lock-ms', argv['lock-ms'], 500, MAX_TIMER_MS);
       const stopTimeoutMs = secondsOption('stop-timeout', argv['stop-timeout']);
       const minSeconds = minTimeOption(argv['min-time']);
       const earlyAbortFactor = earlyAbortOption(argv['early-abort']);

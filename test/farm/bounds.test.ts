@@ -74,11 +74,12 @@ describe('farm: every wait for Redis is bounded', function () {
     }
   });
 
-  it('--connect-timeout and --stop-timeout take a positive number of seconds', async () => {
-    for (const [flag, bad] of [['--connect-timeout', '0'], ['--stop-timeout', 'soon']] as const) {
+  it('--connect-timeout and --stop-timeout take a positive number of seconds a timer can hold', async () => {
+    // Past 2^31 - 1 ms a timer fires at once (Node warned on every renewal, thousands of lines a second).
+    for (const [flag, bad] of [['--connect-timeout', '0'], ['--stop-timeout', 'soon'], ['--stop-timeout', '1e99']] as const) {
       const w = run(['worker', '--redis', 'redis://127.0.0.1:1', '--target', 'c', flag, bad]);
       assert.equal(await exitWithin(w, 30_000, 'worker'), 2);
-      assert.deepEqual(lines(w.stderr()), [`loopsmith: ${flag} must be a positive number of seconds, got '${bad}'`]);
+      assert.deepEqual(lines(w.stderr()), [`loopsmith: ${flag} must be a positive number of seconds, at most 2147483 (24.8 days, the longest timer), got '${bad}'`]);
     }
   });
 
