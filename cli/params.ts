@@ -1,6 +1,6 @@
 import { InputError } from '../ir/errors.js';
-import { argument, numberAbove, z } from '../ir/schema.js';
-import { Workload, workload } from '../ir/ops/index.js';
+import { argument, nearest, numberAbove, z } from '../ir/schema.js';
+import { Workload, findOp, workload } from '../ir/ops/index.js';
 import { checkBuffersFit } from '../targets/workload-fits.js';
 
 export { checkBuffersFit };
@@ -13,8 +13,13 @@ export function workloadFromArgv(argv: Record<string, unknown>, extraCommon: rea
   const op = typeof argv.op === 'string' ? argv.op : '';
   if (!op) throw new InputError('which op? run `loopsmith ops` to list them');
   const raw: Record<string, unknown> = {};
+  const params = findOp(op).params.map((p) => p.name);
+  // The command's own options, for "did you mean" on a misspelt one (`--recods` is no operator parameter either).
+  const options = [...COMMON, ...extraCommon].filter((k) => !['_', '$0', 'op'].includes(k));
   for (const [k, v] of Object.entries(argv)) {
     if (COMMON.has(k) || extraCommon.includes(k)) continue;
+    const option = params.includes(k) || nearest(k, params) ? undefined : nearest(k, options);
+    if (option) throw new InputError(`unknown option --${k}; did you mean --${option}? (${op}'s parameters are: ${params.join(', ')}; \`loopsmith ${String((argv._ as unknown[] | undefined)?.[0] ?? '')} --help\` lists the options)`);
     if (Array.isArray(v)) throw new InputError(`--${k} given more than once`);
     if (typeof v === 'boolean') throw new InputError(`--${k} needs a value, e.g. --${k} 64`);
     raw[k] = v;

@@ -178,7 +178,8 @@ export function parseJsonText(text: string): { ok: true; value: unknown } | { ok
  * Command-line values: text that must read as a number JavaScript holds exactly. Exponents are
  * fine (`1e6`) as long as the value is a safe integer: `--trials 1e99` is refused, not rounded.
  */
-const numberText = z.string().trim().min(1).transform(Number).pipe(z.number());
+// Decimal only: Number() would also read '0x10' as 16 and '0b11' as 3, which operator parameters refuse.
+const numberText = z.string().trim().regex(/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i).transform(Number).pipe(z.number());
 
 /** A safe integer of at least `min` (and at most `max`), from command-line text. */
 export function integerText(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, unknown> {

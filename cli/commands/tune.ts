@@ -151,6 +151,8 @@ export function tuneCommand(y: Argv): Argv {
       const earlyAbortFactor = earlyAbortOption(argv['early-abort']);
       const startingPoints = integerOption('starting-points', argv['starting-points'], 0);
       const db = new RecordStore(String(argv.records));
+      // Read (and cached) before the first line: a records file that cannot be read is then the one line on stderr.
+      db.load();
       const farm = argv.farm !== undefined ? farmConnection(argv) : undefined;
       const local = farm ? undefined : new TargetEvaluator(targetFromArgv(argv, { minSeconds: minTime, earlyAbortFactor }));
       const stop = { requested: false };
