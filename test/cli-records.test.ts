@@ -82,6 +82,15 @@ describe('cli: compare', function () {
     assert.equal(j.rows[0]!.speedup, 1);
     assert.ok(j.rows[1]!.pValue! >= 0 && j.rows[1]!.pValue! <= 1);
   });
+  it('with too few rounds for p < 0.05 a clear difference is not called "within noise"', () => {
+    // naive vs the expert schedule: 3x apart, but 3 rounds each give p = 0.1 at best.
+    const fixture = new URL('../../scheduler/fixtures/gemm-cpu-64.json', import.meta.url).pathname;
+    const r = cli('compare', 'gemm', '--m', '64', '--n', '64', '--k', '64', '--schedules', 'naive', fixture, '--rounds', '3', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const row = (JSON.parse(r.stdout) as { rows: { versus: string; significant?: boolean }[] }).rows[1]!;
+    assert.match(row.versus, /^too few rounds to tell \(p=0\.100; p < 0\.05 needs more rounds\)$/);
+    assert.equal(row.significant, undefined);
+  });
   it('when the first schedule fails, the first that ran is the baseline, and the table says so', () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopsmith-compare-'));
     // 2048 invocations per workgroup: over every WebGPU device's limit (lavapipe's is 1024), so the device refuses it.
@@ -92,7 +101,8 @@ describe('cli: compare', function () {
     assert.equal(j.baseline, 'default');
     assert.deepEqual(j.rows.map((r) => r.status), ['rejected', 'ok', 'ok']);
     assert.deepEqual(j.rows.slice(0, 2).map((r) => r.versus), ['failed', 'baseline']);
-    assert.match(j.rows[2]!.versus, /^(within noise|significant) \(p=/);
+    // Three rounds against three: no data reaches p < 0.05, so no verdict either way.
+    assert.match(j.rows[2]!.versus, /^too few rounds to tell \(p=\d\.\d{3}; p < 0\.05 needs more rounds\)$/);
     assert.equal(j.rows[1]!.speedup, 1);
     const text = cli('compare', ...shape);
     assert.equal(text.code, 1, 'a schedule failed');
