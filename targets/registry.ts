@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError, LoopsmithError } from '../ir/errors.js';
 import { entryKind } from '../tuner/input-file.js';
 import { LANGUAGES, type Language } from '../codegen/artifacts.js';
@@ -116,6 +116,9 @@ export async function openTarget(name: string, req: TargetRequest = {}): Promise
   return t;
 }
 
+/** Plugin modules imported so far, by URL or package name. */
+const loaded = new Set<string>();
+
 /**
  * Loads the plugin modules named in `LOOPSMITH_PLUGINS` (comma-separated files, or package names
  * where no such file exists); each registers its targets when imported.
@@ -127,12 +130,18 @@ export async function loadPlugins(list = process.env.LOOPSMITH_PLUGINS ?? ''): P
     // Importing a FIFO waits for a writer and /dev/zero never ends: only a regular file is imported.
     if (st && !st.isFile()) throw new InputError(`cannot load plugin '${entry}' named in LOOPSMITH_PLUGINS: it is ${entryKind(st)}, not a regular file; ${legal}`);
     const spec = st ? pathToFileURL(resolve(entry)).href : entry;
+    // Named twice: the module is imported (and registers) once.
+    if (loaded.has(spec)) continue;
+    loaded.add(spec);
     const before = new Set(definitions.keys());
     try {
       await import(spec);
     } catch (e) {
       throw new InputError(`cannot load plugin '${entry}' named in LOOPSMITH_PLUGINS: ${(e as Error).message.split('\n')[0]}; ${legal}`);
     }
-    for (const name of definitions.keys()) if (!before.has(name)) fromPlugins.set(name, entry);
+    const added = [...definitions.keys()].filter((name) => !before.has(name));
+    // Most often it imported registerTarget from another copy of loopsmith: its targets went to that copy's registry.
+    if (!added.length) throw new InputError(`plugin '${entry}' named in LOOPSMITH_PLUGINS registered no target; it must call registerTarget from this loopsmith's ${fileURLToPath(import.meta.url)}`);
+    for (const name of added) fromPlugins.set(name, entry);
   }
 }

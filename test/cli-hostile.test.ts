@@ -104,6 +104,16 @@ describe('cli: hostile inputs', function () {
     assertBadInput(withPlugins('/dev/zero', 'ops'), /cannot load plugin '\/dev\/zero' named in LOOPSMITH_PLUGINS: it is a character device, not a regular file/);
   });
 
+  it('a plugin that registers no target (it used another copy\'s registerTarget) is one line; one named twice loads once', () => {
+    const none = join(dir, 'none.mjs');
+    writeFileSync(none, 'export const nothing = 1;\n');
+    assertBadInput(withPlugins(none, 'ops'), /^loopsmith: plugin '.*none\.mjs' named in LOOPSMITH_PLUGINS registered no target; it must call registerTarget from this loopsmith's .*targets\/registry\.js$/);
+    const one = join(dir, 'one.mjs');
+    writeFileSync(one, `import { registerTarget } from ${JSON.stringify(REGISTRY)};\nregisterTarget({ name: 'once', options: [], languages: [], create: () => ({}) });\n`);
+    const r = withPlugins(`${one},${one}`, 'run', 'gemm', '--m', '8', '--n', '8', '--k', '8', '--target', 'nosuch');
+    assertBadInput(r, /unknown target 'nosuch'; targets: c, webgpu, once$/);
+  });
+
   it("a plugin target that fails to start, or is not a Target, is one line naming the plugin, not loopsmith's internal error", () => {
     const plugin = (name: string, create: string) => {
       const file = join(dir, `${name}.mjs`);
