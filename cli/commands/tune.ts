@@ -108,7 +108,7 @@ export function tuneCommand(y: Argv): Argv {
       .option('strategy', { type: 'string', default: 'flex', describe: `search strategy: ${STRATEGIES.join(', ')}` })
       .option('seed', { type: 'string', default: '1', describe: 'search seed (input data always uses seed 1)' })
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file (JSON lines, append-only)' })
-      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' })
+      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate (at least 3 runs, at most 1000)' })
       .option('model', { type: 'string', default: 'on', describe: 'cost model: rank many proposed candidates and measure the most promising (on), or measure every proposal (off)' })
       .option('starting-points', { type: 'string', default: '8', describe: 'measure first at most this many known-good schedules: the default and expert ones, and the best records of the nearest shapes of the operator (0: none)' })
       .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the best so far is not timed further ('off': every candidate is timed in full)" })
