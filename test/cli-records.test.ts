@@ -65,6 +65,12 @@ describe('cli: records', function () {
     assert.deepEqual(lines, [JSON.stringify(rec('x', 5)), newer], 'the record of another loopsmith survives two prunes; the other workload\'s crash goes in the second');
   });
 
+  it('a --workload no record has is said, with the workloads the file has (it looked like an empty history)', () => {
+    const r = cli('records', 'list', '--records', mine, '--workload', 'gemm(k=8,m=8,n=8)');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, `warning: ${mine} has no records of workload gemm(k=8,m=8,n=8); its workloads: gemm(k=8,m=8,n=8,transA=0,transB=0):f32\n`);
+  });
+
   it('an unknown action is one line and exit 2', () => {
     assertBadInput(cli('records', 'shred', '--records', mine), /unknown records action 'shred'; actions: list, best, export, merge, prune/);
   });

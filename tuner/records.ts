@@ -26,6 +26,19 @@ function countedWarning(path: string, what: string, problems: readonly string[])
 }
 
 /**
+ * The records of workload `key` (all of them when `key` is undefined), and a warning when the file
+ * has records but none of that workload: a misspelt key must not look like an empty history.
+ */
+export function recordsOfWorkload(records: readonly TuningRecord[], key: string | undefined, path: string): { records: TuningRecord[]; warning?: string } {
+  if (key === undefined) return { records: [...records] };
+  const mine = records.filter((r) => r.workload.key === key);
+  if (mine.length || !records.length) return { records: mine };
+  const keys = [...new Set(records.map((r) => r.workload.key))];
+  const shown = keys.length > 5 ? `${keys.slice(0, 5).join(', ')} and ${keys.length - 5} more` : keys.join(', ');
+  return { records: mine, warning: `${path} has no records of workload ${key}; its workloads: ${shown}` };
+}
+
+/**
  * A record claiming more than this many times its device's GFLOP/s ceiling
  * (targets/gflops-ceiling.ts) is implausible: edited, or timed by a broken clock. The ceiling is
  * already out of any kernel's reach; the margin covers workloads whose FLOP count includes work a

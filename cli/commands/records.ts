@@ -2,7 +2,7 @@ import { realpathSync, statSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { InputError, LoopsmithError } from '../../ir/errors.js';
 import { nearest } from '../../ir/schema.js';
-import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord, recordsOfWorkload } from '../../tuner/records.js';
 import { RECORDS_FILE, ioProblem } from '../../tuner/records-file.js';
 import { readInputBytes } from '../../tuner/input-file.js';
 import { checkOutputFile, sameFile, writeFile } from '../output-files.js';
@@ -84,7 +84,8 @@ export function recordsCommand(y: Argv): Argv {
       const db = new RecordStore(String(argv.records));
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
+      const { records: mine, warning } = recordsOfWorkload(records, argv.workload === undefined ? undefined : String(argv.workload), db.path);
+      if (warning) process.stderr.write(`warning: ${warning}\n`);
       const best = () => {
         const b = db.bestPerWorkload(mine);
         for (const w of db.passedOverWarnings()) process.stderr.write(`warning: ${w}\n`);

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore, recordsOfWorkload } from '../../tuner/records.js';
 import { loadBenchResult } from '../bench-results.js';
 import { reportBench } from '../report-bench.js';
 import { reportHtml } from '../report-html.js';
@@ -30,7 +30,8 @@ export function reportCommand(y: Argv): Argv {
       const db = new RecordStore(String(argv.records));
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
+      const { records: mine, warning } = recordsOfWorkload(records, argv.workload === undefined ? undefined : String(argv.workload), db.path);
+      if (warning) process.stderr.write(`warning: ${warning}\n`);
       writeFile(out, await reportHtml(mine, `loopsmith tuning report: ${db.path}`, db));
       for (const w of db.passedOverWarnings()) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`wrote ${out} (${mine.length} records)\n`);
