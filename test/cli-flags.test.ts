@@ -21,6 +21,8 @@ describe('cli: flags the command or the target does not take', function () {
     ['--threads with emit --lang wgsl', ['emit', ...GEMM, '--lang', 'wgsl', '--threads', '2', '--out', '/tmp/never-written'], /--threads is an option of the c target, not of webgpu/],
     ['--threads for a webgpu worker', ['worker', '--redis', 'redis://127.0.0.1:1', '--target', 'webgpu', '--threads', '2'], /--threads is an option of the c target, not of webgpu/],
     ['--threads with --farm (the workers\' option)', ['tune', ...GEMM, '--farm', 'redis://127.0.0.1:1', '--threads', '2'], /^loopsmith: --threads is the workers' with --farm/],
+    // It was silently ignored: the tune ran on the farm's C workers.
+    ['--target with --farm (the workers\' option)', ['tune', ...GEMM, '--farm', 'redis://127.0.0.1:1', '--target', 'webgpu'], /^loopsmith: --target is the workers' with --farm: each worker serves its own/],
     ['--device without --farm', ['tune', ...GEMM, '--device', 'all'], /^loopsmith: --device picks devices of a farm; give --farm URL too/],
     ['--trials 1e99', ['tune', ...GEMM, '--trials', '1e99'], /^loopsmith: --trials must be an integer of at least 1, got '1e99'$/],
     ['--trials 2.5', ['tune', ...GEMM, '--trials', '2.5'], /--trials must be an integer of at least 1, got '2\.5'/],

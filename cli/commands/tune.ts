@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
 import { operatorCommand } from '../operator-command.js';
 import { InputError, RunError } from '../../ir/errors.js';
 import type { Workload } from '../../ir/ops/index.js';
@@ -145,6 +146,9 @@ export function tuneCommand(y: Argv): Argv {
       const seed = integerOption('seed', argv.seed, 0);
       const timeBudget = argv['time-budget'] === undefined ? undefined : secondsOption('time-budget', argv['time-budget']);
       const workerOption = targetOptions().find((o) => argv[o.name] !== undefined);
+      // --target has a default (c), so only the command line tells whether it was given: with --farm it was ignored.
+      const targetGiven = hideBin(process.argv).some((a) => a === '--target' || a.startsWith('--target='));
+      if (argv.farm !== undefined && targetGiven) throw new InputError('--target is the workers\' with --farm: each worker serves its own (loopsmith worker --target ...), and the tune runs for every device of the farm, or those --device names (loopsmith devices --farm URL lists them); drop --target here');
       if (argv.farm !== undefined && workerOption) throw new InputError(`--${workerOption.name} is the workers' with --farm: each measures under its own options (start them with \`loopsmith worker --${workerOption.name} ...\`); drop it here`);
       if (argv.device !== undefined && argv.farm === undefined) throw new InputError('--device picks devices of a farm; give --farm URL too (without it, tune runs on this machine\'s --target)');
       const minTime = minTimeOption(argv['min-time']);
