@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { secondsOption as seconds } from './params.js';
+import { timerSecondsOption as seconds } from './params.js';
 import type { ConnectionOptions } from '../targets/farm/protocol.js';
 
 /** The options withFarmOptions adds (operator commands must not read them as operator parameters). */
@@ -13,7 +13,7 @@ export function withFarmOptions<T>(a: Argv<T>, demand = false): Argv<T> {
     .option('connect-timeout', { type: 'string', default: '10', describe: 'seconds to wait for the farm\'s Redis to answer at the start; then exit 1 with one line (README, "Timeouts")' });
 }
 
-/** `--NAME S`: a positive number of seconds, returned in milliseconds. */
+/** `--NAME S`: a positive number of seconds a timer waits (at most 24.8 days), returned in milliseconds. */
 export function secondsOption(name: string, v: unknown): number {
   return Math.ceil(seconds(name, v) * 1000);
 }

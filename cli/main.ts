@@ -16,11 +16,14 @@ import { workerCommand } from './commands/worker.js';
 import { farmCommand } from './commands/farm.js';
 import { reportAndExit } from './errors.js';
 import { loopsmithVersion } from '../tuner/records.js';
-import { loadPlugins } from '../targets/registry.js';
+import { loadPlugins, targetOptions } from '../targets/registry.js';
 import { joinFlagListValues } from './target-args.js';
 
 /** Options (and positionals) that take several values. */
 const LIST_OPTIONS = new Set(['_', 'schedules', 'files']);
+
+/** Positionals: an empty one is each command's to explain (`which op?`). */
+const POSITIONALS = new Set(['_', '$0', 'op', 'action', 'files', 'manifest', 'what']);
 
 const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, reportCommand, devicesCommand, workerCommand, farmCommand];
 
@@ -29,6 +32,13 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   reportAndExit(e, 'standard output');
 });
+
+/** What each command's required positional is, for yargs' "Not enough non-option arguments". */
+const NEEDS: Readonly<Record<string, string>> = {
+  show: 'an operator name (`loopsmith ops` lists them)', run: 'an operator name (`loopsmith ops` lists them)', tune: 'an operator name (`loopsmith ops` lists them)',
+  compare: 'an operator name (`loopsmith ops` lists them)', emit: 'an operator name (`loopsmith ops` lists them)', build: 'a kernels manifest (kernels.json)',
+  records: 'an action: list, best, export, merge or prune',
+};
 
 /**
  * yargs names what it refused; --help says what is legal. Strict mode checks commands first, so
@@ -39,10 +49,27 @@ function withHelpHint(msg: string): string {
   const word = /^Unknown commands?: (.*)$/.exec(msg)?.[1];
   if (word !== undefined && !word.split(', ').includes(first ?? '')) return `Unknown argument: ${word}; run \`loopsmith ${first} --help\` for what it takes`;
   if (word !== undefined) return `${msg}; run \`loopsmith --help\` for the commands`;
-  return /^Unknown arguments?:/.test(msg) ? `${msg}; run \`loopsmith ${first ? `${first} ` : ''}--help\` for what it takes` : msg;
+  if (/^Not enough non-option arguments/.test(msg) && first && NEEDS[first]) return `${first} needs ${NEEDS[first]}; run \`loopsmith ${first} --help\` for what it takes`;
+  const missing = /^Missing required arguments?: (.*)$/.exec(msg)?.[1];
+  if (missing !== undefined) return `${missing.split(', ').map((m) => `--${m}`).join(', ')} ${missing.includes(',') ? 'are' : 'is'} required; run \`loopsmith ${first ? `${first} ` : ''}--help\` for what it takes`;
+  return /^(Unknown arguments?:|Not enough non-option arguments)/.test(msg) ? `${msg}; run \`loopsmith ${first ? `${first} ` : ''}--help\` for what it takes` : msg;
+}
+
+/**
+ * yargs keeps its options in plain objects: a flag named like an Object.prototype member
+ * (`--constructor 1`) crashes its validation, so it is refused first, as any unknown flag is.
+ */
+function refusePrototypeNames(args: readonly string[]): void {
+  for (const a of args) {
+    const name = /^--?(?:no-)?([^=]+)/.exec(a)?.[1];
+    if (name !== undefined && Object.prototype.hasOwnProperty.call(Object.prototype, name)) {
+      throw new InputError(`Unknown argument: ${name}; run \`loopsmith ${args.find((x) => !x.startsWith('-')) ?? ''} --help\` for what it takes`);
+    }
+  }
 }
 
 async function main(): Promise<void> {
+  refusePrototypeNames(hideBin(process.argv));
   // Before the commands are declared: a plugin's targets bring their own options.
   await loadPlugins();
   let y = yargs(joinFlagListValues(hideBin(process.argv)))
@@ -57,8 +84,12 @@ async function main(): Promise<void> {
     // yargs keeps a flag given twice as a list (duplicate-arguments-array), so that it can be refused
     // here rather than one value silently winning; only list options take several.
     .middleware((argv) => {
+      // An option given no value (`--schedule` at the end, `--out ''`) is refused too: read as absent, it would
+      // run the unscheduled kernel or write into the current folder. A flag list (--cflags '') may be empty.
+      const mayBeEmpty = new Set(targetOptions().filter((o) => o.flagList).map((o) => o.name));
       for (const [k, v] of Object.entries(argv)) {
         if (Array.isArray(v) && !LIST_OPTIONS.has(k)) throw new InputError(`--${k} given more than once (${v.map((x) => `'${String(x)}'`).join(', ')}); give it once`);
+        if (v === '' && !POSITIONALS.has(k) && !mayBeEmpty.has(k)) throw new InputError(`--${k} needs a value (it was given none, or an empty one); run \`loopsmith ${String(argv._[0] ?? '')} --help\` for what it takes`);
       }
     }, true)
     .wrap(Math.min(110, process.stdout.columns ?? 100))

@@ -37,8 +37,12 @@ export interface Manifest {
 
 const MANIFEST_FILE: InputKind = { what: 'kernels manifest', maxBytes: 1 << 20, legal: 'a kernels manifest is a JSON file of at most 1 MiB' };
 
+/** What a kernel name is: it names the generated files and functions (a manifest's `name`, `emit --name`). */
+export const KERNEL_NAME_LEGAL = 'an identifier (letters, digits, _): it names the generated files and functions';
+export const KERNEL_NAME = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: `must be ${KERNEL_NAME_LEGAL}` });
+
 const KERNEL_SCHEMA = fields({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an identifier (letters, digits, _): it names the generated files and functions' }),
+  name: KERNEL_NAME,
   op: nonEmpty,
   params: z.record(z.string(), safeInt),
   target: nonEmpty.optional(),

@@ -112,6 +112,29 @@ function missingDirectories(dir: string, forPath = dir): string[] {
   }
 }
 
+/**
+ * Do two paths name one file? The same path spelled differently, or (both existing) one inode: a
+ * symbolic or hard link to it.
+ */
+export function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const sa = statSync(a), sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses an output that is one of the command's own input files (`report --out` onto the records
+ * it reads, a build writing over its manifest): replaced, the input would be lost.
+ */
+export function refuseOverwritingInputs(out: string, inputs: readonly { readonly path: string; readonly what: string }[]): void {
+  const input = inputs.find((i) => sameFile(out, i.path));
+  if (input) throw new InputError(`cannot write ${out}: it is ${input.what} ${input.path}, which this command reads; write to another file`);
+}
+
 /** Refuses, before any work, a directory that `writeFiles` could not fill. */
 export function checkOutputDirectory(dir: string, names: readonly string[] = []): void {
   missingDirectories(dir);

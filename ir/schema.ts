@@ -82,7 +82,8 @@ export function shown(v: unknown): string {
   try {
     s = JSON.stringify(v) ?? String(v);
   } catch {
-    s = String(v);
+    // Too deep for JSON.stringify (or circular): String() recurses as deeply, so name the kind.
+    s = Array.isArray(v) ? 'a list nested too deeply to show' : 'an object nested too deeply to show';
   }
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
@@ -112,7 +113,8 @@ function words(iss: z.core.$ZodIssue): string {
   if (!ZOD_WORDS.test(iss.message) && iss.code !== 'invalid_union') return iss.message;
   switch (iss.code) {
     case 'invalid_type':
-      if (input === undefined) return `is required (${WORDS[iss.expected] ?? iss.expected})`;
+      // zod's own kinds (`nonoptional` for a field of any type) are not words: the field is simply missing.
+      if (input === undefined) return WORDS[iss.expected] ? `is required (${WORDS[iss.expected]})` : 'is required';
       return `must be ${WORDS[iss.expected] ?? iss.expected}, got ${shown(input)}`;
     case 'too_small':
       return `${bound(iss, iss.minimum, true)}, got ${shown(Array.isArray(input) ? input.length : input)}${Array.isArray(input) ? ' items' : ''}`;
@@ -176,7 +178,8 @@ export function parseJsonText(text: string): { ok: true; value: unknown } | { ok
  * Command-line values: text that must read as a number JavaScript holds exactly. Exponents are
  * fine (`1e6`) as long as the value is a safe integer: `--trials 1e99` is refused, not rounded.
  */
-const numberText = z.string().trim().min(1).transform(Number).pipe(z.number());
+// Decimal only: Number() would also read '0x10' as 16 and '0b11' as 3, which operator parameters refuse.
+const numberText = z.string().trim().regex(/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i).transform(Number).pipe(z.number());
 
 /** A safe integer of at least `min` (and at most `max`), from command-line text. */
 export function integerText(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, unknown> {

@@ -84,7 +84,8 @@ export function traceFromJson(raw: unknown): Trace {
       const prim = (raw as { steps?: { prim?: unknown }[] }).steps?.[Number(i)]?.prim;
       return typeof prim === 'string' && (PRIMITIVES as readonly string[]).includes(prim) ? `${at} (${prim})` : at;
     });
-    throw new TraceFormatError(`schedule ${named}`);
+    // "schedule steps[0] (split): ..." for a field's problem, "schedule: unknown field ..." for the object's own.
+    throw new TraceFormatError(`schedule${/^(steps|version|workload)\b/.test(named) ? ' ' : ': '}${named}`);
   });
 }
 

@@ -28,6 +28,13 @@ describe('cli: build manifests', function () {
     assert.ok(r.stderr.includes(`in ${records};`), `the records path is used as given: ${r.stderr}`);
   });
 
+  it('a kernel\'s bad schedule names the manifest and the kernel', () => {
+    const dir = tmp();
+    assertBadInput(cli('build', manifest(dir, { kernels: [kernel({ name: 'small', params: { m: 16, n: 16, k: 16 } })] })),
+      /^loopsmith: .*kernels\.json: kernel small: schedule was written for gemm\(k=64,m=64,n=64,transA=0,transB=0\):f32, not gemm\(k=16,m=16,n=16,transA=0,transB=0\):f32/);
+    assertBadInput(cli('build', manifest(dir, { kernels: [kernel({ schedule: '/dev/zero' })] })), /^loopsmith: .*kernels\.json: kernel gemm64: cannot read schedule \/dev\/zero: it is a character device/);
+  });
+
   it('an out that leaves the manifest\'s folder is refused in one line, unless --allow-outside', () => {
     const dir = tmp();
     const project = join(dir, 'project');

@@ -21,6 +21,8 @@ describe('cli: flags the command or the target does not take', function () {
     ['--threads with emit --lang wgsl', ['emit', ...GEMM, '--lang', 'wgsl', '--threads', '2', '--out', '/tmp/never-written'], /--threads is an option of the c target, not of webgpu/],
     ['--threads for a webgpu worker', ['worker', '--redis', 'redis://127.0.0.1:1', '--target', 'webgpu', '--threads', '2'], /--threads is an option of the c target, not of webgpu/],
     ['--threads with --farm (the workers\' option)', ['tune', ...GEMM, '--farm', 'redis://127.0.0.1:1', '--threads', '2'], /^loopsmith: --threads is the workers' with --farm/],
+    // It was silently ignored: the tune ran on the farm's C workers.
+    ['--target with --farm (the workers\' option)', ['tune', ...GEMM, '--farm', 'redis://127.0.0.1:1', '--target', 'webgpu'], /^loopsmith: --target is the workers' with --farm: each worker serves its own/],
     ['--device without --farm', ['tune', ...GEMM, '--device', 'all'], /^loopsmith: --device picks devices of a farm; give --farm URL too/],
     ['--trials 1e99', ['tune', ...GEMM, '--trials', '1e99'], /^loopsmith: --trials must be an integer of at least 1, got '1e99'$/],
     ['--trials 2.5', ['tune', ...GEMM, '--trials', '2.5'], /--trials must be an integer of at least 1, got '2\.5'/],
@@ -29,7 +31,7 @@ describe('cli: flags the command or the target does not take', function () {
     ['--lang given twice', ['emit', ...GEMM, '--lang', 'c', '--lang', 'ts'], /^loopsmith: --lang given more than once \('c', 'ts'\); give it once$/],
     ['--target given twice', ['run', ...GEMM, '--target', 'c', '--target', 'webgpu'], /--target given more than once/],
     ['an operator parameter given twice', ['show', ...GEMM, '--m', '16'], /--m given more than once/],
-    ['a bad farm action', ['farm', 'stats', '--farm', 'redis://127.0.0.1:1'], /^loopsmith: unknown farm action 'stats'; actions: status$/],
+    ['a bad farm action', ['farm', 'stats', '--farm', 'redis://127.0.0.1:1'], /^loopsmith: unknown farm action 'stats'; did you mean status\? actions: status$/],
     ['a misspelt operator', ['show', 'gemmm', '--m', '8'], /unknown op 'gemmm'; did you mean gemm\?/],
     ['a misspelt parameter', ['show', 'gemm', '--m', '8', '--n', '8', '--kk', '8'], /gemm has no parameter 'kk'; did you mean --k\?/],
     ['--rounds 2', ['compare', ...GEMM, '--rounds', '2'], /--rounds must be an integer from 3 to 1000, got '2'/],
@@ -37,6 +39,25 @@ describe('cli: flags the command or the target does not take', function () {
     ['a shape past 32-bit indices with emit --no-verify', ['emit', 'gemm', '--m', '65536', '--n', '65536', '--k', '65536', '--lang', 'c', '--no-verify', '--out', '/tmp/never-written'], /32-bit integers/],
     ['a shape past 32-bit indices with tune --farm', ['tune', 'gemm', '--m', '65536', '--n', '65536', '--k', '65536', '--farm', 'redis://127.0.0.1:1'], /32-bit integers/],
     ['a shape past 32-bit indices with run --emit', ['run', 'gemm', '--m', '65536', '--n', '65536', '--k', '65536', '--emit'], /32-bit integers/],
+    // An option left without a value was read as absent: `run --schedule` timed the unscheduled kernel.
+    ['--schedule without a value', ['run', ...GEMM, '--schedule'], /^loopsmith: --schedule needs a value \(it was given none, or an empty one\); run `loopsmith run --help` for what it takes$/],
+    ['--out \'\' (was the current folder)', ['emit', ...GEMM, '--fallback', '--out', ''], /^loopsmith: --out needs a value/],
+    ['--name \'\' (was written as v_.c)', ['emit', ...GEMM, '--fallback', '--name', '', '--out', '/tmp/never-written'], /^loopsmith: --name needs a value/],
+    ['--name that is no identifier (was rewritten to escaped.c)', ['emit', ...GEMM, '--fallback', '--name', '../escaped', '--out', '/tmp/never-written'], /^loopsmith: --name must be an identifier \(letters, digits, _\): it names the generated files and functions, got '\.\.\/escaped'$/],
+    // yargs crashed on a flag named like an Object.prototype member.
+    ['--constructor', ['show', ...GEMM, '--constructor', '1'], /^loopsmith: Unknown argument: constructor; run `loopsmith show --help` for what it takes$/],
+    // Number() reads hex; operator parameters never did.
+    ['--trials 0x10', ['tune', ...GEMM, '--trials', '0x10'], /^loopsmith: --trials must be an integer of at least 1, got '0x10'$/],
+    ['a misspelt option of the command', ['tune', ...GEMM, '--recods', 'x.jsonl'], /^loopsmith: unknown option --recods; did you mean --records\? \(gemm's parameters are: m, n, k, transA, transB; `loopsmith tune --help` lists the options\)$/],
+    // A timer past 2^31 - 1 ms fires at once: Node warned on every renewal, thousands of lines a second.
+    ['--connect-timeout 1e99', ['farm', 'status', '--farm', 'redis://127.0.0.1:1', '--connect-timeout', '1e99'], /^loopsmith: --connect-timeout must be a positive number of seconds, at most 2147483 \(24\.8 days, the longest timer\), got '1e99'$/],
+    ['--lock-ms past the longest timer', ['worker', '--redis', 'redis://127.0.0.1:1', '--lock-ms', '9007199254740991'], /^loopsmith: --lock-ms must be an integer from 500 to 2147483647, got '9007199254740991'$/],
+    ['farm without --farm', ['farm'], /^loopsmith: --farm is required; run `loopsmith farm --help` for what it takes$/],
+    ['farm without an action', ['farm', '--farm', 'redis://127.0.0.1:1'], /^loopsmith: farm needs an action: status \(loopsmith farm status --farm URL\)$/],
+    ['build without a manifest', ['build'], /^loopsmith: build needs a kernels manifest \(kernels\.json\); run `loopsmith build --help` for what it takes$/],
+    // The "tuning ..." banner used to come first: two lines for one problem.
+    ['tune --records naming a directory', ['tune', ...GEMM, '--records', '/tmp'], /^loopsmith: cannot read the records file \/tmp: it is a directory, not a regular file/],
+    ['a misspelt records action', ['records', 'lst'], /^loopsmith: unknown records action 'lst'; did you mean list\? actions: list, best, export, merge, prune$/],
   ];
   for (const [what, args, pattern] of cases) it(`refuses ${what}`, () => assertBadInput(cli(...args), pattern));
 });

@@ -52,6 +52,25 @@ describe('cli: records', function () {
     assert.ok(readFileSync(`${mine}.bak`).equals(before), 'the backup is the old file byte for byte');
   });
 
+  it('prune keeps the lines it cannot read (a newer loopsmith\'s records), also when run twice, and prunes only --workload\'s', () => {
+    const file = join(dir, 'prune.jsonl');
+    const newer = JSON.stringify({ ...rec('n', 7), format: 2 });
+    const other = { ...rec('o', 3, 'crash'), workload: { key: 'gemm(k=8,m=8,n=16,transA=0,transB=0):f32', op: 'gemm', params: { m: 8, n: 16, k: 8 }, dtype: 'f32' }, outcome: { status: 'crash' as const } };
+    writeFileSync(file, [rec('x', 5), rec('z', 1e6, 'wrong_answer'), other].map((r) => JSON.stringify(r)).concat(newer).join('\n') + '\n');
+    const first = cli('records', 'prune', '--records', file, '--workload', 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32');
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^kept 2 of 3 records \(dropped 1 failed\); kept 1 line it cannot read as it is; previous file saved as /);
+    assert.equal(cli('records', 'prune', '--records', file).code, 0);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    assert.deepEqual(lines, [JSON.stringify(rec('x', 5)), newer], 'the record of another loopsmith survives two prunes; the other workload\'s crash goes in the second');
+  });
+
+  it('a --workload no record has is said, with the workloads the file has (it looked like an empty history)', () => {
+    const r = cli('records', 'list', '--records', mine, '--workload', 'gemm(k=8,m=8,n=8)');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, `warning: ${mine} has no records of workload gemm(k=8,m=8,n=8); its workloads: gemm(k=8,m=8,n=8,transA=0,transB=0):f32\n`);
+  });
+
   it('an unknown action is one line and exit 2', () => {
     assertBadInput(cli('records', 'shred', '--records', mine), /unknown records action 'shred'; actions: list, best, export, merge, prune/);
   });
@@ -69,6 +88,15 @@ describe('cli: compare', function () {
     assert.equal(j.rows[0]!.speedup, 1);
     assert.ok(j.rows[1]!.pValue! >= 0 && j.rows[1]!.pValue! <= 1);
   });
+  it('with too few rounds for p < 0.05 a clear difference is not called "within noise"', () => {
+    // naive vs the expert schedule: 3x apart, but 3 rounds each give p = 0.1 at best.
+    const fixture = new URL('../../scheduler/fixtures/gemm-cpu-64.json', import.meta.url).pathname;
+    const r = cli('compare', 'gemm', '--m', '64', '--n', '64', '--k', '64', '--schedules', 'naive', fixture, '--rounds', '3', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const row = (JSON.parse(r.stdout) as { rows: { versus: string; significant?: boolean }[] }).rows[1]!;
+    assert.match(row.versus, /^too few rounds to tell \(p=0\.100; p < 0\.05 needs more rounds\)$/);
+    assert.equal(row.significant, undefined);
+  });
   it('when the first schedule fails, the first that ran is the baseline, and the table says so', () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopsmith-compare-'));
     // 2048 invocations per workgroup: over every WebGPU device's limit (lavapipe's is 1024), so the device refuses it.
@@ -79,7 +107,8 @@ describe('cli: compare', function () {
     assert.equal(j.baseline, 'default');
     assert.deepEqual(j.rows.map((r) => r.status), ['rejected', 'ok', 'ok']);
     assert.deepEqual(j.rows.slice(0, 2).map((r) => r.versus), ['failed', 'baseline']);
-    assert.match(j.rows[2]!.versus, /^(within noise|significant) \(p=/);
+    // Three rounds against three: no data reaches p < 0.05, so no verdict either way.
+    assert.match(j.rows[2]!.versus, /^too few rounds to tell \(p=\d\.\d{3}; p < 0\.05 needs more rounds\)$/);
     assert.equal(j.rows[1]!.speedup, 1);
     const text = cli('compare', ...shape);
     assert.equal(text.code, 1, 'a schedule failed');

@@ -55,6 +55,9 @@ export function recordId(...parts: string[]): string {
 
 const positive = z.number().positive();
 
+/** A stored median and the median of the stored times agree to rounding: both come from the same numbers. */
+const MEDIAN_TOLERANCE = 1e-9;
+
 const EARLY_ABORT = fields({ factor: positive, bestSeconds: positive });
 
 const OUTCOME = fields({
@@ -69,6 +72,11 @@ const OUTCOME = fields({
   // An `ok` without its time could never be compared, and must not look infinitely fast.
   if (o.status === 'ok' && !(o.median !== undefined && o.median > 0)) ctx.addIssue({ code: 'custom', path: ['median'], message: 'an ok outcome needs a positive median' });
   if (o.earlyAbort && (o.status !== 'ok' || (o.times !== undefined && o.times.length !== 1))) ctx.addIssue({ code: 'custom', path: ['earlyAbort'], message: 'is only for an ok outcome with one time' });
+  // The median is computed from the times (targets/pipeline.ts): one that is not theirs was edited, and would rank the record by a time it never ran in.
+  if (o.median !== undefined && o.times?.length) {
+    const own = timingStats(o.times).median;
+    if (Math.abs(o.median - own) > MEDIAN_TOLERANCE * own) ctx.addIssue({ code: 'custom', path: ['median'], message: `${o.median} is not the median of its ${o.times.length} times (${own})` });
+  }
 }).transform((o): Outcome => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as unknown as Outcome);
 
 /** One line of the records file (format 1): every field checked; the fingerprint is the target's own, open. */

@@ -26,6 +26,19 @@ function countedWarning(path: string, what: string, problems: readonly string[])
 }
 
 /**
+ * The records of workload `key` (all of them when `key` is undefined), and a warning when the file
+ * has records but none of that workload: a misspelt key must not look like an empty history.
+ */
+export function recordsOfWorkload(records: readonly TuningRecord[], key: string | undefined, path: string): { records: TuningRecord[]; warning?: string } {
+  if (key === undefined) return { records: [...records] };
+  const mine = records.filter((r) => r.workload.key === key);
+  if (mine.length || !records.length) return { records: mine };
+  const keys = [...new Set(records.map((r) => r.workload.key))];
+  const shown = keys.length > 5 ? `${keys.slice(0, 5).join(', ')} and ${keys.length - 5} more` : keys.join(', ');
+  return { records: mine, warning: `${path} has no records of workload ${key}; its workloads: ${shown}` };
+}
+
+/**
  * A record claiming more than this many times its device's GFLOP/s ceiling
  * (targets/gflops-ceiling.ts) is implausible: edited, or timed by a broken clock. The ceiling is
  * already out of any kernel's reach; the margin covers workloads whose FLOP count includes work a
@@ -82,30 +95,55 @@ export class RecordStore {
     return this.cache;
   }
 
+  /** The file's whole lines, each with its record or what is wrong with it, and the torn last line ('' when there is none). */
+  private lines(): { lines: { text: string; record: TuningRecord | string }[]; torn: string } {
+    const texts = readRecordsText(this.path).split('\n');
+    // After a final '\n' split leaves an empty string; anything else is a line that was never finished.
+    const torn = texts.pop()!;
+    const lines = texts.map((text) => {
+      if (text.trim() === '') return { text, record: '' };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return { text, record: 'is not JSON' };
+      }
+      const r = parseRecord(parsed);
+      return { text, record: typeof r === 'string' ? `is not a tuning record (${r})` : r };
+    });
+    return { lines, torn };
+  }
+
   private read(): LoadedRecords {
     const records: TuningRecord[] = [];
     const warnings: string[] = [];
-    const lines = readRecordsText(this.path).split('\n');
-    // After a final '\n' split leaves an empty string; anything else is a line that was never finished.
-    const torn = lines.pop()!;
+    const { lines, torn } = this.lines();
     const bad: string[] = [];
-    lines.forEach((line, i) => {
-      if (line.trim() === '') return;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        bad.push(`line ${i + 1} is not JSON`);
-        return;
-      }
-      const r = parseRecord(parsed);
-      if (typeof r === 'string') bad.push(`line ${i + 1} is not a tuning record (${r})`);
-      else records.push(r);
+    lines.forEach(({ text, record }, i) => {
+      if (text.trim() === '') return;
+      if (typeof record === 'string') bad.push(`line ${i + 1} ${record}`);
+      else records.push(record);
     });
     if (bad.length) warnings.push(countedWarning(this.path, `invalid line${bad.length > 1 ? 's' : ''}`, bad));
     const tornLine = torn.trim() !== '';
     if (tornLine) warnings.push(`${this.path}: the last line is torn (line ${lines.length + 1} has no line end: a run was killed while writing it); skipped`);
     return { records, warnings, invalid: bad.length + (tornLine ? 1 : 0) };
+  }
+
+  /**
+   * The file without the records `drop` picks, for `records prune`: every other line is kept as it
+   * is, lines this version cannot read too (a newer loopsmith's records, a hand edit to repair), so
+   * that pruning never loses what it does not understand. Blank lines and a torn last line (never a
+   * whole record) go.
+   */
+  without(drop: (r: TuningRecord) => boolean): { text: string; kept: number; dropped: number; unreadable: number; torn: boolean } {
+    const { lines, torn } = this.lines();
+    const keep = lines.filter(({ text, record }) => text.trim() !== '' && (typeof record === 'string' || !drop(record)));
+    const unreadable = keep.filter(({ record }) => typeof record === 'string').length;
+    const records = lines.filter(({ record }) => typeof record !== 'string').length;
+    return {
+      text: keep.map(({ text }) => `${text}\n`).join(''), kept: keep.length - unreadable, dropped: records - (keep.length - unreadable), unreadable, torn: torn.trim() !== '',
+    };
   }
 
   /**

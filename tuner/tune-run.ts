@@ -192,20 +192,30 @@ export class TuningRun {
    * the budget, and the strategy is shown their outcomes so it continues from where that run was.
    */
   resume(): void {
-    const earlier = this.storedPoints((r) => r.strategy === this.opts.strategy && r.seed === this.opts.seed).sort((a, b) => a.record.trial - b.record.trial);
+    const sameRun = (r: TuningRecord) => r.strategy === this.opts.strategy && r.seed === this.opts.seed;
+    const earlier = this.storedPoints(sameRun);
     if (!earlier.length) return;
+    const points = new Map(earlier.map(({ record, point }) => [record.id, point]));
+    // The run's records without a point of the space (its starting points: the default and expert
+    // schedules) are trials too: they count for the best and the curve, only the strategy is not shown them.
+    const records = [...this.prior.values()].filter((r) => sameRun(r) && r.trial < this.opts.trials).sort((a, b) => a.trial - b.trial);
     const replay: Feedback[] = [];
-    for (const { record, point } of earlier.filter((x) => x.record.trial < this.opts.trials)) {
-      this.seen.add(this.space.key(point));
+    for (const record of records) {
+      const point = points.get(record.id);
       const m = this.storedOutcome(record);
-      replay.push({ point, cost: cost(m) });
+      if (point) {
+        this.seen.add(this.space.key(point));
+        replay.push({ point, cost: cost(m) });
+      }
       this.count(m, record.trace);
       // Trials the earlier run answered from its own records left no line: fill the curve over them.
       while (this.curve.length < record.trial) this.curve.push(this.curve[this.curve.length - 1] ?? 0);
       this.curve.push(this.bestGflops());
-      this.fromRecords++;
     }
     this.trials = this.resumed = Math.min(this.opts.trials, this.curve.length);
+    // Every resumed trial was answered by the records (its line, or the earlier record it was answered
+    // from then), so measured now + from the records (+ repeats) adds up to the trials.
+    this.fromRecords = this.resumed;
     this.strategy.feedback(replay);
   }
 

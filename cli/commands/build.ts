@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { RunError } from '../../ir/errors.js';
+import { LoopsmithError, RunError } from '../../ir/errors.js';
 import { openTarget } from '../../targets/registry.js';
 import { integerOption } from '../../targets/target.js';
 import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { RecordStore, loopsmithVersion } from '../../tuner/records.js';
 import { tune } from '../../tuner/tune.js';
 import { InputKind, readInputFile } from '../../tuner/input-file.js';
-import { checkOutputDirectory, writeFiles } from '../output-files.js';
+import { checkOutputDirectory, refuseOverwritingInputs, writeFiles } from '../output-files.js';
 import { TargetSet } from '../target-set.js';
 import { withEveryTargetsOptions } from '../target-args.js';
 import { verifyKernel } from '../verify-kernel.js';
@@ -67,13 +67,26 @@ export function buildCommand(y: Argv): Argv {
             }
           }
           const warn = (s: string) => process.stderr.write(`warning: ${k.name}: ${s}\n`);
-          const many = k.devices ? await emitForDevices({ workload: w, lang: k.language, name: k.name, records: manifest.records, devices: k.devices, fallback: Boolean(k.fallback || argv.fallback), warn }, targets) : undefined;
-          const one = many ? undefined : await emitArtifacts({
-            workload: w, lang: k.language, target: k.target, name: k.name, records: manifest.records, fallback: Boolean(k.fallback || argv.fallback),
-            ...(k.schedule ? { schedule: k.schedule } : {}), warn,
-          }, targets);
+          let many: Awaited<ReturnType<typeof emitForDevices>> | undefined, one: Awaited<ReturnType<typeof emitArtifacts>> | undefined;
+          try {
+            many = k.devices ? await emitForDevices({ workload: w, lang: k.language, name: k.name, records: manifest.records, devices: k.devices, fallback: Boolean(k.fallback || argv.fallback), warn }, targets) : undefined;
+            one = many ? undefined : await emitArtifacts({
+              workload: w, lang: k.language, target: k.target, name: k.name, records: manifest.records, fallback: Boolean(k.fallback || argv.fallback),
+              ...(k.schedule ? { schedule: k.schedule } : {}), warn,
+            }, targets);
+          } catch (e) {
+            // Bad input of one kernel (its schedule, its records) says which kernel; its class (exit code) stays.
+            if (e instanceof LoopsmithError && !(e instanceof RunError)) e.message = `${String(argv.manifest)}: kernel ${k.name}: ${e.message}`;
+            throw e;
+          }
           const emitted = many ? { files: many.files, origin: `variants: ${many.origin}` } : one!;
           const files = Object.keys(emitted.files).map((f) => resolve(k.out, f));
+          // A generated file must not land on what the build reads (a kernel "kernels" in WGSL writes kernels.json).
+          const inputs = [
+            { path: String(argv.manifest), what: 'the manifest' }, { path: manifest.records, what: 'the records file' },
+            ...manifest.kernels.flatMap((x) => (x.schedule ? [{ path: x.schedule, what: `the schedule of kernel ${x.name}` }] : [])),
+          ];
+          for (const f of files) refuseOverwritingInputs(f, inputs);
           const staleNames = Object.keys(emitted.files).filter((f) => currentText(resolve(k.out, f)) !== emitted.files[f]);
           report.push({
             name: k.name, files, stale: staleNames.map((f) => resolve(k.out, f)), origin: emitted.origin, out: k.out,

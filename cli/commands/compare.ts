@@ -19,6 +19,11 @@ import { targetArgNames, targetFromArgv, withTargetOptions } from '../target-arg
 /** Timed seconds per schedule per round (after its warm-up): seven rounds give seven medians. */
 const ROUND_SECONDS = 0.05;
 
+/** The smallest p the permutation test gives two samples of these sizes: that of two that do not overlap. */
+function smallestP(n: number, m: number): number {
+  return permutationPValue(Array.from({ length: n }, (_, i) => i), Array.from({ length: m }, (_, i) => n + i));
+}
+
 export function compareCommand(y: Argv): Argv {
   return operatorCommand(y, 'compare', {
     describe: 'Measure several schedules of one workload in the same run, interleaved, and say which differences are real',
@@ -102,10 +107,14 @@ export function compareCommand(y: Argv): Argv {
           if (!ts.length) return { schedule: s, status: status[i]?.status ?? 'not run', message: status[i]?.message, versus: 'failed' };
           const med = median(ts);
           const p = i === baseIndex || baseTimes.length < 3 || ts.length < 3 ? undefined : permutationPValue(ts, baseTimes);
-          const versus = i === baseIndex ? 'baseline' : p === undefined ? 'too few rounds' : `${p < 0.05 ? 'significant' : 'within noise'} (p=${p.toFixed(3)})`;
+          // With few rounds even two samples that do not overlap at all cannot reach p < 0.05 (3 and 3: p = 0.1):
+          // such a p says nothing about the noise, so it is not called "within noise".
+          const decidable = p !== undefined && smallestP(ts.length, baseTimes.length) < 0.05;
+          const versus = i === baseIndex ? 'baseline' : p === undefined ? 'too few rounds'
+            : !decidable ? `too few rounds to tell (p=${p.toFixed(3)}; p < 0.05 needs more rounds)` : `${p < 0.05 ? 'significant' : 'within noise'} (p=${p.toFixed(3)})`;
           return {
             schedule: s, status: 'ok', median: med, spread: (quantile(ts, 0.8) - quantile(ts, 0.2)) / med, gflops: w.flops / med / 1e9,
-            speedup: median(baseTimes) / med, pValue: p, significant: p === undefined ? undefined : p < 0.05, baseline: i === baseIndex, versus,
+            speedup: median(baseTimes) / med, pValue: p, significant: decidable ? p < 0.05 : undefined, baseline: i === baseIndex, versus,
           };
         });
         const baseline = baseIndex >= 0 ? specs[baseIndex]! : undefined;

@@ -10,11 +10,14 @@ import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
 import { traceHash } from '../../tuner/space.js';
 import { loadSchedule } from '../schedule-file.js';
 import { workloadFromArgv } from '../params.js';
-import { checkOutputDirectory, writeFiles } from '../output-files.js';
+import { checkOutputDirectory, refuseOverwritingInputs, writeFiles } from '../output-files.js';
+import { join } from 'node:path';
 import { TargetSet } from '../target-set.js';
 import { refuseOtherTargetsOptions, targetArgNames, withEveryTargetsOptions } from '../target-args.js';
 import { KernelToVerify, verifyKernel } from '../verify-kernel.js';
 import { emitForDevices, parseDevices, verifyVariants } from '../device-variants.js';
+import { KERNEL_NAME, KERNEL_NAME_LEGAL } from '../manifest.js';
+import { argument } from '../../ir/schema.js';
 import { deviceLabel } from '../../tuner/devices.js';
 
 export interface EmitRequest {
@@ -109,7 +112,10 @@ export function emitCommand(y: Argv): Argv {
       // --devices verifies on every target it has variants for; one target's options are then each target's own.
       if (argv.devices === undefined) refuseOtherTargetsOptions(argv, target);
       const w = workloadFromArgv(argv, [...targetArgNames(), 'lang', 'out', 'name', 'schedule', 'records', 'fallback', 'verify', 'devices']);
-      const name = String(argv.name ?? w.op.name);
+      // Checked, not made into an identifier behind the user's back (`--name ../x` would write x.c).
+      const name = argv.name === undefined ? w.op.name : argument('name', argv.name, KERNEL_NAME, KERNEL_NAME_LEGAL, (m) => {
+        throw new InputError(m);
+      });
       const out = String(argv.out);
       checkOutputDirectory(out);
       const targets = new TargetSet(argv);
@@ -134,6 +140,8 @@ export function emitCommand(y: Argv): Argv {
           ...(argv.schedule ? { schedule: String(argv.schedule) } : {}),
           warn,
         }, targets);
+        // `--lang wgsl --name gemm` writes gemm.json: never over the schedule it was made from.
+        if (argv.schedule) for (const f of Object.keys(emitted.files)) refuseOverwritingInputs(join(out, f), [{ path: String(argv.schedule), what: 'the schedule file' }]);
         if (argv.verify) await verifyKernel(targets, target, emitted);
         const written = writeFiles(out, emitted.files);
         if (argv.json) process.stdout.write(JSON.stringify({ workload: w.key, lang, origin: emitted.origin, record: emitted.recordId ?? null, verified: Boolean(argv.verify), files: written }, null, 2) + '\n');

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { InputError } from '../../ir/errors.js';
+import { nearest } from '../../ir/schema.js';
 import { farmConnection, withFarmOptions } from '../farm-args.js';
 import { table } from '../format.js';
 
@@ -7,7 +8,7 @@ const FARM_ACTIONS = ['status'] as const;
 
 export function farmCommand(y: Argv): Argv {
   return y.command(
-    'farm <what>',
+    'farm [what]',
     'The measurement farm: `farm status` shows each device\'s queue, jobs in flight and throughput',
     (a) => withFarmOptions(a.positional('what', { type: 'string', describe: `what to show: ${FARM_ACTIONS.join(', ')}` }), true)
       .option('json', { type: 'boolean', describe: 'machine-readable output' })
@@ -18,8 +19,9 @@ export function farmCommand(y: Argv): Argv {
           + ' README, "Timeouts", lists every bound.',
       ].join('\n')),
     async (argv) => {
+      if (argv.what === undefined) throw new InputError(`farm needs an action: ${FARM_ACTIONS.join(', ')} (loopsmith farm status --farm URL)`);
       const what = String(argv.what);
-      if (!(FARM_ACTIONS as readonly string[]).includes(what)) throw new InputError(`unknown farm action '${what}'; actions: ${FARM_ACTIONS.join(', ')}`);
+      if (!(FARM_ACTIONS as readonly string[]).includes(what)) throw new InputError(`unknown farm action '${what}'; ${nearest(what, FARM_ACTIONS) ? `did you mean ${nearest(what, FARM_ACTIONS)}? ` : ''}actions: ${FARM_ACTIONS.join(', ')}`);
       // Loaded when used: BullMQ and ioredis take ~0.3 s to load, which commands without --farm should not pay.
       const { farmStatus } = await import('../../targets/farm/devices.js');
       const rows = await farmStatus(farmConnection(argv));

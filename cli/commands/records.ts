@@ -1,11 +1,11 @@
 import { realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { InputError, LoopsmithError } from '../../ir/errors.js';
-import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord } from '../../tuner/records.js';
+import { nearest } from '../../ir/schema.js';
+import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord, recordsOfWorkload } from '../../tuner/records.js';
 import { RECORDS_FILE, ioProblem } from '../../tuner/records-file.js';
 import { readInputBytes } from '../../tuner/input-file.js';
-import { checkOutputFile, writeFile } from '../output-files.js';
+import { checkOutputFile, sameFile, writeFile } from '../output-files.js';
 import { table } from '../format.js';
 import { deviceBests, devicesOf, measuredThreads } from '../../tuner/devices.js';
 
@@ -18,20 +18,6 @@ function mustExist(path: string): void {
     statSync(path);
   } catch (e) {
     throw new InputError(`cannot merge ${path}: ${ioProblem(e)}`);
-  }
-}
-
-/**
- * Do two paths name one file? The same path spelled differently, or (both existing) one inode: a
- * symbolic or hard link to it.
- */
-function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
-  try {
-    const sa = statSync(a), sb = statSync(b);
-    return sa.dev === sb.dev && sa.ino === sb.ino;
-  } catch {
-    return false;
   }
 }
 
@@ -92,13 +78,14 @@ export function recordsCommand(y: Argv): Argv {
       .example('$0 records prune', 'drop failed candidates (a copy of the old file is kept as <file>.bak)'),
     (argv) => {
       const action = String(argv.action);
-      if (!(ACTIONS as readonly string[]).includes(action)) throw new InputError(`unknown records action '${action}'; actions: ${ACTIONS.join(', ')}`);
+      if (!(ACTIONS as readonly string[]).includes(action)) throw new InputError(`unknown records action '${action}'; ${nearest(action, ACTIONS) ? `did you mean ${nearest(action, ACTIONS)}? ` : ''}actions: ${ACTIONS.join(', ')}`);
       const extra = action === 'merge' ? [] : ((argv.files as string[] | undefined) ?? []);
       if (extra.length) throw new InputError(`records ${action} takes no file arguments (got '${extra.join("', '")}'); only merge does, and --records names the records file`);
       const db = new RecordStore(String(argv.records));
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
+      const { records: mine, warning } = recordsOfWorkload(records, argv.workload === undefined ? undefined : String(argv.workload), db.path);
+      if (warning) process.stderr.write(`warning: ${warning}\n`);
       const best = () => {
         const b = db.bestPerWorkload(mine);
         for (const w of db.passedOverWarnings()) process.stderr.write(`warning: ${w}\n`);
@@ -158,7 +145,8 @@ export function recordsCommand(y: Argv): Argv {
         case 'prune': {
           // A device (/dev/null) holds no records, and a backup of it would be written into /dev.
           if (!db.persistent) throw new InputError(`cannot prune ${db.path}: it is not a regular file`);
-          const keep = records.filter((r) => r.outcome.status === 'ok');
+          // Only failed records go; lines this version cannot read stay as they are (warned about above).
+          const pruned = db.without((r) => r.outcome.status !== 'ok' && (!argv.workload || r.workload.key === argv.workload));
           const backup = `${db.path}.bak`;
           // Rewritten in place by design: the file a symbolic link names is the records file (appends
           // write through the link too), so that file is rewritten and the link stays.
@@ -172,11 +160,13 @@ export function recordsCommand(y: Argv): Argv {
             throw new RecordsFileError(`${e instanceof LoopsmithError ? e.message : `cannot write the backup ${backup}: ${ioProblem(e)}`}; ${db.path} is unchanged`);
           }
           try {
-            writeFile(file ?? db.path, keep.map((r) => JSON.stringify(r)).join('\n') + (keep.length ? '\n' : ''));
+            writeFile(file ?? db.path, pruned.text);
           } catch (e) {
             throw new RecordsFileError(`${e instanceof LoopsmithError ? e.message : `cannot write the records file ${db.path}: ${ioProblem(e)}`}; the previous file is saved as ${backup}`);
           }
-          process.stdout.write(`kept ${keep.length} of ${records.length} records (dropped ${records.length - keep.length} failed); previous file saved as ${db.path}.bak\n`);
+          const unreadable = pruned.unreadable ? `; kept ${pruned.unreadable} line${pruned.unreadable === 1 ? '' : 's'} it cannot read as ${pruned.unreadable === 1 ? 'it is' : 'they are'}` : '';
+          const torn = pruned.torn ? '; dropped the torn last line' : '';
+          process.stdout.write(`kept ${pruned.kept} of ${records.length} records (dropped ${pruned.dropped} failed)${unreadable}${torn}; previous file saved as ${db.path}.bak\n`);
           return;
         }
       }

@@ -1,9 +1,9 @@
 import type { Argv } from 'yargs';
-import { DEFAULT_RECORDS_PATH, RecordStore } from '../../tuner/records.js';
+import { DEFAULT_RECORDS_PATH, RecordStore, recordsOfWorkload } from '../../tuner/records.js';
 import { loadBenchResult } from '../bench-results.js';
 import { reportBench } from '../report-bench.js';
 import { reportHtml } from '../report-html.js';
-import { checkOutputFile, writeFile } from '../output-files.js';
+import { checkOutputFile, refuseOverwritingInputs, writeFile } from '../output-files.js';
 
 export function reportCommand(y: Argv): Argv {
   return y.command(
@@ -18,6 +18,8 @@ export function reportCommand(y: Argv): Argv {
       .example('$0 report --bench bench-results/cpu-.../2026-11-24T20-00-00.000Z.json --out bench.html', 'fraction of peak per bench row'),
     async (argv) => {
       const out = String(argv.out);
+      // The file the report is made from must survive it: --out onto it would replace it with HTML.
+      refuseOverwritingInputs(out, argv.bench !== undefined ? [{ path: String(argv.bench), what: 'the bench result' }] : [{ path: String(argv.records), what: 'the records file' }]);
       checkOutputFile(out);
       if (argv.bench !== undefined) {
         const result = loadBenchResult(String(argv.bench));
@@ -28,7 +30,8 @@ export function reportCommand(y: Argv): Argv {
       const db = new RecordStore(String(argv.records));
       const { records, warnings } = db.load();
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
-      const mine = argv.workload ? records.filter((r) => r.workload.key === argv.workload) : records;
+      const { records: mine, warning } = recordsOfWorkload(records, argv.workload === undefined ? undefined : String(argv.workload), db.path);
+      if (warning) process.stderr.write(`warning: ${warning}\n`);
       writeFile(out, await reportHtml(mine, `loopsmith tuning report: ${db.path}`, db));
       for (const w of db.passedOverWarnings()) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`wrote ${out} (${mine.length} records)\n`);

@@ -17,7 +17,7 @@ export function runCommand(y: Argv): Argv {
       .option('schedule', { type: 'string', describe: 'a schedule trace (JSON); without it the CPU runs the loop nest as lowered and the GPU one invocation per output' })
       .option('emit', { type: 'boolean', describe: 'print the generated kernel source (C or WGSL) instead of running it' })
       .option('seed', { type: 'string', default: '1', describe: 'seed for the input data' })
-      .option('min-time', { type: 'string', default: '0.3', describe: 'seconds of timed runs, at least 3 runs' }))
+      .option('min-time', { type: 'string', default: '0.3', describe: 'seconds of timed runs: at least 3 runs, at most 1000 (the cap ends a long --min-time on a fast kernel)' }))
       .example('$0 run gemm --m 512 --n 512 --k 512', 'the naive loop nest, checked and timed')
       .example('$0 run gemm --m 1024 --n 1024 --k 1024 --schedule scheduler/fixtures/gemm-cpu-1024.json --threads 2', 'the expert schedule on two threads')
       .example('$0 run conv2d --n 1 --c 8 --h 16 --w 16 --k 8 --kh 3 --kw 3 --pad 1 --emit', 'print the C source')

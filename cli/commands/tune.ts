@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
 import { operatorCommand } from '../operator-command.js';
 import { InputError, RunError } from '../../ir/errors.js';
 import type { Workload } from '../../ir/ops/index.js';
@@ -108,7 +109,7 @@ export function tuneCommand(y: Argv): Argv {
       .option('strategy', { type: 'string', default: 'flex', describe: `search strategy: ${STRATEGIES.join(', ')}` })
       .option('seed', { type: 'string', default: '1', describe: 'search seed (input data always uses seed 1)' })
       .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file (JSON lines, append-only)' })
-      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' })
+      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate (at least 3 runs, at most 1000)' })
       .option('model', { type: 'string', default: 'on', describe: 'cost model: rank many proposed candidates and measure the most promising (on), or measure every proposal (off)' })
       .option('starting-points', { type: 'string', default: '8', describe: 'measure first at most this many known-good schedules: the default and expert ones, and the best records of the nearest shapes of the operator (0: none)' })
       .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the best so far is not timed further ('off': every candidate is timed in full)" })
@@ -145,12 +146,17 @@ export function tuneCommand(y: Argv): Argv {
       const seed = integerOption('seed', argv.seed, 0);
       const timeBudget = argv['time-budget'] === undefined ? undefined : secondsOption('time-budget', argv['time-budget']);
       const workerOption = targetOptions().find((o) => argv[o.name] !== undefined);
+      // --target has a default (c), so only the command line tells whether it was given: with --farm it was ignored.
+      const targetGiven = hideBin(process.argv).some((a) => a === '--target' || a.startsWith('--target='));
+      if (argv.farm !== undefined && targetGiven) throw new InputError('--target is the workers\' with --farm: each worker serves its own (loopsmith worker --target ...), and the tune runs for every device of the farm, or those --device names (loopsmith devices --farm URL lists them); drop --target here');
       if (argv.farm !== undefined && workerOption) throw new InputError(`--${workerOption.name} is the workers' with --farm: each measures under its own options (start them with \`loopsmith worker --${workerOption.name} ...\`); drop it here`);
       if (argv.device !== undefined && argv.farm === undefined) throw new InputError('--device picks devices of a farm; give --farm URL too (without it, tune runs on this machine\'s --target)');
       const minTime = minTimeOption(argv['min-time']);
       const earlyAbortFactor = earlyAbortOption(argv['early-abort']);
       const startingPoints = integerOption('starting-points', argv['starting-points'], 0);
       const db = new RecordStore(String(argv.records));
+      // Read (and cached) before the first line: a records file that cannot be read is then the one line on stderr.
+      db.load();
       const farm = argv.farm !== undefined ? farmConnection(argv) : undefined;
       const local = farm ? undefined : new TargetEvaluator(targetFromArgv(argv, { minSeconds: minTime, earlyAbortFactor }));
       const stop = { requested: false };

@@ -3,7 +3,7 @@ import { InputError } from '../../ir/errors.js';
 import { integerOption } from '../../targets/target.js';
 import { farmConnection, secondsOption, withFarmOptions } from '../farm-args.js';
 import { refuseOtherTargetsOptions, withTargetOptions } from '../target-args.js';
-import { earlyAbortOption, minTimeOption } from '../params.js';
+import { MAX_TIMER_MS, earlyAbortOption, minTimeOption } from '../params.js';
 
 export function workerCommand(y: Argv): Argv {
   return y.command(
@@ -11,7 +11,7 @@ export function workerCommand(y: Argv): Argv {
     'Serve this machine\'s device to a measurement farm: take measurement jobs from Redis, verify and time them here',
     (a) => withFarmOptions(withTargetOptions(a), true)
       .option('concurrency', { type: 'string', default: '1', describe: 'jobs compiled at once (timing runs one at a time regardless)' })
-      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate' })
+      .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate (at least 3 runs, at most 1000)' })
       .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the tuner's best is not timed further ('off': every one in full)" })
       .option('lock-ms', { type: 'string', default: '10000', describe: 'a job whose worker went silent this long goes to another worker of the device' })
       .option('wait', { type: 'boolean', describe: 'wait for an unreachable Redis at the start (one line while it waits) instead of giving up after --connect-timeout' })
@@ -34,7 +34,8 @@ export function workerCommand(y: Argv): Argv {
     async (argv) => {
       refuseOtherTargetsOptions(argv, String(argv.target));
       const concurrency = integerOption('concurrency', argv.concurrency, 1);
-      const lockMs = integerOption('lock-ms', argv['lock-ms'], 500);
+      // BullMQ renews and checks the lock on timers of a fraction of it: past 2^31 - 1 ms they would fire every millisecond.
+      const lockMs = integerOption('lock-ms', argv['lock-ms'], 500, MAX_TIMER_MS);
       const stopTimeoutMs = secondsOption('stop-timeout', argv['stop-timeout']);
       const minSeconds = minTimeOption(argv['min-time']);
       const earlyAbortFactor = earlyAbortOption(argv['early-abort']);

@@ -33,7 +33,11 @@ const REFUSALS: Record<string, string> = {
 function problemOf(e: unknown): string {
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && PROBLEMS[code]) return `${PROBLEMS[code]} (${code})`;
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.replace(/\.$/, '');
+  const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  // ioredis's words for a reply that is not Redis's protocol ("Unknown RESP type 72 "H". Please report this."): not a bug to report, another server.
+  const foreign = /^Unknown RESP type \d+ (".*?")/.exec(message);
+  if (foreign) return `the server there does not speak Redis (its reply began with ${foreign[1]}: an HTTP server, or another service on that port)`;
+  return message.replace(/\.$/, '');
 }
 
 /** Why the first contact failed, and what to check. */

@@ -4,7 +4,7 @@
  * republished job is measured at most once, and a registry of the workers' devices.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { InputKind, readInputFile } from '../../tuner/input-file.js';
 import type { Params } from '../../ir/ops/index.js';
 import type { Trace } from '../../scheduler/trace.js';
 import type { SpaceTarget } from '../../tuner/space.js';
@@ -122,6 +122,9 @@ export interface ConnectionOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** A CA bundle is a few KiB of PEM; a system's whole trust store is about 200 KiB. */
+const CA_FILE: InputKind = { what: 'the Redis CA file', maxBytes: 1 << 20, legal: '--redis-ca is a PEM file of at most 1 MiB' };
+
 /**
  * BullMQ connection options: `redis://[:password@]host:port[/db]` or `rediss://` for TLS. Commands
  * wait through an outage (no retry limit): workers and tuners resume when Redis is back. The first
@@ -135,7 +138,8 @@ export function connectionOf(o: ConnectionOptions): Record<string, unknown> {
     throw new InputError(`--farm/--redis '${o.url}' is not a URL; give redis://host:port (or rediss://host:port for TLS, redis://:password@host:port with a password)`);
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new InputError(`--farm/--redis '${o.url}' must start with redis:// or rediss:// (TLS), not ${u.protocol}//`);
-  const tls = u.protocol === 'rediss:' ? { tls: o.caFile ? { ca: readFileSync(o.caFile, 'utf8') } : {} } : {};
+  // Read as every input file is: a FIFO or /dev/zero is refused before it is opened, never read without end.
+  const tls = u.protocol === 'rediss:' ? { tls: o.caFile ? { ca: readInputFile(o.caFile, CA_FILE) } : {} } : {};
   return { url: o.url, maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy: (n: number) => Math.min(250 * n, 2000), ...tls };
 }
 

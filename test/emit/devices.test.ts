@@ -167,7 +167,8 @@ int main(int argc, char **argv) {
     assertBadInput(cli('emit', ...SHAPE, '--lang', 'ts', '--devices', 'webgpu:nope', '--records', records, '--out', out), new RegExp(`no webgpu records of gemm.* on device 'webgpu:nope'; devices with webgpu records of it: .*${d.acme}`));
     assertBadInput(cli('emit', ...SHAPE, '--lang', 'wgsl', '--devices', 'all', '--records', records, '--out', out), /--devices writes one module for many devices: --lang ts .* or --lang c/);
     assertBadInput(cli('emit', 'gemm', '--m', '8', '--n', '8', '--k', '8', '--lang', 'ts', '--devices', 'all', '--records', records, '--out', out), /no successful webgpu record of gemm\(k=8.* has no webgpu records of it; run `loopsmith tune` on each device first \(or pass --fallback/);
-    assertBadInput(cli('emit', ...SHAPE, '--lang', 'ts', '--devices', '', '--records', records, '--out', out), /--devices takes 'all' or fingerprint keys/);
+    assertBadInput(cli('emit', ...SHAPE, '--lang', 'ts', '--devices', ',', '--records', records, '--out', out), /--devices takes 'all' or fingerprint keys/);
+    assertBadInput(cli('emit', ...SHAPE, '--lang', 'ts', '--devices', '', '--records', records, '--out', out), /^loopsmith: --devices needs a value \(it was given none, or an empty one\); run `loopsmith emit --help`/);
   });
 
   it('report shows a device table: each device\'s best, and how it ran on the other devices', () => {

@@ -55,6 +55,19 @@ describe('farm: every wait for Redis is bounded', function () {
     assert.deepEqual(lines(w.stderr()), [`loopsmith: cannot reach the farm's Redis at ${url}: connection refused (ECONNREFUSED); is redis-server running there, and are the host and port right?`]);
   });
 
+  it('a port where another protocol answers (HTTP) is named as such, not as an ioredis bug to report', async () => {
+    const server = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const url = `redis://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const r = run(['farm', 'status', '--farm', url, '--connect-timeout', '2']);
+      assert.equal(await exitWithin(r, 30_000, 'farm status'), 1);
+      assert.deepEqual(lines(r.stderr()), [`loopsmith: cannot reach the farm's Redis at ${url}: the server there does not speak Redis (its reply began with "H": an HTTP server, or another service on that port); is redis-server running there, and are the host and port right?`]);
+    } finally {
+      server.close();
+    }
+  });
+
   it('a port that never answers: worker, farm status, devices and tune --farm each give up after --connect-timeout with one line', async () => {
     const { url, server } = await silentPort();
     try {
@@ -74,11 +87,12 @@ describe('farm: every wait for Redis is bounded', function () {
     }
   });
 
-  it('--connect-timeout and --stop-timeout take a positive number of seconds', async () => {
-    for (const [flag, bad] of [['--connect-timeout', '0'], ['--stop-timeout', 'soon']] as const) {
+  it('--connect-timeout and --stop-timeout take a positive number of seconds a timer can hold', async () => {
+    // Past 2^31 - 1 ms a timer fires at once (Node warned on every renewal, thousands of lines a second).
+    for (const [flag, bad] of [['--connect-timeout', '0'], ['--stop-timeout', 'soon'], ['--stop-timeout', '1e99']] as const) {
       const w = run(['worker', '--redis', 'redis://127.0.0.1:1', '--target', 'c', flag, bad]);
       assert.equal(await exitWithin(w, 30_000, 'worker'), 2);
-      assert.deepEqual(lines(w.stderr()), [`loopsmith: ${flag} must be a positive number of seconds, got '${bad}'`]);
+      assert.deepEqual(lines(w.stderr()), [`loopsmith: ${flag} must be a positive number of seconds, at most 2147483 (24.8 days, the longest timer), got '${bad}'`]);
     }
   });
 

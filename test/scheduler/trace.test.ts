@@ -61,7 +61,9 @@ describe('traces', () => {
     ['bad tail', '{"version": 1, "steps": [{"prim": "split", "loop": "i", "factors": [2], "tail": "wrap"}]}', /tail: must be one of guard, requireDivisible, pad, got "wrap"/],
     ['unknown field', '{"version": 1, "steps": [{"prim": "vectorize", "loop": "i", "width": 8}]}', /^schedule steps\[0\] \(vectorize\): unknown field `width`; fields: prim, loop$/],
     ['misspelt field', '{"version": 1, "steps": [{"prim": "split", "lop": "i", "factors": [2], "tail": "guard"}]}', /unknown field `lop`; did you mean `loop`\?/],
-    ['misspelt top-level field', '{"version": 1, "stpes": []}', /^schedule unknown field `stpes`; did you mean `steps`\?/],
+    ['misspelt top-level field', '{"version": 1, "stpes": []}', /^schedule: unknown field `stpes`; did you mean `steps`\?/],
+    // 5000 nested lists: too deep for JSON.stringify and String() alike, where the message shows the value.
+    ['a step nested 5000 lists deep', `{"version": 1, "steps": [${'['.repeat(5000)}${']'.repeat(5000)}]}`, /^schedule steps\[0\]: must be an object, got a list nested too deeply to show$/],
     ['bad axis', '{"version": 1, "steps": [{"prim": "bind", "loop": "i", "axis": "block.x"}]}', /axis: must be one of workgroup\.x/],
     ['step not an object', '{"version": 1, "steps": [3]}', /^schedule steps\[0\]: must be an object, got 3$/],
     ['a number past 2^53', '{"version": 1, "steps": [{"prim": "split", "loop": "i", "factors": [9007199254740993], "tail": "guard"}]}', /factors\[0\]: must be a safe integer/],

@@ -174,6 +174,8 @@ describe('tuner: records database', () => {
       [{ ...rec(0), point: { ...POINT, vectorize: 2 } }, /point\.vectorize/],
       [{ ...rec(0), outcome: { status: 'ok', gflops: 5 } }, /an ok outcome needs a positive median/],
       [{ ...rec(0), outcome: { status: 'ok', median: 1, times: [1, -1] } }, /outcome\.times/],
+      // A median edited by hand (halved, its times left as they were) would rank the record by a time it never ran in.
+      [{ ...rec(0), outcome: { status: 'ok', median: 0.5, times: [1, 1.5, 1] } }, /^outcome\.median: 0\.5 is not the median of its 3 times \(1\)$/],
       [{ ...rec(0), outcom: rec(0).outcome }, /unknown field `outcom`; did you mean `outcome`\?/],
       [{ ...rec(0), seed: 2 ** 53 + 2 }, /^seed: must be a safe integer/],
       [{ ...rec(0), workload: { ...rec(0).workload, params: { ...rec(0).workload.params, m: 2.5 } } }, /^workload\.params\.m: must be an integer, got 2\.5/],

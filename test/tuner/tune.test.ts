@@ -69,6 +69,9 @@ describe('tuner: the tuning loop', function () {
       const r2 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: new RecordStore(db.path), version: 'test', remeasure: false, earlyStopWindow: 1000 });
       assert.equal(ev.measured, before, 'nothing measured again');
       assert.equal(r2.resumed, 40);
+      // The starting points (expert schedules, not points of the space) were trials of the run resumed: all 40 come from the records.
+      assert.equal(r2.fromRecords, 40, 'every resumed trial is from the records');
+      assert.equal(r2.best?.recordId, r1.best?.recordId, 'the resumed run knows the same best');
       const r3 = await tune(W, ev, { strategy, trials: 50, seed: 3, records: new RecordStore(db.path), version: 'test', remeasure: false, earlyStopWindow: 1000 });
       assert.equal(r3.trials, 50);
       assert.ok(ev.measured - before <= 10, 'a larger budget measures only the new trials');
