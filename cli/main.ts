@@ -68,11 +68,28 @@ function refusePrototypeNames(args: readonly string[]): void {
   }
 }
 
+/** `--schedules` with nothing after it: yargs would silently take the defaults. */
+function refuseValuelessLists(raw: readonly string[]): void {
+  raw.forEach((a, i) => {
+    const name = /^--([\w-]+)$/.exec(a)?.[1];
+    if (name && LIST_OPTIONS.has(name) && (i + 1 >= raw.length || raw[i + 1]!.startsWith('-'))) throw new InputError(`--${name} needs at least one value; run \`loopsmith ${raw.find((x) => !x.startsWith('-')) ?? ''} --help\` for what it takes`);
+  });
+}
+
+/** `--json=yes`: a switch takes no value (yargs would read anything but true as false). */
+function refuseBooleanValues(raw: readonly string[], booleans: ReadonlySet<string>): void {
+  for (const a of raw) {
+    const m = /^--(?:no-)?([\w-]+)=(.*)$/.exec(a);
+    if (m && booleans.has(m[1]!) && m[2] !== 'true' && m[2] !== 'false') throw new InputError(`--${m[1]} is a switch: give it alone (or --no-${m[1]}), not '${a}'`);
+  }
+}
+
 async function main(): Promise<void> {
   refusePrototypeNames(hideBin(process.argv));
   // Before the commands are declared: a plugin's targets bring their own options.
   await loadPlugins();
-  let y = yargs(joinFlagListValues(hideBin(process.argv)))
+  const raw = hideBin(process.argv);
+  let y = yargs(joinFlagListValues(raw))
     .scriptName('loopsmith')
     .usage('$0 <command> [options]\n\nDeclare tensor operators, schedule their loop nests, and generate kernels.')
     .parserConfiguration({ 'parse-numbers': false, 'camel-case-expansion': false, 'duplicate-arguments-array': true })
@@ -87,6 +104,8 @@ async function main(): Promise<void> {
       // An option given no value (`--schedule` at the end, `--out ''`) is refused too: read as absent, it would
       // run the unscheduled kernel or write into the current folder. A flag list (--cflags '') may be empty.
       const mayBeEmpty = new Set(targetOptions().filter((o) => o.flagList).map((o) => o.name));
+      refuseValuelessLists(raw);
+      refuseBooleanValues(raw, new Set((y as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean));
       for (const [k, v] of Object.entries(argv)) {
         if (Array.isArray(v) && !LIST_OPTIONS.has(k)) throw new InputError(`--${k} given more than once (${v.map((x) => `'${String(x)}'`).join(', ')}); give it once`);
         if (v === '' && !POSITIONALS.has(k) && !mayBeEmpty.has(k)) throw new InputError(`--${k} needs a value (it was given none, or an empty one); run \`loopsmith ${String(argv._[0] ?? '')} --help\` for what it takes`);

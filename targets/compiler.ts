@@ -141,3 +141,17 @@ export function fingerprintThreads(fp: Readonly<Record<string, unknown>>): numbe
   const t = fp.threads;
   return typeof t === 'number' && Number.isInteger(t) && t >= 1 ? t : 1;
 }
+
+/**
+ * The key the fields of a stored C fingerprint give, or undefined when it lacks them (a record
+ * from a test or another tool): a record whose key is not its fields' would be counted as another
+ * device's (a 2-thread measurement under the 1-thread key).
+ */
+export function cpuFingerprintKey(fp: Readonly<Record<string, unknown>>): string | undefined {
+  const { model, isa, flags, compiler, compilerVersion, cflags } = fp;
+  const strs = (x: unknown): x is string[] => Array.isArray(x) && x.every((v) => typeof v === 'string');
+  if (typeof model !== 'string' || typeof isa !== 'string' || !strs(flags) || typeof compiler !== 'string' || typeof compilerVersion !== 'string' || !strs(cflags)) return undefined;
+  const threads = fingerprintThreads(fp);
+  const fields = { model, isa, flags: [...new Set(flags)].sort(), compiler, compilerVersion, cflags: [...cflags] };
+  return `cpu:${structuralHash(threads === 1 ? fields : { ...fields, threads })}`;
+}

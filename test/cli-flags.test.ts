@@ -35,6 +35,8 @@ describe('cli: flags the command or the target does not take', function () {
     ['a misspelt operator', ['show', 'gemmm', '--m', '8'], /unknown op 'gemmm'; did you mean gemm\?/],
     ['a misspelt parameter', ['show', 'gemm', '--m', '8', '--n', '8', '--kk', '8'], /gemm has no parameter 'kk'; did you mean --k\?/],
     ['--rounds 2', ['compare', ...GEMM, '--rounds', '2'], /--rounds must be an integer from 3 to 1000, got '2'/],
+    ['--schedules with no value', ['compare', ...GEMM, '--schedules', '--rounds', '3'], /^loopsmith: --schedules needs at least one value/],
+    ['a switch given a value', ['show', ...GEMM, '--json=yes'], /^loopsmith: --json is a switch: give it alone \(or --no-json\), not '--json=yes'$/],
     // The shape limits hold on every path that compiles a kernel, checked or not, here or on a farm.
     ['a shape past 32-bit indices with emit --no-verify', ['emit', 'gemm', '--m', '65536', '--n', '65536', '--k', '65536', '--lang', 'c', '--no-verify', '--out', '/tmp/never-written'], /32-bit integers/],
     ['a shape past 32-bit indices with tune --farm', ['tune', 'gemm', '--m', '65536', '--n', '65536', '--k', '65536', '--farm', 'redis://127.0.0.1:1'], /32-bit integers/],

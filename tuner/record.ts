@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../ir/errors.js';
 import { check, fields, nonEmpty, safeInt, shown, z } from '../ir/schema.js';
+import { cpuFingerprintKey, fingerprintThreads } from '../targets/compiler.js';
 import { workload } from '../ir/ops/index.js';
 import { TraceFormatError } from '../scheduler/errors.js';
 import { Trace, traceFromJson } from '../scheduler/trace.js';
@@ -139,6 +140,10 @@ export function parseRecord(x: unknown): TuningRecord | string {
     throw e;
   }
   const w = rest.workload;
+  const fp = rest.target.fingerprint;
+  // A C record's key must be the one its fields give (a worker posing as another device in tests says so).
+  const derived = rest.target.kind === 'c' && fp.testOverride !== true ? cpuFingerprintKey(fp) : undefined;
+  if (derived !== undefined && derived !== fp.key) return `target.fingerprint.key ${fp.key} is not the key of its fields (${derived}: ${fingerprintThreads(fp)} thread${fingerprintThreads(fp) > 1 ? 's' : ''}, ${String(fp.model)})`;
   if (trace.workload !== undefined && trace.workload !== w.key) return `its trace is for ${trace.workload}, not ${w.key}`;
   const point = rawPoint === undefined ? undefined : parsePoint(rawPoint);
   if (point && 'problem' in point) return point.problem;

@@ -9,6 +9,7 @@ import { MEASURE_STATUSES, MeasureStatus } from '../../targets/measurement.js';
 import { lowerWorkload, workload } from '../../ir/ops/index.js';
 import { measurementOf, outcomeOf, parseRecord } from '../../tuner/record.js';
 import { timingStats } from '../../targets/stats.js';
+import { CTarget } from '../../targets/c/target.js';
 import { ScheduleSpace, traceHash } from '../../tuner/space.js';
 import { diskFullAfter } from '../full-disk.js';
 
@@ -185,6 +186,15 @@ describe('tuner: records database', () => {
     for (const status of MEASURE_STATUSES) assert.equal(typeof parseRecord({ ...rec(0), outcome: { status, median: 1 } }), 'object', status);
     const r = parseRecord({ ...rec(0), point: POINT });
     assert.ok(typeof r === 'object' && r.point?.order[0] === 'i.0' && r.trace.steps.length === 0);
+  });
+
+  it('a C record whose fingerprint key is not its fields\' (threads 2 under the 1-thread key) is not a record', () => {
+    const one = JSON.parse(JSON.stringify(new CTarget({}, { threads: 1 }).fingerprint)) as Record<string, unknown> & { key: string };
+    const two = JSON.parse(JSON.stringify(new CTarget({}, { threads: 2 }).fingerprint)) as Record<string, unknown> & { key: string };
+    assert.equal(typeof parseRecord(rec(0, { target: { kind: 'c', fingerprint: one } })), 'object');
+    assert.equal(typeof parseRecord(rec(0, { target: { kind: 'c', fingerprint: two } })), 'object');
+    assert.match(String(parseRecord(rec(0, { target: { kind: 'c', fingerprint: { ...two, key: one.key } } }))), new RegExp(`^target\\.fingerprint\\.key ${one.key} is not the key of its fields \\(${two.key}: 2 threads`));
+    assert.match(String(parseRecord(rec(0, { target: { kind: 'c', fingerprint: { ...one, model: 'Other CPU' } } }))), /is not the key of its fields/);
   });
 
   it('a format-1 record written before records were parsed loads typed, and its point gives the same trace hash', () => {
