@@ -1,5 +1,5 @@
 import { ForStmt, collectLoops, walkStmt } from '../../ir/loop.js';
-import { Expr, forEachExpr } from '../../ir/expr.js';
+import { Expr, forEachExpr, freeVars } from '../../ir/expr.js';
 import { Program } from '../../ir/program.js';
 import { LoopsmithError } from '../../ir/errors.js';
 import { perfectChain } from '../../scheduler/locate.js';
@@ -35,6 +35,8 @@ export class MainNest {
   /** Per buffer the main nest touches (inputs and the output): the dimension each axis indexes directly, where one does. */
   private readonly dims: ReadonlyMap<string, ReadonlyMap<string, number>>;
   private readonly ranks: ReadonlyMap<string, number>;
+  /** Per buffer: every axis its index expressions use (`X[oh * 2 + rh]` uses oh and rh). */
+  private readonly used: ReadonlyMap<string, ReadonlySet<string>>;
   private readonly names: ReadonlyMap<string, readonly string[]>;
   private readonly tiled: ReadonlyMap<string, TiledLoop>;
 
@@ -48,10 +50,16 @@ export class MainNest {
     this.reduce = this.axes.filter((a) => a.axis === 'reduce');
     const read = new Set<string>();
     const dims = new Map<string, Map<string, number>>();
+    const used = new Map<string, Set<string>>();
     const note = (buffer: string, indices: readonly Expr[]) => {
       const m = dims.get(buffer) ?? new Map<string, number>();
-      indices.forEach((e, d) => { if (e.kind === 'var') m.set(e.name, d); });
+      const u = used.get(buffer) ?? new Set<string>();
+      indices.forEach((e, d) => {
+        if (e.kind === 'var') m.set(e.name, d);
+        for (const v of freeVars(e)) u.add(v);
+      });
       dims.set(buffer, m);
+      used.set(buffer, u);
     };
     walkStmt(main, (x) => {
       if (x.kind === 'store') {
@@ -60,6 +68,7 @@ export class MainNest {
       }
     });
     this.dims = dims;
+    this.used = used;
     this.ranks = new Map(program.buffers.map((b) => [b.name, b.shape.length]));
     this.inputs = program.buffers.filter((b) => b.role === 'input' && read.has(b.name)).map((b) => b.name);
     this.output = program.buffers.find((b) => b.role === 'output')!.name;
@@ -76,6 +85,11 @@ export class MainNest {
   /** The dimension of `buffer` that axis `axis` indexes by itself (`X[.., axis, ..]`), if one does. */
   dimOf(buffer: string, axis: string): number | undefined {
     return this.dims.get(buffer)?.get(axis);
+  }
+
+  /** Does an index of `buffer` use `axis` at all (by itself or inside an expression)? */
+  uses(buffer: string, axis: string): boolean {
+    return this.used.get(buffer)?.has(axis) ?? false;
   }
 
   rank(buffer: string): number {

@@ -6,6 +6,7 @@ import { bindToGrid, gridAxes, gridLayout } from './rules/bind.js';
 import { cacheRead, cacheWrite, packInputs } from './rules/cache.js';
 import { blasLayout, loopOrder } from './rules/order.js';
 import { multiLevelTiling } from './rules/tiling.js';
+import { registerTileKernels } from './rules/register-tile.js';
 import { vectorUnitFor } from '../../scheduler/vector-unit.js';
 
 export interface RuleSet {
@@ -31,6 +32,8 @@ const RULE_SETS: Record<SpaceStyle, (nest: MainNest, target: SpaceTarget) => Rul
       cacheWrite(nest),
       cacheRead(nest, 'local'),
       packInputs(nest),
+      // Last, without moves: half the draws become a register-tile kernel (rules/register-tile.ts).
+      registerTileKernels(nest, vectorUnitFor(target.lanes, target.vectorRegisters), target.threads),
     ],
   }),
   gpu: (nest, target) => {
