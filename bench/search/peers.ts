@@ -10,6 +10,7 @@ import { Pipeline } from '../../targets/pipeline.js';
 import { Candidate, ReferenceSpec } from '../../targets/target.js';
 import { expertSchedules } from '../../tuner/starting-points.js';
 import { convPeerShape, type OpenBlas } from '../openblas.js';
+import { ONEDNN_MODES, ONEDNN_ROW, oneDnnShape, type OneDnn } from '../onednn.js';
 import type { loadTf } from '../tfjs.js';
 import { tfjsBest } from '../tfjs.js';
 import type { PeerResult } from './result.js';
@@ -20,6 +21,8 @@ type Tf = Awaited<ReturnType<typeof loadTf>>;
 export interface PeerLibraries {
   /** The CPU peer, or why there is none. */
   readonly blas: OpenBlas | string;
+  /** The CPU convolution peer, or why there is none. */
+  readonly dnnl: OneDnn | string;
   /** The WebGPU peer, or why there is none. */
   readonly tf: Tf | string;
 }
@@ -32,7 +35,7 @@ const fromRun = (kind: PeerResult['kind'], name: string, m: { status: string; gf
 };
 
 /** The library a workload is compared with, at its best, or why there is none. */
-async function library<C extends Candidate, B>(kind: BenchTargetKind, w: Workload, threads: number, libs: PeerLibraries, pipeline: Pipeline<C, B>, ref: ReferenceSpec, quick: boolean): Promise<PeerResult> {
+async function library<C extends Candidate, B>(kind: BenchTargetKind, w: Workload, threads: number, libs: PeerLibraries, pipeline: Pipeline<C, B>, ref: ReferenceSpec, quick: boolean): Promise<PeerResult | undefined> {
   const p = w.params;
   if (kind === 'c') {
     const blas = libs.blas;
@@ -47,7 +50,8 @@ async function library<C extends Candidate, B>(kind: BenchTargetKind, w: Workloa
       const { run, choice } = await blas.im2colConv(conv, threads, pipeline, ref);
       return fromRun('peer', `im2col + ${blas.version} sgemm, ${choice.chosen ?? 'no verified configuration'}`, run, choice);
     }
-    return unavailable('none', `no CPU peer for ${w.op.name} here (${conv})`);
+    // oneDNN's rows (above) are the peer of the convolutions OpenBLAS's im2col does not cover.
+    return typeof oneDnnShape(w.op.name, p) === 'string' ? unavailable('none', `no CPU peer for ${w.op.name} here (${conv})`) : undefined;
   }
   if ((w.op.name === 'gemm' && !p.transA && !p.transB) || (w.op.name === 'conv2d' && p.groups === 1) || w.op.name === 'depthwise_conv2d') {
     if (typeof libs.tf === 'string') return unavailable('TensorFlow.js WebGPU', libs.tf);
@@ -66,7 +70,21 @@ export async function measurePeers<C extends Candidate, B>(kind: BenchTargetKind
     log(`${w.key}: ${e.label}...`);
     out.push(fromRun('expert', e.label, await pipeline.measureProgram(applyTrace(base, e.trace), ref)));
   }
+  // Convolutions: oneDNN both ways first (NC(D)HW in and out is the contract of loopsmith's kernels: `x peer` is over it), then im2col + OpenBLAS.
+  const dnnlShape = kind === 'c' ? oneDnnShape(w.op.name, w.params) : 'not a CPU workload';
+  if (typeof dnnlShape !== 'string') {
+    for (const mode of ONEDNN_MODES) {
+      if (typeof libs.dnnl === 'string') {
+        out.push(unavailable(ONEDNN_ROW[mode], libs.dnnl));
+        continue;
+      }
+      log(`${w.key}: ${ONEDNN_ROW[mode]}...`);
+      const r = await libs.dnnl.conv(dnnlShape, mode, threads, pipeline, ref);
+      out.push(fromRun('peer', `${ONEDNN_ROW[mode]} (${libs.dnnl.version}${r.note ? `, ${r.note}` : ''})`, r));
+    }
+  }
   log(`${w.key}: peer library...`);
-  out.push(await library(kind, w, threads, libs, pipeline, ref, quick));
+  const lib = await library(kind, w, threads, libs, pipeline, ref, quick);
+  if (lib) out.push(lib);
   return out;
 }

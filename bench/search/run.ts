@@ -17,6 +17,7 @@ import { RecordStore } from '../../tuner/records.js';
 import { plannedHorizon, tune } from '../../tuner/tune.js';
 import type { LoadGate } from '../load-gate.js';
 import { OpenBlas } from '../openblas.js';
+import { OneDnn, oneDnnShape } from '../onednn.js';
 import { runSettings } from '../section.js';
 import { loadTf } from '../tfjs.js';
 import { version } from '../version.js';
@@ -133,15 +134,18 @@ export async function searchBench(o: SearchBenchOptions): Promise<SearchBenchRes
   const wants = (k: BenchTargetKind) => o.workloads.some((w) => w.target === k);
   const blas = wants('c') ? await OpenBlas.open(cpu.compiler.command, cpu.cpu.flags) : 'no C workload';
   const tf = wants('webgpu') ? await loadTf().catch((e: Error) => `TensorFlow.js did not start: ${e.message.split('\n')[0]}`) : 'no WebGPU workload';
+  const dnnl = o.workloads.some((w) => w.target === 'c' && typeof oneDnnShape(w.workload.op.name, w.workload.params) !== 'string') ? await OneDnn.open() : 'no convolution';
+  summary.push(typeof dnnl === 'string' ? `peer oneDNN: ${dnnl}` : `peer ${dnnl.version}: NC(D)HW in and out (reorders timed) and at its best (blocked layouts, inputs reordered outside the time)`);
   if (typeof blas !== 'string') summary.push(`peer ${blas.version}: core types ${blas.configs.map((c) => `${c.label}${c.skip ? ` (skipped: ${c.skip})` : ''}`).join(', ')}`);
   const workloads: WorkloadResult[] = [];
   try {
     for (const sw of o.workloads) {
       await o.gate.check(`workload ${sw.id}`);
-      workloads.push(await benchWorkload(sw, { blas, tf }, o, summary));
+      workloads.push(await benchWorkload(sw, { blas, tf, dnnl }, o, summary));
     }
   } finally {
     if (typeof blas !== 'string') await blas.close();
+    if (typeof dnnl !== 'string') await dnnl.close();
   }
   const horizon = Object.fromEntries((['c', 'webgpu'] as const).filter(wants).map((k) => [k, horizonFor(o, k)]));
   const partial = {

@@ -5,6 +5,7 @@
 import { median } from 'simple-statistics';
 import { ConfigSummary, marks, peerGflops, summarize, topFinal } from './curves.js';
 import type { SearchBenchResult, SpeedTarget, WorkloadResult } from './result.js';
+import { ONEDNN_ROW } from '../onednn.js';
 
 type Unscored = Omit<SearchBenchResult, 'targets'>;
 
@@ -58,6 +59,15 @@ export function speedTargets(r: Unscored): SpeedTarget[] {
     const x = a.atMarks[i]!, y = b.atMarks[i]!;
     return y > 0 ? { ratio: x / y, note: `best at ${end} s, median of seeds: ${x.toFixed(1)} vs ${y.toFixed(1)} GFLOP/s` } : { note: 'random found no verified kernel' };
   };
+  // Issue 26: convolutions without a hand-written schedule (run with --starting-points 0 to mean it).
+  const present = (...ids: string[]) => ids.find((id) => r.workloads.some((w) => w.id === id)) ?? ids[0]!;
+  const dnnlNchw = (w: WorkloadResult) => w.peers.find((p) => p.kind === 'peer' && p.name.startsWith(ONEDNN_ROW.nchw) && p.status === 'ok')?.gflops;
+  const expert = (w: WorkloadResult) => w.peers.find((p) => p.kind === 'expert' && p.status === 'ok')?.gflops;
+  add('C conv2d YOLO C8 tuned vs its expert schedule (issue 26: starting points off)', present('yolo-c8', 'conv256'), 0.9, 'x', (w) => over(w, expert(w), 'the expert'));
+  add('C conv2d ResNet-18 conv2_x tuned vs its expert schedule (issue 26: starting points off)', present('resnet-18-conv2-x', 'conv64'), 0.9, 'x', (w) => over(w, expert(w), 'the expert'));
+  for (const id of ['conv1d256', 'conv3d64', 'conv3dt64', present('mobilenetv2-depthwise', 'dw144'), 'dcgan-style-transposed']) {
+    add(`C ${id} tuned vs oneDNN NC(D)HW in and out (issue 26: starting points off)`, id, 0.9, 'x', (w) => over(w, dnnlNchw(w), 'oneDNN'));
+  }
   const convs = r.workloads.filter((w) => /conv/.test(w.key)).map((w) => w.id);
   for (const id of convs.length ? convs : ['conv256', 'conv64', 'dw144', 'wconv64']) {
     add(`flex vs random at ${end} s`, id, 1.2, 'x', vsRandom('flex'));
