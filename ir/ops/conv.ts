@@ -90,7 +90,9 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
     axisNames: ['n', 'k', ...ovNames],
     inputs: opts.biasRelu ? [X, W, bias] : [X, W],
     body: (n, k, ...o) => {
-      const ci = s.groups === 1 ? rc : add(mul(div(k, int(kpg)), int(cpg)), rc);
+      // With one output channel per group (depthwise) the group is the channel itself: an affine
+      // index, so a layout can block the input along channels for a channel-vectorized kernel.
+      const ci = s.groups === 1 ? rc : add(scale(kpg === 1 ? k : div(k, int(kpg)), cpg), rc);
       const conds: Expr[] = [];
       const pos = o.map((ov, i) => {
         if (!opts.transposed) {

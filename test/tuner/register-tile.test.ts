@@ -43,11 +43,13 @@ function legal<T>(f: () => T): T | undefined {
 describe('tuner: register-tile kernels derived from the loop nest', function () {
   this.timeout(120_000);
 
-  it('the vector axes of a convolution are its output channels and its columns; of a GEMM its columns and rows; a depthwise layer\'s only its columns', () => {
+  it('the vector axes of a convolution are its output channels and its columns; of a GEMM its columns and rows; a depthwise layer\'s channels too (its input blocked by them), but not with a channel multiplier', () => {
     const space = (op: string, p: Record<string, number>) => new ScheduleSpace(lowerWorkload(workload(op, p)), target(AVX512_UNIT)).nest;
     assert.deepEqual(vectorCandidates(space('conv2d', { n: 1, c: 64, h: 32, w: 32, k: 64, kh: 3, kw: 3, pad: 1 }), 16), ['k', 'oh', 'ow']);
     assert.deepEqual(vectorCandidates(space('gemm', { m: 64, n: 48, k: 32 }), 16), ['i', 'j']);
-    assert.deepEqual(vectorCandidates(space('depthwise_conv2d', { n: 1, c: 64, h: 32, w: 32, kh: 3, kw: 3, pad: 1 }), 16), ['oh', 'ow']);
+    assert.deepEqual(vectorCandidates(space('depthwise_conv2d', { n: 1, c: 64, h: 32, w: 32, kh: 3, kw: 3, pad: 1 }), 16), ['k', 'oh', 'ow']);
+    // Two output channels per input channel: the input's channel is k / 2, which no block makes a vector.
+    assert.deepEqual(vectorCandidates(space('depthwise_conv2d', { n: 1, c: 32, h: 32, w: 32, multiplier: 2, kh: 3, kw: 3, pad: 1 }), 16), ['oh', 'ow']);
   });
 
   for (const unit of [AVX512_UNIT, { lanes: 8, registers: 16 }]) {

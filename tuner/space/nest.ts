@@ -51,11 +51,21 @@ export class MainNest {
     const read = new Set<string>();
     const dims = new Map<string, Map<string, number>>();
     const used = new Map<string, Set<string>>();
+    // Loops of extent 1 add nothing to an index: a depthwise layer reads its input channel as
+    // `k + rc` with rc of extent 1, which is k by itself (and can be blocked along k).
+    const unit = new Set(chain.filter((l) => l.extent === 1).map((l) => l.var));
+    const alone = (e: Expr): string | undefined => {
+      if (e.kind === 'var') return e.name;
+      if (e.kind !== 'binary' || e.op !== 'add') return undefined;
+      const a = alone(e.a), b = alone(e.b);
+      return a !== undefined && b !== undefined ? (unit.has(a) ? b : unit.has(b) ? a : undefined) : undefined;
+    };
     const note = (buffer: string, indices: readonly Expr[]) => {
       const m = dims.get(buffer) ?? new Map<string, number>();
       const u = used.get(buffer) ?? new Set<string>();
       indices.forEach((e, d) => {
-        if (e.kind === 'var') m.set(e.name, d);
+        const v = alone(e);
+        if (v !== undefined) m.set(v, d);
         for (const v of freeVars(e)) u.add(v);
       });
       dims.set(buffer, m);

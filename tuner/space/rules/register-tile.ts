@@ -8,12 +8,16 @@ import { SpaceRule } from '../rule.js';
 export const REGISTER_TILE_SHARE = 0.5;
 
 /**
- * The axes a vector can run along: each indexes the output by itself, and some input does not
- * depend on it (that input's value is then one broadcast per vector: conv2d's X for its output
- * channels, its W for its columns; GEMM's A for its columns).
+ * The axes a vector can run along: each indexes the output by itself, and either some input does
+ * not depend on it (that input's value is then one broadcast per vector: conv2d's X for its output
+ * channels, its W for its columns; GEMM's A for its columns), or every input that does indexes one
+ * of its dimensions other than the last by it alone, so that the packing rule blocks it into
+ * contiguous vectors (a depthwise layer's channels: X and W both blocked by the vector width, as
+ * oneDNN's nChw16c).
  */
 export function vectorCandidates(nest: MainNest, lanes: number): string[] {
-  const out = nest.spatial.filter((a) => a.extent % lanes === 0 && nest.dimOf(nest.output, a.name) !== undefined && nest.inputs.some((i) => !nest.uses(i, a.name)));
+  const out = nest.spatial.filter((a) => a.extent % lanes === 0 && nest.dimOf(nest.output, a.name) !== undefined
+    && (nest.inputs.some((i) => !nest.uses(i, a.name)) || nest.inputs.every((i) => !nest.uses(i, a.name) || blockable(nest, i, a.name))));
   return out.map((a) => a.name);
 }
 
