@@ -61,6 +61,9 @@ describe('tuner: points stored in records keep their traces across versions', ()
     // under a vector along j) became blocked along the register tile's other axis instead of a
     // plain copy: only points packing such an input give new traces (their records are measured
     // once more on resume); sampling and the action list are unchanged.
-    assert.equal(digest.digest('hex'), '03ae068c8b69a88165d03548b8bedce0203afddc0c93ed4cde7835c19f929cc9');
+    // Changed on purpose again (issue 26) when a stride phase of a transposed convolution (the
+    // innermost level of a phased axis, as long as the stride) became always unrolled: only points
+    // of transposed convolutions with such a loop give new traces; sampling and actions are unchanged.
+    assert.equal(digest.digest('hex'), 'e60d936c5264e0c18f9727612b14300c83cdc8e83d1b01e197db84c4e4548efd');
   });
 });

@@ -35,6 +35,12 @@ export class MainNest {
   /** Per buffer the main nest touches (inputs and the output): the dimension each axis indexes directly, where one does. */
   private readonly dims: ReadonlyMap<string, ReadonlyMap<string, number>>;
   private readonly ranks: ReadonlyMap<string, number>;
+  /**
+   * Axes in a stride phase guard and their stride (a transposed convolution's output and kernel
+   * axes along a strided dimension): split by the stride innermost and unrolled, each copy's guard
+   * is a constant, and the taps that never land on an input disappear.
+   */
+  readonly phases: ReadonlyMap<string, number>;
   /** Per buffer: every axis its index expressions use (`X[oh * 2 + rh]` uses oh and rh). */
   private readonly used: ReadonlyMap<string, ReadonlySet<string>>;
   private readonly names: ReadonlyMap<string, readonly string[]>;
@@ -71,12 +77,23 @@ export class MainNest {
       dims.set(buffer, m);
       used.set(buffer, u);
     };
+    // A stride phase guard, `(o + pad - r) mod s == 0` (a transposed convolution's taps that land
+    // on an input element): the axes it uses, and s.
+    const phases = new Map<string, number>();
+    const axisNames = new Set(chain.map((l) => l.var));
     walkStmt(main, (x) => {
       if (x.kind === 'store') {
         note(x.buffer, x.indices);
-        forEachExpr(x.value, (e) => { if (e.kind === 'load') { read.add(e.buffer); note(e.buffer, e.indices); } });
+        forEachExpr(x.value, (e) => {
+          if (e.kind === 'load') { read.add(e.buffer); note(e.buffer, e.indices); }
+          const m = e.kind === 'cmp' && e.op === 'eq' && e.b.kind === 'const' && e.b.value === 0 ? e.a : undefined;
+          if (m?.kind === 'binary' && m.op === 'mod' && m.b.kind === 'const' && m.b.value > 1) {
+            for (const v of freeVars(m.a)) if (axisNames.has(v)) phases.set(v, m.b.value);
+          }
+        });
       }
     });
+    this.phases = phases;
     this.dims = dims;
     this.used = used;
     this.ranks = new Map(program.buffers.map((b) => [b.name, b.shape.length]));

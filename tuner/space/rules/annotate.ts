@@ -13,6 +13,8 @@ export interface AnnotateOptions {
 
 /** Unrolled copies multiply: the unrolled body stays at most this many copies, so code stays compilable. */
 const MAX_UNROLLED_COPIES = 64;
+/** Stride phases unrolled besides: 2^6 for a 3-d transposed convolution of stride 2 (7 of 8 copies fold away). */
+const MAX_PHASE_COPIES = 64;
 /** Longest loop worth a vector annotation (longer ones are better split first). */
 const MAX_VECTOR_EXTENT = 64;
 
@@ -52,7 +54,17 @@ export function parallelVectorizeUnroll(o: AnnotateOptions): SpaceRule {
         copies *= at.extent(x);
         unrolled.add(x);
       }
-      const steps: Step[] = [...unrolled].map((loop) => ({ prim: 'unroll', loop }));
+      // A stride phase (the innermost level of a phased axis, as long as the stride) is always
+      // unrolled: its copies' guards become constants and the dead taps fold away (nest.phases).
+      let phaseCopies = 1;
+      for (const x of [...inner].reverse()) {
+        const t = at.nest.tiledLoop(x);
+        if (unrolled.has(x) || t.level !== t.axis.levels - 1 || at.nest.phases.get(t.axis.name) !== at.extent(x)) continue;
+        if (phaseCopies * at.extent(x) > MAX_PHASE_COPIES) break;
+        phaseCopies *= at.extent(x);
+        unrolled.add(x);
+      }
+      const steps: Step[] = [...p.order].reverse().filter((x) => unrolled.has(x)).map((loop) => ({ prim: 'unroll', loop }));
       if (vectorized) steps.push({ prim: 'vectorize', loop: last });
       if (o.parallel && p.parallel && o.threads > 1) {
         const outer = p.order.findIndex((x, i) => at.extent(x) > 1 && !unrolled.has(x) && !isVector(i));

@@ -54,18 +54,30 @@ export function registerTileKernels(nest: MainNest, unit: VectorUnit, threads: n
       const vExtent = nest.axis(v).extent;
       const vectors = [1, 2].filter((n) => vExtent % (n * unit.lanes) === 0);
       const nv = vectors[Math.floor(r() * vectors.length)]!;
-      const budget = Math.floor(accumulatorBudget(unit, nv) / nv);
-      const runs = u ? divisors(u.extent).filter((d) => d <= budget) : [1];
+      // Stride phases (a transposed convolution): each phased output axis other than the vector's
+      // and the run's keeps its phase inside the tile (a level of the stride), the kernel axes
+      // iterate their phase innermost, and the annotations unroll both, so every copy's guard is a
+      // constant and the taps that land between input elements disappear (3 of 4 in 2-d, 7 of 8
+      // in 3-d); the run is a whole number of phases.
+      const phase = (a: { name: string; extent: number }) => {
+        const s = nest.phases.get(a.name);
+        return s !== undefined && a.extent % s === 0 ? s : 1;
+      };
+      const tilePhases = nest.spatial.filter((a) => a.name !== v && a.name !== u?.name).reduce((x, a) => x * phase(a), 1);
+      const budget = Math.floor(accumulatorBudget(unit, nv) / nv / tilePhases);
+      const fits = u ? divisors(u.extent).filter((d) => d <= budget) : [1];
+      const whole = fits.filter((d) => u && d % phase(u) === 0);
+      const runs = whole.length ? whole : fits;
       // Long runs fill the register file: draw among the longer half of those that fit.
       const long = runs.slice(Math.floor(runs.length / 2));
       const run = long[Math.floor(r() * long.length)] ?? 1;
       const factors: Record<string, number[]> = {};
-      for (const a of nest.spatial) factors[a.name] = [1, a.name === v ? nv * unit.lanes : a.name === u?.name ? run : 1];
+      for (const a of nest.spatial) factors[a.name] = [1, a.name === v ? nv * unit.lanes : a.name === u?.name ? run : phase(a)];
       // The reduction stays inside the tile; sometimes the longest one is blocked for the cache.
       const longest = [...nest.reduce].sort((a, b) => b.extent - a.extent)[0];
       for (const a of nest.reduce) {
         const blocks = divisors(a.extent).filter((d) => d >= 16 && d < a.extent);
-        factors[a.name] = [a === longest && blocks.length && r() < 0.3 ? blocks[Math.floor(r() * blocks.length)]! : a.extent];
+        factors[a.name] = [phase(a) > 1 ? phase(a) : a === longest && blocks.length && r() < 0.3 ? blocks[Math.floor(r() * blocks.length)]! : a.extent];
       }
       draft.factors = factors;
       const level = (l: number, axes: readonly { name: string }[]) => axes.map((a) => nest.loop(a.name, l));
