@@ -41,6 +41,8 @@ export class MainNest {
    * is a constant, and the taps that never land on an input disappear.
    */
   readonly phases: ReadonlyMap<string, number>;
+  /** The other axes of each phased axis' guard (a kernel axis' output axis and back). */
+  readonly phaseWith: ReadonlyMap<string, readonly string[]>;
   /** Per buffer: every axis its index expressions use (`X[oh * 2 + rh]` uses oh and rh). */
   private readonly used: ReadonlyMap<string, ReadonlySet<string>>;
   private readonly names: ReadonlyMap<string, readonly string[]>;
@@ -80,6 +82,7 @@ export class MainNest {
     // A stride phase guard, `(o + pad - r) mod s == 0` (a transposed convolution's taps that land
     // on an input element): the axes it uses, and s.
     const phases = new Map<string, number>();
+    const phaseWith = new Map<string, string[]>();
     const axisNames = new Set(chain.map((l) => l.var));
     walkStmt(main, (x) => {
       if (x.kind === 'store') {
@@ -88,12 +91,17 @@ export class MainNest {
           if (e.kind === 'load') { read.add(e.buffer); note(e.buffer, e.indices); }
           const m = e.kind === 'cmp' && e.op === 'eq' && e.b.kind === 'const' && e.b.value === 0 ? e.a : undefined;
           if (m?.kind === 'binary' && m.op === 'mod' && m.b.kind === 'const' && m.b.value > 1) {
-            for (const v of freeVars(m.a)) if (axisNames.has(v)) phases.set(v, m.b.value);
+            const group = [...freeVars(m.a)].filter((v) => axisNames.has(v));
+            for (const v of group) {
+              phases.set(v, m.b.value);
+              phaseWith.set(v, [...new Set([...(phaseWith.get(v) ?? []), ...group.filter((x) => x !== v)])]);
+            }
           }
         });
       }
     });
     this.phases = phases;
+    this.phaseWith = phaseWith;
     this.dims = dims;
     this.used = used;
     this.ranks = new Map(program.buffers.map((b) => [b.name, b.shape.length]));

@@ -54,16 +54,30 @@ export function parallelVectorizeUnroll(o: AnnotateOptions): SpaceRule {
         copies *= at.extent(x);
         unrolled.add(x);
       }
-      // A stride phase (the innermost level of a phased axis, as long as the stride) is always
-      // unrolled: its copies' guards become constants and the dead taps fold away (nest.phases).
+      // Stride phases (nest.phases): an output axis' innermost level as long as the stride is
+      // always unrolled, then a kernel axis' innermost level as long as the stride when the
+      // output axes of its guard have their innermost level unrolled in whole phases: each copy's
+      // guard is then a constant and the dead taps fold away. Unrolled where nothing folds, the
+      // copies would only multiply the code.
+      const { phases, phaseWith } = at.nest;
+      const innermost = (x: string) => at.nest.tiledLoop(x).level === at.nest.tiledLoop(x).axis.levels - 1;
+      const stride = (x: string) => phases.get(at.nest.tiledLoop(x).axis.name);
+      const phaseLoop = (x: string) => !unrolled.has(x) && innermost(x) && stride(x) === at.extent(x);
+      const fixed = (x: string) => {
+        const axis = at.nest.tiledLoop(x).axis.name;
+        return (phaseWith.get(axis) ?? []).filter((o) => at.nest.axis(o).axis === 'spatial').every((o) => {
+          const l = p.order.find((y) => at.nest.tiledLoop(y).axis.name === o && innermost(y))!;
+          return unrolled.has(l) && at.extent(l) % stride(x)! === 0;
+        });
+      };
       let phaseCopies = 1;
-      for (const x of [...inner].reverse()) {
-        const t = at.nest.tiledLoop(x);
-        if (unrolled.has(x) || t.level !== t.axis.levels - 1 || at.nest.phases.get(t.axis.name) !== at.extent(x)) continue;
-        if (phaseCopies * at.extent(x) > MAX_PHASE_COPIES) break;
+      const addPhase = (x: string) => {
+        if (phaseCopies * at.extent(x) > MAX_PHASE_COPIES) return;
         phaseCopies *= at.extent(x);
         unrolled.add(x);
-      }
+      };
+      for (const x of [...inner].reverse()) if (!at.isReduce(x) && phaseLoop(x)) addPhase(x);
+      for (const x of [...inner].reverse()) if (at.isReduce(x) && phaseLoop(x) && fixed(x)) addPhase(x);
       const steps: Step[] = [...p.order].reverse().filter((x) => unrolled.has(x)).map((loop) => ({ prim: 'unroll', loop }));
       if (vectorized) steps.push({ prim: 'vectorize', loop: last });
       if (o.parallel && p.parallel && o.threads > 1) {
