@@ -5,15 +5,14 @@
  * NC(D)HW in and out (its reorders timed: the contract loopsmith's kernels work under). Each output
  * is checked against the same reference as loopsmith's kernels before its time counts.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exec } from '../targets/exec.js';
 import { Pipeline } from '../targets/pipeline.js';
 import { Candidate, ReferenceSpec } from '../targets/target.js';
-import { compareOutputs, reductionLength } from '../targets/verify.js';
-import { TimingStats, timingStats } from '../targets/stats.js';
+import { PeerRun, checkedPeerRun, runPeerProgram } from './peer-run.js';
 import { writePeerTiming } from './peer-timing.js';
 
 /** What oneDNN runs of a workload: batch-1 convolutions, 1-, 2- or 3-d, forward or transposed. */
@@ -29,13 +28,8 @@ export const ONEDNN_MODES: readonly OneDnnMode[] = ['nchw', 'best'];
 /** The bench rows' names: what the goals look the rows up by. */
 export const ONEDNN_ROW: Readonly<Record<OneDnnMode, string>> = { best: 'oneDNN at its best', nchw: 'oneDNN NCHW in and out' };
 
-export interface OneDnnRun {
-  readonly status: string;
-  readonly stats?: TimingStats;
-  readonly gflops?: number;
-  /** The implementation oneDNN chose ("brgconv:avx512_core"), or why there is none. */
-  readonly note?: string;
-}
+/** Its note is the implementation oneDNN chose ("brgconv:avx512_core"), or why there is none. */
+export type OneDnnRun = PeerRun;
 
 const SPATIAL: Readonly<Record<string, readonly string[]>> = { 1: ['w'], 2: ['h', 'w'], 3: ['d', 'h', 'w'] };
 const OPS: Readonly<Record<string, { dims: 1 | 2 | 3; transposed: boolean; depthwise?: boolean }>> = {
@@ -88,17 +82,9 @@ export class OneDnn {
       shape.stride, shape.pad, shape.dilation, s.seed, out, s.minSeconds, s.maxRepeats, s.warmup,
     ].map(String);
     const env = { ...process.env, OMP_NUM_THREADS: String(threads), OMP_PROC_BIND: 'close', OMP_WAIT_POLICY: 'passive' };
-    const r = await exec(this.bin, args, { timeoutMs: 600_000, env });
-    if (r.timedOut) return { status: 'run_timeout', note: 'no result within 600 s' };
-    if (r.code !== 0) return { status: 'crash', note: `${r.signal ?? `exit ${r.code}`}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}` };
-    const printed = JSON.parse(r.stdout) as Printed;
-    const raw = await readFile(out);
-    const want = await cpu.reference(ref);
-    const name = Object.keys(want)[0]!;
-    const cmp = compareOutputs({ [name]: new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4) }, want, reductionLength(ref.unscheduled));
-    if (!cmp.ok) return { status: 'wrong_answer', note: `${printed.impl}: ${cmp.message}` };
-    const stats = timingStats(printed.times);
-    return { status: 'ok', stats, gflops: ref.flops / stats.median / 1e9, note: printed.impl };
+    const printed = await runPeerProgram<Printed>(this.bin, args, env);
+    if ('status' in printed) return printed;
+    return checkedPeerRun(out, printed.times, await cpu.reference(ref), ref, printed.impl);
   }
 
   close(): Promise<void> {

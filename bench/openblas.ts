@@ -5,7 +5,7 @@
  * fastest one kept.
  * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are set per child process only, never in this one.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,7 @@ import type { PeerChoice } from '../cli/bench-results.js';
 import { exec } from '../targets/exec.js';
 import { Pipeline } from '../targets/pipeline.js';
 import { Candidate, ReferenceSpec } from '../targets/target.js';
-import { compareOutputs, reductionLength } from '../targets/verify.js';
-import { TimingStats, timingStats } from '../targets/stats.js';
+import { PeerRun, checkedPeerRun, runPeerProgram } from './peer-run.js';
 import { PeerConfig, fastestVerified } from './peer-select.js';
 import { writePeerTiming } from './peer-timing.js';
 
@@ -33,12 +32,7 @@ const source = (f: string) => fileURLToPath(new URL(`../../bench/c/${f}`, import
 /** The environment variables one configuration sets; the others of PRESET_VARS are unset. */
 export type BlasConfig = Readonly<Record<string, string>>;
 
-export interface BlasRun {
-  readonly status: string;
-  readonly stats?: TimingStats;
-  readonly gflops?: number;
-  readonly note?: string;
-}
+export type BlasRun = PeerRun;
 
 /** What the im2col peer runs: the 2-d convolutions of the operator suite, batch 1. */
 export interface ConvPeerShape {
@@ -122,25 +116,16 @@ export class OpenBlas {
     const out = join(this.dir, 'out.bin');
     const sel = await fastestVerified(this.configs, async (cfg): Promise<BlasRun> => {
       const r = await runPeer(bin, args(cpu.target.settings).map((a) => (a === '@out' ? out : String(a))), cfg, threads);
-      if ('status' in r) return r;
-      const raw = await readFile(out);
-      const name = Object.keys(want)[0]!;
-      const cmp = compareOutputs({ [name]: new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4) }, want, reductionLength(ref.unscheduled));
-      if (!cmp.ok) return { status: 'wrong_answer', note: cmp.message };
-      const stats = timingStats(r.times);
-      return { status: 'ok', stats, gflops: ref.flops / stats.median / 1e9 };
+      return 'status' in r ? r : checkedPeerRun(out, r.times, want, ref);
     });
     return { run: sel.best?.result ?? { status: 'unavailable', note: sel.choice.summary }, choice: sel.choice };
   }
 }
 
 /** One peer process with OPENBLAS_* preset variables replaced by the configuration's. */
-async function runPeer(bin: string, args: string[], cfg: BlasConfig, threads: number): Promise<Parsed | { status: 'crash' | 'run_timeout'; note: string }> {
+function runPeer(bin: string, args: string[], cfg: BlasConfig, threads: number): Promise<Parsed | PeerRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
   for (const v of PRESET_VARS) delete env[v];
   Object.assign(env, cfg);
-  const r = await exec(bin, args, { timeoutMs: 600_000, env });
-  if (r.timedOut) return { status: 'run_timeout', note: 'no result within 600 s' };
-  if (r.code !== 0) return { status: 'crash', note: `${r.signal ?? `exit ${r.code}`}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}` };
-  return JSON.parse(r.stdout) as Parsed;
+  return runPeerProgram<Parsed>(bin, args, env);
 }

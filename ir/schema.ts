@@ -38,6 +38,12 @@ export function nearest(word: string, known: readonly string[]): string | undefi
   return best !== undefined && bestD <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
 }
 
+/** "did you mean x? " (the name as a user would type it: `prefix` + word) when one known word is close, else ''. */
+export function didYouMean(word: string, known: readonly string[], prefix = ''): string {
+  const near = nearest(word, known);
+  return near ? `did you mean ${prefix}${near}? ` : '';
+}
+
 /** "did you mean `x`?" when one known word is close, else the list of known words. */
 export function suggestion(word: string, known: readonly string[], what = 'fields'): string {
   const near = nearest(word, known);

@@ -133,7 +133,12 @@ export function cpuFingerprint(cpu: CpuCapabilities, compiler: CompilerInfo, cfl
     compilerVersion: compiler.version !== '' ? compiler.version : compiler.versionLine,
     cflags: [...cflags],
   };
-  return { ...fields, threads, key: `cpu:${structuralHash(threads === 1 ? fields : { ...fields, threads })}` };
+  return { ...fields, threads, key: cpuKey(fields, threads) };
+}
+
+/** The key of a C fingerprint's fields: one thread leaves `threads` out of the hash (see cpuFingerprint). */
+function cpuKey(fields: Omit<CpuFingerprint, 'threads' | 'key'>, threads: number): string {
+  return `cpu:${structuralHash(threads === 1 ? fields : { ...fields, threads })}`;
 }
 
 /** The threads a C fingerprint was measured with; one without the field predates it and ran on one (the default). */
@@ -151,7 +156,5 @@ export function cpuFingerprintKey(fp: Readonly<Record<string, unknown>>): string
   const { model, isa, flags, compiler, compilerVersion, cflags } = fp;
   const strs = (x: unknown): x is string[] => Array.isArray(x) && x.every((v) => typeof v === 'string');
   if (typeof model !== 'string' || typeof isa !== 'string' || !strs(flags) || typeof compiler !== 'string' || typeof compilerVersion !== 'string' || !strs(cflags)) return undefined;
-  const threads = fingerprintThreads(fp);
-  const fields = { model, isa, flags: [...new Set(flags)].sort(), compiler, compilerVersion, cflags: [...cflags] };
-  return `cpu:${structuralHash(threads === 1 ? fields : { ...fields, threads })}`;
+  return cpuKey({ model, isa, flags: [...new Set(flags)].sort(), compiler, compilerVersion, cflags: [...cflags] }, fingerprintThreads(fp));
 }

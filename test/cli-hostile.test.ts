@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RecordStore, TuningRecord, recordId } from '../tuner/records.js';
 import { connectionOf } from '../targets/farm/protocol.js';
-import { assertBadInput, cli, cliWithin } from './cli.test.js';
+import { assertBadInput, cli, cliWith, cliWithin } from './cli.test.js';
 
-const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const REGISTRY = fileURLToPath(new URL('../targets/registry.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../scheduler/fixtures/', import.meta.url));
 const FLOPS = 2 * 8 * 8 * 8;
@@ -26,8 +25,7 @@ function rec(id: string, gflops: number): TuningRecord {
 }
 
 function withPlugins(plugins: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, LOOPSMITH_PLUGINS: plugins } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return cliWith({ timeout: 20_000, env: { LOOPSMITH_PLUGINS: plugins } }, ...args);
 }
 
 describe('cli: hostile inputs', function () {

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertBadInput } from './cli.test.js';
+import { assertBadInput, cliWith } from './cli.test.js';
 
-const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 // Registers wrong-c (one output element off) and crash-c: bad kernels planted behind the Target seam.
 const FAULTY = fileURLToPath(new URL('./targets/faulty-plugin.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../scheduler/fixtures/', import.meta.url));
@@ -15,8 +13,7 @@ const SCHEDULE = `${FIXTURES}gemm-cpu-64.json`;
 const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-verify-'));
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 90_000, env: { ...process.env, LOOPSMITH_PLUGINS: FAULTY } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return cliWith({ timeout: 90_000, env: { LOOPSMITH_PLUGINS: FAULTY } }, ...args);
 }
 
 /** A failed verification: exit 1, one line on stderr without a stack trace. */

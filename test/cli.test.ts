@@ -10,7 +10,12 @@ export function cli(...args: string[]): { code: number | null; stdout: string; s
 
 /** `cli` killed after `ms`: for inputs that could make it hang (a FIFO), so a hang fails quickly (exit code null). */
 export function cliWithin(ms: number, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: ms });
+  return cliWith({ timeout: ms }, ...args);
+}
+
+/** `cli` with variables added to the environment (a plugin list, a test hook) and its own timeout. */
+export function cliWith(o: { timeout: number; env?: Record<string, string> }, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: o.timeout, ...(o.env ? { env: { ...process.env, ...o.env } } : {}) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -5,18 +5,16 @@
  * well under 1 ms, so a figure that counted them would be off by far more than any noise.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { workload, lowerWorkload } from '../ir/ops/index.js';
 import { CTarget } from '../targets/c/target.js';
 import { Pipeline } from '../targets/pipeline.js';
 import { warmingRuns } from '../targets/stats.js';
 import { permutationPValue } from '../targets/permutation-test.js';
+import { cliWith } from './cli.test.js';
 
-const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const SHAPE = ['gemm', '--m', '128', '--n', '128', '--k', '256'];
 /** Six slow calls: the checking call and two warm-ups take three, so three land in the timed runs. */
 const PLANTED = { LOOPSMITH_TEST_MODE: '1', LOOPSMITH_TEST_SLOW_START: '6:5' };
@@ -24,8 +22,7 @@ const PLANTED = { LOOPSMITH_TEST_MODE: '1', LOOPSMITH_TEST_SLOW_START: '6:5' };
 const STEADY = 2.5e-3;
 
 function planted(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...PLANTED } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return cliWith({ timeout: 300_000, env: PLANTED }, ...args);
 }
 
 describe('measurement: every command times the steady state', function () {

@@ -123,9 +123,7 @@ int main(int argc, char **argv) {
       for (auto &r : out_reorders) r.first.execute(v.strm, r.second.first, r.second.second);
       v.strm.wait();
     }
-    FILE *f = fopen(argv[17], "wb");
-    if (!f || fwrite(Y, sizeof(float), ys, f) != ys) return 3;
-    fclose(f);
+    if (peer_write(argv[17], Y, ys)) return 3;
     printf("{\"impl\":\"%s%s\"", impl.c_str(), best ? "" : " (reorders timed)");
     const int status = ls_time(run, &v, atof(argv[18]), atol(argv[19]), atol(argv[20]));
     printf("}\n");

@@ -31,15 +31,21 @@ static float *peer_alloc(size_t floats) { return (float *)aligned_alloc(64, (flo
  * peer's build by bench/peer-timing.ts, so peers and kernels are timed by one rule. */
 #include "ls-timing.h"
 
+/* The output for the checker (bench/peer-run.ts reads it back); 3 when it cannot be written. */
+static int peer_write(const char *path, const float *out, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return 3;
+  const int ok = fwrite(out, sizeof(float), n, f) == n;
+  return fclose(f) == 0 && ok ? 0 : 3;
+}
+
 #ifndef PEER_NO_OPENBLAS
 /* Runs once and writes `out` (floats) for the checker, then `warmup` untimed runs, then timed runs
  * until `min_seconds` were measured (at least 3, at most `max_repeats`; a peer still getting faster
  * is timed further, as loopsmith's kernels are). */
 static int peer_measure(void (*run)(void *), void *ctx, const float *out, size_t n, const char *path, double min_seconds, long max_repeats, long warmup) {
   run(ctx);
-  FILE *f = fopen(path, "wb");
-  if (!f || fwrite(out, sizeof(float), n, f) != n) return 3;
-  fclose(f);
+  if (peer_write(path, out, n)) return 3;
   printf("{\"core\":\"%s\",\"config\":\"%s\",\"threads\":%d", openblas_get_corename(), openblas_get_config(), openblas_get_num_threads());
   int status = ls_time(run, ctx, min_seconds, max_repeats, warmup);
   printf("}\n");

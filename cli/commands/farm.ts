@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { InputError } from '../../ir/errors.js';
-import { nearest } from '../../ir/schema.js';
+import { didYouMean } from '../../ir/schema.js';
 import { farmConnection, withFarmOptions } from '../farm-args.js';
 import { table } from '../format.js';
 
@@ -21,7 +21,7 @@ export function farmCommand(y: Argv): Argv {
     async (argv) => {
       if (argv.what === undefined) throw new InputError(`farm needs an action: ${FARM_ACTIONS.join(', ')} (loopsmith farm status --farm URL)`);
       const what = String(argv.what);
-      if (!(FARM_ACTIONS as readonly string[]).includes(what)) throw new InputError(`unknown farm action '${what}'; ${nearest(what, FARM_ACTIONS) ? `did you mean ${nearest(what, FARM_ACTIONS)}? ` : ''}actions: ${FARM_ACTIONS.join(', ')}`);
+      if (!(FARM_ACTIONS as readonly string[]).includes(what)) throw new InputError(`unknown farm action '${what}'; ${didYouMean(what, FARM_ACTIONS)}actions: ${FARM_ACTIONS.join(', ')}`);
       // Loaded when used: BullMQ and ioredis take ~0.3 s to load, which commands without --farm should not pay.
       const { farmStatus } = await import('../../targets/farm/devices.js');
       const rows = await farmStatus(farmConnection(argv));

@@ -1,7 +1,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { InputError, LoopsmithError } from '../../ir/errors.js';
-import { nearest } from '../../ir/schema.js';
+import { didYouMean } from '../../ir/schema.js';
 import { DEFAULT_RECORDS_PATH, RecordStore, RecordsFileError, TuningRecord, recordsOfWorkload } from '../../tuner/records.js';
 import { RECORDS_FILE, ioProblem } from '../../tuner/records-file.js';
 import { readInputBytes } from '../../tuner/input-file.js';
@@ -78,7 +78,7 @@ export function recordsCommand(y: Argv): Argv {
       .example('$0 records prune', 'drop failed candidates (a copy of the old file is kept as <file>.bak)'),
     (argv) => {
       const action = String(argv.action);
-      if (!(ACTIONS as readonly string[]).includes(action)) throw new InputError(`unknown records action '${action}'; ${nearest(action, ACTIONS) ? `did you mean ${nearest(action, ACTIONS)}? ` : ''}actions: ${ACTIONS.join(', ')}`);
+      if (!(ACTIONS as readonly string[]).includes(action)) throw new InputError(`unknown records action '${action}'; ${didYouMean(action, ACTIONS)}actions: ${ACTIONS.join(', ')}`);
       const extra = action === 'merge' ? [] : ((argv.files as string[] | undefined) ?? []);
       if (extra.length) throw new InputError(`records ${action} takes no file arguments (got '${extra.join("', '")}'); only merge does, and --records names the records file`);
       const db = new RecordStore(String(argv.records));

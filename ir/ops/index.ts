@@ -1,6 +1,6 @@
 import { isDType, DType } from '../dtype.js';
 import { InputError } from '../errors.js';
-import { nearest } from '../schema.js';
+import { didYouMean } from '../schema.js';
 import { Program } from '../program.js';
 import { Compute, lowerCompute } from '../te.js';
 import {
@@ -23,8 +23,7 @@ export const OPS: readonly OpSpec[] = [
 export function findOp(name: string): OpSpec {
   const op = OPS.find((o) => o.name === name);
   if (!op) {
-    const near = nearest(name, OPS.map((o) => o.name));
-    throw new InputError(`unknown op '${name}'; ${near ? `did you mean ${near}? ` : ''}known ops: ${OPS.map((o) => o.name).join(', ')}`);
+    throw new InputError(`unknown op '${name}'; ${didYouMean(name, OPS.map((o) => o.name))}known ops: ${OPS.map((o) => o.name).join(', ')}`);
   }
   return op;
 }
@@ -49,7 +48,7 @@ export function workload(opName: string, raw: Readonly<Record<string, unknown>>,
   if (dtype !== 'f32') throw new InputError(`dtype '${dtype}' is not supported by ${op.name} yet; supported: f32`);
   const legal = op.params.map((p) => p.name);
   for (const k of Object.keys(raw)) {
-    if (!legal.includes(k)) throw new InputError(`${op.name} has no parameter '${k}'; ${nearest(k, legal) ? `did you mean --${nearest(k, legal)}? ` : ''}its parameters are: ${legal.join(', ')}`);
+    if (!legal.includes(k)) throw new InputError(`${op.name} has no parameter '${k}'; ${didYouMean(k, legal, '--')}its parameters are: ${legal.join(', ')}`);
   }
   const params: Record<string, number> = {};
   for (const spec of op.params) {

@@ -36,13 +36,11 @@ export class MainNest {
   private readonly dims: ReadonlyMap<string, ReadonlyMap<string, number>>;
   private readonly ranks: ReadonlyMap<string, number>;
   /**
-   * Axes in a stride phase guard and their stride (a transposed convolution's output and kernel
-   * axes along a strided dimension): split by the stride innermost and unrolled, each copy's guard
-   * is a constant, and the taps that never land on an input disappear.
+   * Axes in a stride phase guard, their stride and the guard's other axes (a transposed
+   * convolution's output and kernel axes along a strided dimension): split by the stride innermost
+   * and unrolled, each copy's guard is a constant, and the taps that never land on an input disappear.
    */
-  readonly phases: ReadonlyMap<string, number>;
-  /** The other axes of each phased axis' guard (a kernel axis' output axis and back). */
-  readonly phaseWith: ReadonlyMap<string, readonly string[]>;
+  readonly phases: ReadonlyMap<string, { readonly stride: number; readonly with: readonly string[] }>;
   /** Per buffer: every axis its index expressions use (`X[oh * 2 + rh]` uses oh and rh). */
   private readonly used: ReadonlyMap<string, ReadonlySet<string>>;
   private readonly names: ReadonlyMap<string, readonly string[]>;
@@ -81,8 +79,7 @@ export class MainNest {
     };
     // A stride phase guard, `(o + pad - r) mod s == 0` (a transposed convolution's taps that land
     // on an input element): the axes it uses, and s.
-    const phases = new Map<string, number>();
-    const phaseWith = new Map<string, string[]>();
+    const phases = new Map<string, { stride: number; with: string[] }>();
     const axisNames = new Set(chain.map((l) => l.var));
     walkStmt(main, (x) => {
       if (x.kind === 'store') {
@@ -92,16 +89,12 @@ export class MainNest {
           const m = e.kind === 'cmp' && e.op === 'eq' && e.b.kind === 'const' && e.b.value === 0 ? e.a : undefined;
           if (m?.kind === 'binary' && m.op === 'mod' && m.b.kind === 'const' && m.b.value > 1) {
             const group = [...freeVars(m.a)].filter((v) => axisNames.has(v));
-            for (const v of group) {
-              phases.set(v, m.b.value);
-              phaseWith.set(v, [...new Set([...(phaseWith.get(v) ?? []), ...group.filter((x) => x !== v)])]);
-            }
+            for (const v of group) phases.set(v, { stride: m.b.value, with: [...new Set([...(phases.get(v)?.with ?? []), ...group.filter((x) => x !== v)])] });
           }
         });
       }
     });
     this.phases = phases;
-    this.phaseWith = phaseWith;
     this.dims = dims;
     this.used = used;
     this.ranks = new Map(program.buffers.map((b) => [b.name, b.shape.length]));
@@ -120,6 +113,15 @@ export class MainNest {
   /** The dimension of `buffer` that axis `axis` indexes by itself (`X[.., axis, ..]`), if one does. */
   dimOf(buffer: string, axis: string): number | undefined {
     return this.dims.get(buffer)?.get(axis);
+  }
+
+  /**
+   * The dimension a layout can block `buffer` along `axis` by (a pack makes a loop over `axis`
+   * read contiguous vectors): one `axis` indexes by itself, other than the last (already contiguous).
+   */
+  blockDimOf(buffer: string, axis: string): number | undefined {
+    const d = this.dimOf(buffer, axis);
+    return d !== undefined && d !== this.rank(buffer) - 1 ? d : undefined;
   }
 
   /** Does an index of `buffer` use `axis` at all (by itself or inside an expression)? */

@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertBadInput } from '../../cli.test.js';
+import { assertBadInput, cliWith } from '../../cli.test.js';
 
-const MAIN = fileURLToPath(new URL('../../../cli/main.js', import.meta.url));
 const PLUGIN = fileURLToPath(new URL('./plugin.js', import.meta.url));
 const GEMM = ['gemm', '--m', '16', '--n', '16', '--k', '16'];
 
 function cli(plugins: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, LOOPSMITH_PLUGINS: plugins } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return cliWith({ timeout: 120_000, env: { LOOPSMITH_PLUGINS: plugins } }, ...args);
 }
 
 /** A third target from a plugin: the commands reach it through the registry like the built-in ones. */

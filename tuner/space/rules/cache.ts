@@ -115,10 +115,9 @@ export function packInputs(nest: MainNest): SpaceRule {
         return { prim: 'layout', buffer, dims: [block.dim], factors: [at.extent(block.loop)], ...where };
       });
 
-      // Blocked along an axis that indexes one of the buffer's dimensions other than the last.
       function blockFor(buffer: string, axis: string | undefined, loop: string): { axis: string; dim: number; loop: string } | undefined {
-        const dim = axis === undefined ? undefined : nest.dimOf(buffer, axis);
-        return dim !== undefined && dim !== nest.rank(buffer) - 1 ? { axis: axis!, dim, loop } : undefined;
+        const dim = axis === undefined ? undefined : nest.blockDimOf(buffer, axis);
+        return dim !== undefined ? { axis: axis!, dim, loop } : undefined;
       }
     },
   };

@@ -21,11 +21,8 @@ export function vectorCandidates(nest: MainNest, lanes: number): string[] {
   return out.map((a) => a.name);
 }
 
-/** An input laid out along `axis` by the packing rule: `axis` indexes one of its dimensions other than the last. */
-function blockable(nest: MainNest, input: string, axis: string): boolean {
-  const d = nest.dimOf(input, axis);
-  return d !== undefined && d !== nest.rank(input) - 1;
-}
+/** An input laid out along `axis` by the packing rule. */
+const blockable = (nest: MainNest, input: string, axis: string) => nest.blockDimOf(input, axis) !== undefined;
 
 /**
  * The kernels a hand-written CPU schedule makes of a reduction (the experts of scheduler/expert.ts),
@@ -60,7 +57,7 @@ export function registerTileKernels(nest: MainNest, unit: VectorUnit, threads: n
       // constant and the taps that land between input elements disappear (3 of 4 in 2-d, 7 of 8
       // in 3-d); the run is a whole number of phases.
       const phase = (a: { name: string; extent: number }) => {
-        const s = nest.phases.get(a.name);
+        const s = nest.phases.get(a.name)?.stride;
         return s !== undefined && a.extent % s === 0 ? s : 1;
       };
       const tilePhases = nest.spatial.filter((a) => a.name !== v && a.name !== u?.name).reduce((x, a) => x * phase(a), 1);
