@@ -14,6 +14,7 @@ import { Pipeline } from '../../targets/pipeline.js';
 import { Target } from '../../targets/target.js';
 import { WebGpuTarget } from '../../targets/webgpu/target.js';
 import { ScheduleSpace } from '../../tuner/space.js';
+import { loopExtent } from '../../tuner/space/point.js';
 
 const CONVS: readonly [string, Record<string, number>][] = [
   ['conv1d', { n: 1, c: 16, w: 40, k: 32, kw: 3, pad: 1 }],
@@ -27,6 +28,8 @@ const CONVS: readonly [string, Record<string, number>][] = [
   ['conv1d_transpose', { n: 1, c: 16, w: 20, k: 32, kw: 4, stride: 2, pad: 1 }],
   ['conv2d_transpose', { n: 1, c: 16, h: 6, w: 6, k: 32, kh: 4, kw: 4, stride: 2, pad: 1 }],
   ['conv3d_transpose', { n: 1, c: 16, d: 3, h: 4, w: 4, k: 16, kd: 3, kh: 3, kw: 3, stride: 2, pad: 1 }],
+  // Even outputs: the stride phases split whole (the 3x3x3 layer above has odd ones, 5x7x7).
+  ['conv3d_transpose', { n: 1, c: 16, d: 2, h: 3, w: 4, k: 16, kd: 4, kh: 4, kw: 4, stride: 2, pad: 1 }],
 ];
 
 /** Draws `count` points of `target`'s space for each convolution, measures them unclocked, and fails on any that is not ok. */
@@ -38,7 +41,15 @@ async function checkSpacePoints(target: Target, count: number): Promise<number> 
     const base = lowerWorkload(w);
     const space = new ScheduleSpace(base, target.spaceTarget);
     const r = rng(op.length * 7 + (params.stride ?? 1));
-    const traces = Array.from({ length: count }, () => space.toTrace(space.sample(r), w.key));
+    const points = Array.from({ length: count }, () => space.sample(r));
+    // A CPU transposed convolution of 2 or 3 dimensions: at least one draw runs its output phases
+    // outside the reduction (unrolled copies of the reduction nest, each with its own register tile).
+    const phaseCopies = (p: (typeof points)[number]) => p.order.some((x) => space.nest.isPhaseCopy(p.order, x, loopExtent(space.nest, p, x)));
+    const whole = [...space.nest.phases].filter(([a, { stride }]) => space.nest.axis(a).axis === 'spatial' && space.nest.axis(a).extent % stride === 0);
+    const phased = target.spaceTarget.style === 'cpu' && whole.length >= 2;
+    for (let i = 0; phased && !points.some(phaseCopies) && i < 200; i++) points[count - 1] = space.sample(r);
+    if (phased) assert.ok(points.some(phaseCopies), `${op}: no draw runs its stride phases outside the reduction`);
+    const traces = points.map((p) => space.toTrace(p, w.key));
     const rendered = traces.map((t) => pipeline.render(applyTrace(base, t, { workload: w.key })));
     const cands = rendered.flatMap((x) => (x.ok ? [x.candidate] : []));
     const measured = await pipeline.measureAll(cands, { key: w.key, unscheduled: base, flops: w.flops }, { time: false });

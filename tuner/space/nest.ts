@@ -147,6 +147,17 @@ export class MainNest {
     return this.tiled.has(loop);
   }
 
+  /**
+   * Is `loop` (of extent `extent`) a stride phase placed outside reduction loops in `order`? Each
+   * of its unrolled copies then runs the whole reduction with a register tile of its own, so it is
+   * not part of the tile (a transposed convolution's output phases, rules/register-tile.ts).
+   */
+  isPhaseCopy(order: readonly string[], loop: string, extent: number): boolean {
+    const t = this.tiledLoop(loop);
+    if (t.level !== t.axis.levels - 1 || t.axis.axis !== 'spatial' || this.phases.get(t.axis.name)?.stride !== extent) return false;
+    return order.slice(order.indexOf(loop) + 1).some((x) => this.tiledLoop(x).axis.axis === 'reduce');
+  }
+
   /** What a loop of the tiled nest is; only names this nest generated are known. */
   tiledLoop(loop: string): TiledLoop {
     const t = this.tiled.get(loop);

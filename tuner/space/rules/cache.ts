@@ -31,7 +31,9 @@ export function cacheWrite(nest: MainNest): SpaceRule {
     },
     steps(at: Placement): Step[] {
       const { order } = at.point;
-      const firstRegister = order.findIndex((x) => !at.isReduce(x) && at.level(x) === 2 && at.extent(x) > 1);
+      // A stride phase loop outside reduction loops is not part of the tile: each of its copies
+      // holds a register tile of its own (the register-tile rule's transposed convolutions).
+      const firstRegister = order.findIndex((x) => !at.isReduce(x) && at.level(x) === 2 && at.extent(x) > 1 && !nest.isPhaseCopy(order, x, at.extent(x)));
       if (!at.point.cacheWrite || firstRegister <= 0) return [];
       let i = firstRegister - 1;
       if (at.point.cacheWrite === 2) {

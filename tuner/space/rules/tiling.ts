@@ -55,7 +55,12 @@ export function multiLevelTiling(nest: MainNest, o: TilingOptions): SpaceRule {
       return { ...p, factors: { ...p.factors, [a.axis]: ext.slice(1) } };
     },
     within(p: Point) {
-      return nest.spatial.reduce((n, a) => n * levelExtents(nest, p, a.name)[2]!, 1) <= o.registerBudget;
+      // A stride phase outside the reduction is copies of the nest, each with its own tile.
+      const tile = (a: { name: string }) => {
+        const e = levelExtents(nest, p, a.name)[2]!;
+        return nest.isPhaseCopy(p.order, nest.loop(a.name, 2), e) ? 1 : e;
+      };
+      return nest.spatial.reduce((n, a) => n * tile(a), 1) <= o.registerBudget;
     },
     steps(at: Placement): Step[] {
       return nest.axes.map((a) => ({ prim: 'split', loop: a.name, factors: [...at.point.factors[a.name]!], tail: 'requireDivisible' }));
