@@ -153,9 +153,14 @@ export class MainNest {
    * not part of the tile (a transposed convolution's output phases, rules/register-tile.ts).
    */
   isPhaseCopy(order: readonly string[], loop: string, extent: number): boolean {
-    const t = this.tiledLoop(loop);
-    if (t.level !== t.axis.levels - 1 || t.axis.axis !== 'spatial' || this.phases.get(t.axis.name)?.stride !== extent) return false;
+    if (!this.isPhaseLoop(loop, extent) || this.tiledLoop(loop).axis.axis !== 'spatial') return false;
     return order.slice(order.indexOf(loop) + 1).some((x) => this.tiledLoop(x).axis.axis === 'reduce');
+  }
+
+  /** Is `loop` (of extent `extent`) a stride phase: the innermost level of a phased axis, as long as its stride? */
+  isPhaseLoop(loop: string, extent: number): boolean {
+    const t = this.tiledLoop(loop);
+    return t.level === t.axis.levels - 1 && this.phases.get(t.axis.name)?.stride === extent;
   }
 
   /** What a loop of the tiled nest is; only names this nest generated are known. */

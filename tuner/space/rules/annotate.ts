@@ -59,15 +59,13 @@ export function parallelVectorizeUnroll(o: AnnotateOptions): SpaceRule {
       // output axes of its guard have their innermost level unrolled in whole phases: each copy's
       // guard is then a constant and the dead taps fold away. Unrolled where nothing folds, the
       // copies would only multiply the code.
-      const { phases } = at.nest;
-      const innermost = (x: string) => at.nest.tiledLoop(x).level === at.nest.tiledLoop(x).axis.levels - 1;
-      const stride = (x: string) => phases.get(at.nest.tiledLoop(x).axis.name)?.stride;
-      const phaseLoop = (x: string) => !unrolled.has(x) && innermost(x) && stride(x) === at.extent(x);
+      const { nest } = at;
+      const phaseLoop = (x: string) => !unrolled.has(x) && nest.isPhaseLoop(x, at.extent(x));
       const fixed = (x: string) => {
-        const axis = at.nest.tiledLoop(x).axis.name;
-        return (phases.get(axis)?.with ?? []).filter((o) => at.nest.axis(o).axis === 'spatial').every((o) => {
-          const l = p.order.find((y) => at.nest.tiledLoop(y).axis.name === o && innermost(y))!;
-          return unrolled.has(l) && at.extent(l) % stride(x)! === 0;
+        const { stride, with: others } = nest.phases.get(nest.tiledLoop(x).axis.name)!;
+        return others.filter((o) => nest.axis(o).axis === 'spatial').every((o) => {
+          const l = nest.loop(o, nest.axis(o).levels - 1);
+          return unrolled.has(l) && at.extent(l) % stride === 0;
         });
       };
       let phaseCopies = 1;
