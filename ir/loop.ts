@@ -77,6 +77,16 @@ function positiveInt(n: number, what: string): void {
   if (!Number.isInteger(n) || n < 1) throw new IRInvariantError(`${what} must be a positive integer, got ${n}`);
 }
 
+/**
+ * The buffer a cache's write-back loop copies out of, or undefined: a per-dimension box loop
+ * (`cacheBox`) or a workgroup's flat cooperative loop (`cacheFlat`) both count; code that asks
+ * only one of them misses the other (the fuzzer found a register cache inside a workgroup cache's
+ * write-back that assigned where it had to accumulate).
+ */
+export function writeBackOf(l: ForStmt): string | undefined {
+  return (l.role?.kind === 'cacheBox' || l.role?.kind === 'cacheFlat') && l.role.stage === 'writeBack' ? l.role.buffer : undefined;
+}
+
 export function bufferDecl(
   name: string, shape: readonly number[], dtype: DType, scope: MemScope, role: BufferRole,
 ): BufferDecl {

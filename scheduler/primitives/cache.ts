@@ -4,7 +4,7 @@ import { canonical } from '../../ir/hash.js';
 import { bounds, loopRanges } from '../../ir/interval.js';
 import {
   BufferDecl, CacheStage, ForStmt, MemScope, Stmt, alloc, barrier, bufferDecl, collectLoops, forLoop, ifThen,
-  isGpuAxis, mapStmt, mapStmtExprs, seq, store, walkStmt, withLoop,
+  isGpuAxis, mapStmt, mapStmtExprs, seq, store, walkStmt, withLoop, writeBackOf,
 } from '../../ir/loop.js';
 import { Program, allBuffers, withBody } from '../../ir/program.js';
 import { reductionIdentity } from '../../ir/te.js';
@@ -388,7 +388,7 @@ export function cacheWrite(p: Program, buffer: string, scope: Scope, atName: str
   // inner partial cache adds such identities over its whole box, which may reach past what this
   // visit computes: its sums are partial too.
   const partial = [...site.enclosing, site.loop].some((l) => l.axis === 'reduce') || !denseBox(st.indices, loops) || guardedStore(site.loop.body, st, decl.shape)
-    || [...site.enclosing, site.loop, ...loops].some((l) => l.role?.kind === 'cacheBox' && l.role.stage === 'writeBack');
+    || [...site.enclosing, site.loop, ...loops].some((l) => writeBackOf(l) !== undefined);
   if (partial && st.accum === 'assign') {
     throw new ScheduleError(prim, [atName], `the tile of ${buffer} inside ${atName} is not a dense, unguarded box, and ${buffer} is not a reduction that could accumulate partial tiles`, 'place the cache where the inner loops index the output directly');
   }

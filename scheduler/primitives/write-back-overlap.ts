@@ -1,5 +1,5 @@
 import { Expr, freeVars, int, substitute } from '../../ir/expr.js';
-import { ForStmt, Stmt, walkStmt } from '../../ir/loop.js';
+import { ForStmt, Stmt, walkStmt, writeBackOf } from '../../ir/loop.js';
 
 /** Integer index arithmetic (floor division), as the IR means it; undefined for anything else. */
 function evalIndex(e: Expr, env: ReadonlyMap<string, number>): number | undefined {
@@ -79,14 +79,19 @@ export function overlappingWriteBack(l: ForStmt): string | undefined {
   let found: string | undefined;
   walkStmt(l.body, (s: Stmt, loops: readonly ForStmt[]) => {
     if (found || s.kind !== 'store') return;
-    const box = loops.filter((x) => x.role?.kind === 'cacheBox' && x.role.stage === 'writeBack');
-    const buffer = box[0]?.role?.kind === 'cacheBox' ? box[0].role.buffer : undefined;
+    const box = loops.filter((x) => writeBackOf(x) !== undefined);
+    const buffer = box[0] && writeBackOf(box[0]);
     if (!buffer || s.buffer === buffer) return;
     const boxVars = new Map(box.map((x) => [x.var, int(0)] as const));
-    // Per output dimension, the box loop its index runs over (the tile's dimensions may be permuted: cacheWrite's order).
+    // Per output dimension, how far its index runs over the box loops: one box loop's extent (the
+    // tile's dimensions may be permuted: cacheWrite's order), or else the span of the index over
+    // them (a workgroup's flat loop, `origin + (flat / stride) % e`; nested write-backs).
     const extent = s.indices.map((e) => {
       const vars = new Set(freeVars(e));
-      return box.find((x) => vars.has(x.var))?.extent ?? 1;
+      const inside = box.filter((x) => vars.has(x.var));
+      if (inside.length === 0) return 1;
+      if (inside.length === 1 && inside[0]!.role?.kind === 'cacheBox') return inside[0]!.extent;
+      return spanOver(e, inside);
     });
     const ranges = new Map(loops.filter((x) => !boxVars.has(x.var)).map((x) => [x.var, x.extent] as const));
     // The origin: the stored index with the box loops at their first iteration.
@@ -96,3 +101,19 @@ export function overlappingWriteBack(l: ForStmt): string | undefined {
   return found;
 }
 
+/** max - min + 1 of index `e` over the box loops (the other variables at 0): the tile's extent in its dimension. */
+function spanOver(e: Expr, box: readonly ForStmt[]): number {
+  let lo = Infinity, hi = -Infinity;
+  const visit = (i: number, env: Map<string, number>): void => {
+    if (i === box.length) {
+      const v = evalIndex(e, env);
+      if (v === undefined) { lo = -Infinity; hi = Infinity; return; }
+      lo = Math.min(lo, v); hi = Math.max(hi, v);
+      return;
+    }
+    for (let k = 0; k < box[i]!.extent; k++) visit(i + 1, env.set(box[i]!.var, k));
+  };
+  const free = [...freeVars(e)].filter((v) => !box.some((x) => x.var === v));
+  visit(0, new Map(free.map((v) => [v, 0] as const)));
+  return Number.isFinite(hi - lo) ? hi - lo + 1 : Number.MAX_SAFE_INTEGER;
+}

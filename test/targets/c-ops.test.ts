@@ -95,6 +95,20 @@ describe('C target: regressions', function () {
     await check(p, base, w.key);
   });
 
+  // A workgroup cache at a loop whose tile has holes (i = 2 * i.0 + i.1 at i.1) writes back by
+  // adding; the register cache inside its flat write-back loop assigned, zeroing the holes' elements.
+  it('gemm with a 4-step schedule computes the right answer (fuzz seed 620175255)', async () => {
+    const w = workload('gemm', { m: 3, n: 1, k: 1, transA: 0, transB: 0 });
+    const base = lowerWorkload(w);
+    const p = applyTrace(base, trace([
+      { prim: 'unroll', loop: 'i', factor: 2 },
+      { prim: 'reorder', loops: ['i.1', 'i.0'] },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'workgroup', at: 'i.1' },
+      { prim: 'cacheWrite', buffer: 'C', scope: 'local', at: 'C.shared.w.c' },
+    ]));
+    await check(p, base, w.key);
+  });
+
   it('a loop and a buffer of the same name stay two variables', async () => {
     const A = bufferDecl('A', [4], 'f32', 'global', 'input'), B = bufferDecl('B', [4], 'f32', 'global', 'output');
     const p = program('p', [A, B], forLoop('A', 4, store('B', [variable('A')], mul(load('A', [variable('A')]), f32(2)))));
