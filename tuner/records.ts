@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { structuralHash } from '../ir/hash.js';
 import { gflopsCeiling } from '../targets/gflops-ceiling.js';
 import { TuningRecord, parseRecord } from './record.js';
 import { RecordReplays } from './record-replay.js';
@@ -247,13 +248,34 @@ export class RecordStore {
 
   /**
    * The one order of "best": ok records with a time, plausible, full measurements before those
-   * stopped early (one cold run), then by GFLOP/s (the median where a rate is missing), earlier
-   * records first on a tie. Whether they replay is not checked here (bestOf does, lazily).
+   * stopped early (one cold run), then by their trace's standing, then the newer measurement of a
+   * trace first, then earlier records first on a tie. A trace measured in full more than once (the
+   * tuner's final round re-measures its finalists, see tune.ts) stands at the median of its
+   * measurements: ranked by its single fastest run, a lucky draw on a noisy host would stay best
+   * after measuring slower again (the winner's curse: a YOLO C8 tune recorded 200 GFLOP/s for a
+   * kernel that ran 159 in the bench). A trace with a wrong answer among its records is left out.
+   * Whether they replay is not checked here (bestOf does, lazily).
    */
   fastestFirst(rs: readonly TuningRecord[]): TuningRecord[] {
-    return rs.filter((r) => comparable(r) && this.plausible(r)).sort((a, b) => {
+    // A trace that ever computed a wrong answer (a race shows only in some runs) is never best.
+    const wrong = new Set(rs.filter((r) => r.outcome.status === 'wrong_answer').map(traceKey));
+    const ok = rs.filter((r) => comparable(r) && this.plausible(r) && !wrong.has(traceKey(r)));
+    const standing = traceStandings(ok);
+    // A total order: by standing, traces tied on it in the order they first appear, a trace's own
+    // records newest first (the final round's measurement before the trial's).
+    const order = new Map(ok.map((r, i) => [r, i] as const));
+    const firstSeen = new Map<string, number>();
+    ok.forEach((r, i) => { if (!firstSeen.has(traceKey(r))) firstSeen.set(traceKey(r), i); });
+    return ok.sort((a, b) => {
       const early = Number(a.outcome.earlyAbort !== undefined) - Number(b.outcome.earlyAbort !== undefined);
-      return early || (faster(a, b) ? -1 : faster(b, a) ? 1 : 0);
+      if (early) return early;
+      const sa = standing.get(a) ?? a.outcome, sb = standing.get(b) ?? b.outcome;
+      const by = faster(sa, sb) ? -1 : faster(sb, sa) ? 1 : 0;
+      if (by) return by;
+      const ka = traceKey(a), kb = traceKey(b);
+      if (ka !== kb) return firstSeen.get(ka)! - firstSeen.get(kb)!;
+      if (a.outcome.earlyAbort === undefined && a.timestamp !== b.timestamp) return a.timestamp > b.timestamp ? -1 : 1;
+      return order.get(a)! - order.get(b)!;
     });
   }
 
@@ -269,10 +291,54 @@ function comparable(r: TuningRecord): boolean {
   return r.outcome.status === 'ok' && ((g !== undefined && g > 0) || (m !== undefined && m > 0));
 }
 
-function faster(a: TuningRecord, b: TuningRecord): boolean {
-  const ga = a.outcome.gflops, gb = b.outcome.gflops;
+/**
+ * A record's (workload, device, trace), the trace hashed from its steps: the stored `traceHash` is
+ * only what the writer said, and a record edited to claim another's hash must not lend or borrow a
+ * standing.
+ */
+function traceKey(r: TuningRecord): string {
+  let k = TRACE_KEYS.get(r);
+  if (k === undefined) TRACE_KEYS.set(r, (k = `${r.workload.key}|${r.target.fingerprint.key}|${structuralHash(r.trace.steps)}`));
+  return k;
+}
+
+const TRACE_KEYS = new WeakMap<TuningRecord, string>();
+
+/** The rate and time a record's trace stands at: the medians over its full measurements (early aborts aside). */
+function traceStandings(rs: readonly TuningRecord[]): Map<TuningRecord, Standing> {
+  const groups = new Map<string, TuningRecord[]>();
+  for (const r of rs) {
+    if (r.outcome.earlyAbort !== undefined) continue;
+    const k = traceKey(r);
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  const out = new Map<TuningRecord, Standing>();
+  for (const g of groups.values()) {
+    if (g.length < 2) continue;
+    const rates = g.flatMap((r) => (r.outcome.gflops !== undefined && r.outcome.gflops > 0 ? [r.outcome.gflops] : []));
+    const times = g.flatMap((r) => (r.outcome.median !== undefined && r.outcome.median > 0 ? [r.outcome.median] : []));
+    const s: Standing = { ...(rates.length ? { gflops: middle(rates) } : {}), ...(times.length ? { median: middle(times) } : {}) };
+    for (const r of g) out.set(r, s);
+  }
+  return out;
+}
+
+interface Standing {
+  readonly gflops?: number;
+  readonly median?: number;
+}
+
+function middle(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b), h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+function faster(a: Standing, b: Standing): boolean {
+  const ga = a.gflops, gb = b.gflops;
   if (ga !== undefined && ga > 0 && gb !== undefined && gb > 0) return ga > gb;
-  const ma = a.outcome.median, mb = b.outcome.median;
+  const ma = a.median, mb = b.median;
   if (ma !== undefined && ma > 0 && mb !== undefined && mb > 0) return ma < mb;
   return ga !== undefined && ga > 0; // one has gflops, the other only a median: prefer the comparable kind
 }

@@ -108,7 +108,10 @@ export class TuningRun {
     const mine = db.forWorkload(workload.key, evaluator.fingerprint.key);
     this.recordsBefore = mine.length;
     this.earlier = new Set(mine.map((r) => r.id));
-    this.prior = new Map(mine.map((r) => [traceHash(r.trace), r] as const));
+    // The record that measured each trace first: a trial of some run. Later ones are final-round
+    // re-measurements (FINAL_ROUND), which are no trial of any run, so resume must not see them.
+    this.prior = new Map();
+    for (const r of mine) if (!this.prior.has(traceHash(r.trace))) this.prior.set(traceHash(r.trace), r);
     if ((opts.model ?? 'on') === 'on') {
       this.guide = new ModelGuide(
         { op: workload.op.name, kind: evaluator.kind, workloadKey: workload.key, fingerprintKey: evaluator.fingerprint.key, records: db, warnings: this.warnings },
@@ -342,14 +345,14 @@ export class TuningRun {
   }
 
   /** Appends one measurement to the records as soon as it exists, so a killed run loses nothing. */
-  private record(point: Point | undefined, t: Trace, m: Measurement, trial: number): void {
+  private record(point: Point | undefined, t: Trace, m: Measurement, trial: number, strategy: string = this.opts.strategy): void {
     const w = this.workload, fp = this.evaluator.fingerprint, hash = traceHash(t), timestamp = new Date().toISOString();
     const rec: TuningRecord = {
       format: 1, id: recordId(w.key, fp.key, hash, String(trial), timestamp),
       workload: { key: w.key, op: w.op.name, params: { ...w.params }, dtype: w.dtype },
       target: { kind: this.evaluator.kind, fingerprint: fp },
       trace: t, traceHash: hash, ...(point ? { point } : {}), outcome: outcomeOf(m),
-      strategy: this.opts.strategy, seed: this.opts.seed, trial, timestamp, loopsmith: this.opts.version,
+      strategy, seed: this.opts.seed, trial, timestamp, loopsmith: this.opts.version,
     };
     try {
       this.opts.records.append(rec);
@@ -358,7 +361,7 @@ export class TuningRun {
       // Candidates were measured: that is work done (exit 1), and every record written before stays.
       throw new RecordsFileError(`${e.message}; tuning stopped at trial ${trial + 1}`, 1);
     }
-    this.prior.set(hash, rec);
+    if (!this.prior.has(hash)) this.prior.set(hash, rec);
   }
 
   /** Saves the learner next to the records; with records on a device (/dev/null) nothing is kept. */
@@ -387,12 +390,39 @@ export class TuningRun {
   }
 
   /**
-   * Measures a record's kernel again, in full: without a best (no early abort) and not from the
-   * evaluator's memory of the search. Undefined when an interrupt came meanwhile. Not recorded: it
-   * shows how the record holds up, and the record stays what it was measured as.
+   * The final round: the `k` fastest traces in full measurements (this run's and earlier runs'
+   * records of the workload on this device) measured again, in full and in one window, each
+   * re-measurement appended to the records. A trace measured more than once stands at the median of
+   * its measurements (RecordStore.fastestFirst), so the best after this round is the finalist that
+   * holds up, not the one a noisy moment favoured. A finalist that now computes a wrong answer is
+   * recorded as such and is never best again. Stops early on an interrupt.
    */
-  async remeasure(r: TuningRecord, stop?: { readonly requested: boolean }): Promise<Measurement | undefined> {
-    const [res] = await this.evaluator.measure([applyTrace(this.base, r.trace)], this.ref, { again: true, traces: [r.trace] });
-    return stop?.requested ? undefined : res!.measurement;
+  async finalRound(k: number, stop?: { readonly requested: boolean }): Promise<Finalist[]> {
+    const seen = new Set<string>();
+    const all = this.opts.records.forWorkload(this.workload.key, this.evaluator.fingerprint.key);
+    const finalists = this.opts.records.fastestFirst(all).filter((r) => {
+      const h = traceHash(r.trace);
+      if (r.outcome.earlyAbort !== undefined || seen.has(h)) return false;
+      seen.add(h);
+      return true;
+    });
+    const out: Finalist[] = [];
+    for (const r of this.usable(finalists, k)) {
+      if (stop?.requested) break;
+      const [res] = await this.evaluator.measure([applyTrace(this.base, r.trace)], this.ref, { again: true, traces: [r.trace] });
+      if (stop?.requested) break;
+      this.record(r.point, r.trace, res!.measurement, this.trials, FINAL_ROUND);
+      out.push({ record: r, now: res!.measurement });
+    }
+    return out;
   }
+}
+
+/** The strategy name of a final round's records: no trial of a search, a re-measurement. */
+export const FINAL_ROUND = 'final-round';
+
+/** A trace of the final round: its fastest record before the round, and how it measured in it. */
+export interface Finalist {
+  readonly record: TuningRecord;
+  readonly now: Measurement;
 }

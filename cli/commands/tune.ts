@@ -10,10 +10,11 @@ import { Evaluator, TargetEvaluator } from '../../tuner/evaluate.js';
 import { MODEL_MODES, ModelMode } from '../../tuner/model-guided.js';
 import { DEFAULT_RECORDS_PATH, RecordStore, loopsmithVersion } from '../../tuner/records.js';
 import { STRATEGIES, StrategyName } from '../../tuner/strategies.js';
-import { Progress, TuneBest, TuneResult, plannedHorizon, tune } from '../../tuner/tune.js';
+import { FINALISTS, Progress, TuneBest, TuneResult, plannedHorizon, tune } from '../../tuner/tune.js';
 import { deviceLabel } from '../../tuner/devices.js';
 import type { Measurement } from '../../targets/measurement.js';
 import { traceToTypeScript } from '../../scheduler/trace.js';
+import { traceHash } from '../../tuner/space.js';
 import { earlyAbortOption, minTimeOption, secondsOption, workloadFromArgv } from '../params.js';
 import { formatSeconds } from '../format.js';
 import { targetOptions } from '../../targets/registry.js';
@@ -39,12 +40,21 @@ function figures(m: Measurement): string {
  * The summary's best line: the record `records best` and `emit` take (TuneResult.best), its figures
  * as recorded, and, apart, how it ran when measured again now.
  */
-function bestLine(b: TuneBest | undefined, interrupted: boolean): string {
+function bestLine(b: TuneBest | undefined, interrupted: boolean, finals: TuneResult['finalRound']): string {
   if (!b) return 'best: none (no candidate was correct)';
-  const r = b.record;
-  const by = `${b.earlier ? 'an earlier run' : 'this run'}: ${r.strategy}, seed ${r.seed}, trial ${r.trial}`;
+  const f = finals.find((x) => traceHash(x.record.trace) === traceHash(b.record.trace));
+  const first = f?.record ?? b.record;
+  const by = `${b.earlier || first !== b.record ? 'first measured by ' : ''}${b.earlier ? 'an earlier run' : 'this run'}: ${first.strategy}, seed ${first.seed}, trial ${first.trial}`;
+  if (f && b.remeasured) return `best: record ${b.recordId} (${by}, ${first.outcome.gflops?.toFixed(1) ?? '-'} GFLOP/s then), ${figures(b.remeasured)} in the final round`;
   const again = b.remeasured ? `re-measured now: ${figures(b.remeasured)}` : `not re-measured${interrupted ? ' (interrupted)' : ''}`;
   return `best: record ${b.recordId} (measured by ${by}), ${figures(b.measurement)} as recorded; ${again}`;
+}
+
+/** The finalists, recorded first and now: the gap is the noise a single measurement carried. */
+function finalRoundLine(fs: TuneResult['finalRound']): string {
+  const shown = (g: number | undefined) => (g === undefined ? '-' : g.toFixed(1));
+  const each = fs.map((f) => `${f.record.id} ${shown(f.record.outcome.gflops)} -> ${f.now.status === 'ok' ? shown(f.now.gflops) : f.now.status}`);
+  return `final round (the fastest ${fs.length} measured again, GFLOP/s recorded -> now; a trace stands at the median of its measurements): ${each.join('; ')}`;
 }
 
 /** The result as the JSON object of --json and as the lines of the plain output. */
@@ -54,6 +64,7 @@ function report(w: Workload, result: TuneResult, target: string, fingerprint: Re
   const json = {
     workload: w.key, target, fingerprint, strategy: o.strategy, seed: o.seed, recordsBefore: result.recordsBefore, trials: result.trials, measured: result.measured,
     fromRecords: result.fromRecords, repeats: result.repeats, resumed: result.resumed, failures: result.failures, earlyAborts: result.earlyAborts, started: result.started.map((x) => ({ label: x.label, status: x.measurement.status, gflops: x.measurement.gflops ?? null })), stoppedBy: result.stoppedBy, spaceSize: result.spaceSize,
+    finalRound: result.finalRound.map((f) => ({ recordId: f.record.id, traceHash: f.record.traceHash, gflops: f.record.outcome.gflops ?? null, now: { status: f.now.status, gflops: f.now.gflops ?? null, median: f.now.stats?.median ?? null, spread: f.now.stats?.spread ?? null } })),
     validFraction: result.validFraction, model: result.model, passedOver: result.passedOver, modelRows: result.modelRows, curve: result.curve,
     best: b ? {
       recordId: b.recordId, earlier: b.earlier, gflops: b.measurement.gflops, median: b.measurement.stats?.median, spread: b.measurement.stats?.spread,
@@ -69,7 +80,8 @@ function report(w: Workload, result: TuneResult, target: string, fingerprint: Re
     ...(result.started.length ? [`started from: ${result.started.map((x) => `${x.label} (${x.measurement.status === 'ok' ? `${x.measurement.gflops!.toFixed(1)} GFLOP/s` : x.measurement.status})`).join('; ')}`] : []),
     `space: ${result.spaceSize.toExponential(2)} points, ${(result.validFraction * 100).toFixed(1)} % of proposed points valid; failures: ${fails}${early}`,
     result.model === 'on' ? `cost model: passed over ${result.passedOver} proposed candidates; trained on ${result.modelRows} measured kernels` : 'cost model: off (every proposed candidate measured)',
-    bestLine(b, o.interrupted),
+    ...(result.finalRound.length ? [finalRoundLine(result.finalRound)] : []),
+    bestLine(b, o.interrupted, result.finalRound),
     ...(b ? ['schedule:', ...traceToTypeScript(b.trace).split('\n').map((l) => `  ${l}`)] : []),
   ].join('\n');
   return { json, text };
@@ -112,6 +124,7 @@ export function tuneCommand(y: Argv): Argv {
       .option('min-time', { type: 'string', default: '0.1', describe: 'seconds of timed runs per candidate (at least 3 runs, at most 1000)' })
       .option('model', { type: 'string', default: 'on', describe: 'cost model: rank many proposed candidates and measure the most promising (on), or measure every proposal (off)' })
       .option('starting-points', { type: 'string', default: '8', describe: 'measure first at most this many known-good schedules: the default and expert ones, and the best records of the nearest shapes of the operator (0: none)' })
+      .option('finalists', { type: 'string', default: String(FINALISTS), describe: 'at the end, measure the fastest this many schedules again, together, and record it: a schedule stands at the median of its measurements, so the best is one that holds up (0: no final round)' })
       .option('early-abort', { type: 'string', default: '3', describe: "a verified candidate whose first run took more than this many times the best so far is not timed further ('off': every candidate is timed in full)" })
       .option('device', { type: 'string', describe: 'with --farm: the device fingerprints to tune for (comma-separated), or all (the default); one search per device, at once' }))
       .example('$0 tune gemm --m 512 --n 512 --k 512 --target c --trials 100', 'tune; run it again to resume')
@@ -141,7 +154,7 @@ export function tuneCommand(y: Argv): Argv {
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
       const model = String(argv.model);
       if (!(MODEL_MODES as readonly string[]).includes(model)) throw new InputError(`--model must be on or off, got '${model}'`);
-      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort', 'starting-points', 'model', 'device', ...FARM_ARG_NAMES]);
+      const w = workloadFromArgv(argv, [...targetArgNames(), 'trials', 'time-budget', 'strategy', 'seed', 'records', 'min-time', 'early-abort', 'starting-points', 'finalists', 'model', 'device', ...FARM_ARG_NAMES]);
       const trials = integerOption('trials', argv.trials, 1);
       const seed = integerOption('seed', argv.seed, 0);
       const timeBudget = argv['time-budget'] === undefined ? undefined : secondsOption('time-budget', argv['time-budget']);
@@ -154,6 +167,7 @@ export function tuneCommand(y: Argv): Argv {
       const minTime = minTimeOption(argv['min-time']);
       const earlyAbortFactor = earlyAbortOption(argv['early-abort']);
       const startingPoints = integerOption('starting-points', argv['starting-points'], 0);
+      const finalists = integerOption('finalists', argv.finalists, 0);
       const db = new RecordStore(String(argv.records));
       // Read (and cached) before the first line: a records file that cannot be read is then the one line on stderr.
       db.load();
@@ -184,7 +198,7 @@ export function tuneCommand(y: Argv): Argv {
           const resuming = resumeLine(db, w, evaluator);
           if (resuming) process.stderr.write(`${tag}${resuming}\n`);
           const result = await tune(w, evaluator, {
-            strategy: strategy as StrategyName, trials, seed, records: db, version: loopsmithVersion(), stop, startingPoints, model: model as ModelMode,
+            strategy: strategy as StrategyName, trials, seed, records: db, version: loopsmithVersion(), stop, startingPoints, model: model as ModelMode, remeasure: finalists > 0, finalists,
             ...(timeBudget !== undefined ? { timeBudgetSeconds: timeBudget, horizon: plannedHorizon(trials, timeBudget, evaluator.kind) } : {}),
             onProgress: (p) => {
               if (tty) process.stderr.write(`\r${progressLine(p)}\x1b[K`);

@@ -51,7 +51,7 @@ class AbortingEvaluator implements Evaluator {
 describe('tuner: early abort through the tuning loop', function () {
   this.timeout(120_000);
 
-  it('the search gives the evaluator the best so far, records and counts the early aborts, and re-measures the best record, a full measurement, in full', async () => {
+  it('the search gives the evaluator the best so far, records and counts the early aborts, and re-measures the fastest full measurements in full (the final round)', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'loopsmith-abort-')), 'r.jsonl');
     const ev = new AbortingEvaluator();
     const r = await tune(W, ev, { strategy: 'random', trials: 40, seed: 5, records: new RecordStore(path), version: 'test', remeasure: true, earlyStopWindow: 1000 });
@@ -65,7 +65,9 @@ describe('tuner: early abort through the tuning loop', function () {
     assert.ok(stopped.every((o) => o.times!.length === 1 && o.earlyAbort!.factor === FACTOR));
     assert.deepEqual(r.earlyAborts, { count: stopped.length, factors: [FACTOR] });
     assert.equal(r.failures.ok, undefined, 'an early abort is no failure');
-    assert.equal(again.length, 1, 'the best record, measured again');
+    assert.equal(again.length, 3, 'the three fastest, measured again');
+    assert.equal(r.finalRound.length, 3);
+    assert.ok(r.finalRound.every((f) => !f.record.outcome.earlyAbort), 'finalists are full measurements');
     for (const c of again) {
       assert.equal(c.opts.bestSeconds, undefined, 're-measured without a best: in full');
     }

@@ -12,9 +12,10 @@ import { timingStats } from '../../targets/stats.js';
 import { CTarget } from '../../targets/c/target.js';
 import { Evaluator, TargetEvaluator } from '../../tuner/evaluate.js';
 import { CostModel } from '../../tuner/model/cost-model.js';
-import { RecordStore, RecordsFileError, validateRecord } from '../../tuner/records.js';
+import { RecordStore, RecordsFileError, TuningRecord, recordId, validateRecord } from '../../tuner/records.js';
 import { STRATEGIES } from '../../tuner/strategies.js';
-import { plannedHorizon, tune } from '../../tuner/tune.js';
+import { FINALISTS, plannedHorizon, tune } from '../../tuner/tune.js';
+import { FINAL_ROUND } from '../../tuner/tune-run.js';
 import { diskFullAfter } from '../full-disk.js';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
@@ -63,7 +64,8 @@ describe('tuner: the tuning loop', function () {
       assert.equal(r1.best!.measurement.status, 'ok');
       const lines = readFileSync(db.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
       assert.ok(lines.every(validateRecord));
-      assert.equal(lines.length, r1.measured);
+      assert.equal(lines.length, r1.measured + r1.finalRound.length, 'every measurement is recorded, the final round\'s too');
+      assert.equal(r1.finalRound.length, 3);
       assert.ok(r1.curve.every((x, i) => i === 0 || x >= r1.curve[i - 1]!), 'best-so-far never decreases');
       const before = ev.measured;
       const r2 = await tune(W, ev, { strategy, trials: 40, seed: 3, records: new RecordStore(db.path), version: 'test', remeasure: false, earlyStopWindow: 1000 });
@@ -208,20 +210,46 @@ describe('tuner: the tuning loop', function () {
     assert.ok(r.trials >= r.started.length + 30, `the window of 30 counts searched trials, not the ${r.started.length} starting points`);
   });
 
-  it('its best is the records\' best (what records best and emit take), whichever run measured it, and only that record is measured again', async () => {
+  it('its best is the records\' best (what records best and emit take), whichever run measured it, after a final round of the fastest few', async () => {
     const db = new RecordStore(join(tmp(), 'r.jsonl'));
     const r1 = await tune(W, new StubEvaluator(), { strategy: 'flex', trials: 20, seed: 3, records: db, version: 'test', earlyStopWindow: 1000 });
     assert.equal(r1.best!.recordId, new RecordStore(db.path).best(W.key, 'cpu:stub')!.id);
     assert.equal(r1.best!.earlier, false);
     assert.equal(r1.best!.remeasured?.status, 'ok');
+    assert.equal(r1.best!.record.strategy, FINAL_ROUND, 'the best record is its final-round measurement');
     // A later run on a device twice as slow: its kernels are all slower than the first run's best.
     const slow = new StubEvaluator(2);
     const r2 = await tune(W, slow, { strategy: 'random', trials: 4, seed: 9, startingPoints: 0, records: new RecordStore(db.path), version: 'test' });
-    assert.equal(r2.best!.recordId, r1.best!.recordId, 'the first run\'s record stays the best');
-    assert.equal(r2.best!.earlier, true);
-    assert.equal(r2.best!.measurement.gflops, r1.best!.measurement.gflops, 'its figures as recorded');
-    assert.equal(r2.best!.remeasured!.gflops, r1.best!.measurement.gflops! / 2, 'measured again now, on this device');
-    assert.equal(slow.measured, r2.measured + 1, 'one kernel re-measured: the best record\'s');
+    assert.equal(r2.finalRound.length, FINALISTS);
+    assert.equal(slow.measured, r2.measured + FINALISTS, 'the final round measured the fastest three again');
+    // Each finalist now stands at the median of 1 + 1 (or 2 + 1) measurements, half its first rate or so: all are re-ranked together.
+    const best = new RecordStore(db.path).best(W.key, 'cpu:stub')!;
+    assert.equal(r2.best!.recordId, best.id);
+    assert.equal(r2.best!.remeasured!.gflops, best.outcome.gflops, 'the best record is its measurement in this final round');
+    assert.ok(r2.finalRound.some((f) => f.record.traceHash === best.traceHash));
+  });
+
+  it('a trace that measured slower in the final round gives way to one that held up, and one that went wrong is never best', () => {
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
+    const line = (trial: number, hash: string, gflops: number, strategy = 'flex', status: 'ok' | 'wrong_answer' = 'ok'): TuningRecord => {
+      const t = W.flops / gflops / 1e9, timestamp = new Date(1000 * trial).toISOString();
+      return {
+        format: 1, id: recordId(W.key, 'cpu:stub', hash, String(trial), timestamp), workload: { key: W.key, op: 'gemm', params: { ...W.params }, dtype: 'f32' },
+        target: { kind: 'c', fingerprint: { key: 'cpu:stub' } }, trace: { version: 1, steps: [] }, traceHash: hash,
+        outcome: { status, times: [t], median: t, spread: 0, gflops }, strategy, seed: 1, trial, timestamp, loopsmith: 'test',
+      };
+    };
+    db.append(line(0, 'lucky', 200));
+    db.append(line(1, 'steady', 180));
+    db.append(line(2, 'racy', 190));
+    assert.equal(db.best(W.key, 'cpu:stub')!.traceHash, 'lucky', 'one measurement each: the fastest');
+    db.append(line(3, 'lucky', 150, FINAL_ROUND));
+    db.append(line(4, 'steady', 178, FINAL_ROUND));
+    db.append(line(5, 'racy', 190, FINAL_ROUND, 'wrong_answer'));
+    const best = db.best(W.key, 'cpu:stub')!;
+    assert.equal(best.traceHash, 'steady', 'lucky stands at 175 now, steady at 179; racy went wrong once');
+    assert.equal(best.trial, 4, 'the newest measurement of the trace');
+    assert.deepEqual(db.fastestFirst(db.load().records).map((r) => `${r.traceHash}@${r.trial}`), ['steady@4', 'steady@1', 'lucky@3', 'lucky@0']);
   });
 
   it('counts what the file held for this device: records of another thread count, an invalid line and this run\'s own records are not from the records', async () => {
