@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { Workload, lowerWorkload } from '../ir/ops/index.js';
+import { structuralHash } from '../ir/hash.js';
 import { Program } from '../ir/program.js';
 import { rng } from '../ir/random.js';
 import { LoopsmithError } from '../ir/errors.js';
@@ -390,29 +391,40 @@ export class TuningRun {
   }
 
   /**
-   * The final round: the `k` fastest traces in full measurements (this run's and earlier runs'
-   * records of the workload on this device) measured again, in full and in one window, each
-   * re-measurement appended to the records. A trace measured more than once stands at the median of
-   * its measurements (RecordStore.fastestFirst), so the best after this round is the finalist that
-   * holds up, not the one a noisy moment favoured. A finalist that now computes a wrong answer is
-   * recorded as such and is never best again. Stops early on an interrupt.
+   * The final round: the `k` fastest schedules in full measurements (this run's and earlier runs'
+   * records of the workload on this device) measured again, in full, each re-measurement appended to
+   * the records. A trace measured more than once stands at the median of its measurements
+   * (RecordStore.fastestFirst), so the best after this round is the finalist that holds up, not the
+   * one a noisy moment favoured. A re-measurement regresses a lucky figure toward the kernel's usual
+   * one, so a schedule outside the round could now stand first on its own single lucky figure: the
+   * round goes on with the standing best while it was not re-measured, at most `k` more. Traces
+   * whose programs are identical are one kernel: measured once, recorded for each. A finalist that
+   * now computes a wrong answer is recorded as such and never stands again. Stops on an interrupt.
    */
   async finalRound(k: number, stop?: { readonly requested: boolean }): Promise<Finalist[]> {
-    const seen = new Set<string>();
-    const all = this.opts.records.forWorkload(this.workload.key, this.evaluator.fingerprint.key);
-    const finalists = this.opts.records.fastestFirst(all).filter((r) => {
-      const h = traceHash(r.trace);
-      if (r.outcome.earlyAbort !== undefined || seen.has(h)) return false;
-      seen.add(h);
-      return true;
-    });
     const out: Finalist[] = [];
-    for (const r of this.usable(finalists, k)) {
-      if (stop?.requested) break;
-      const [res] = await this.evaluator.measure([applyTrace(this.base, r.trace)], this.ref, { again: true, traces: [r.trace] });
-      if (stop?.requested) break;
-      this.record(r.point, r.trace, res!.measurement, this.trials, FINAL_ROUND);
-      out.push({ record: r, now: res!.measurement });
+    const done = new Set<string>();
+    const byProgram = new Map<string, Measurement>();
+    const fullAndNew = (r: TuningRecord) => r.outcome.earlyAbort === undefined && !done.has(traceHash(r.trace)) && this.opts.records.usable(r);
+    for (let n = 0; n < 2 * k && !stop?.requested; n++) {
+      const standing = this.opts.records.fastestFirst(this.opts.records.forWorkload(this.workload.key, this.evaluator.fingerprint.key));
+      const r = n < k ? standing.find(fullAndNew) : standing[0] && fullAndNew(standing[0]) ? standing[0] : undefined;
+      if (!r) {
+        if (n >= k) break;
+        n = k - 1; // fewer than k schedules: on to checking the standing best
+        continue;
+      }
+      done.add(traceHash(r.trace));
+      const program = applyTrace(this.base, r.trace), same = structuralHash(program);
+      let now = byProgram.get(same);
+      if (!now) {
+        const [res] = await this.evaluator.measure([program], this.ref, { again: true, traces: [r.trace] });
+        if (stop?.requested) break;
+        now = res!.measurement;
+        byProgram.set(same, now);
+      }
+      this.record(r.point, r.trace, now, this.trials, FINAL_ROUND);
+      out.push({ record: r, now });
     }
     return out;
   }

@@ -11,6 +11,7 @@ import { measurementOf, outcomeOf, parseRecord } from '../../tuner/record.js';
 import { timingStats } from '../../targets/stats.js';
 import { CTarget } from '../../targets/c/target.js';
 import { ScheduleSpace, traceHash } from '../../tuner/space.js';
+import type { Step } from '../../scheduler/trace.js';
 import { diskFullAfter } from '../full-disk.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'loopsmith-records-'));
@@ -18,13 +19,21 @@ const WORKLOAD = 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32';
 /** FLOPs of WORKLOAD: a record's GFLOP/s must be these over its median. */
 const FLOPS = 2 * 8 * 8 * 8;
 
+/** A schedule of its own for each trial up to 9 (records of one schedule stand together: RecordStore.fastestFirst). */
+function scheduleOf(trial: number): Step[] {
+  const split = (loop: string, f: number): Step => ({ prim: 'split', loop, factors: [f], tail: 'requireDivisible' });
+  const each: Step[][] = [[], [split('i', 2)], [split('i', 4)], [split('j', 2)], [split('j', 4)], [split('k', 2)], [split('k', 4)],
+    [split('i', 2), split('j', 2)], [split('i', 2), split('k', 2)], [split('j', 2), split('k', 2)]];
+  return each[trial % each.length]!;
+}
+
 function rec(trial: number, over: Partial<TuningRecord> = {}, gflops = 10 + trial, status: MeasureStatus = 'ok'): TuningRecord {
   const timestamp = new Date(trial * 1000).toISOString();
   return {
     format: 1, id: recordId(WORKLOAD, 'cpu:a', `h${trial}`, String(trial), timestamp),
     workload: { key: WORKLOAD, op: 'gemm', params: { m: 8, n: 8, k: 8 }, dtype: 'f32' },
     target: { kind: 'c', fingerprint: { key: 'cpu:a', isa: 'avx512', compiler: 'gcc' } },
-    trace: { version: 1, steps: [] }, traceHash: `h${trial}`,
+    trace: { version: 1, steps: scheduleOf(trial) }, traceHash: `h${trial}`,
     outcome: { status, median: FLOPS / gflops / 1e9, gflops }, strategy: 'flex', seed: 1, trial, timestamp, loopsmith: 'test',
     ...over,
   };

@@ -229,13 +229,39 @@ describe('tuner: the tuning loop', function () {
     assert.ok(r2.finalRound.some((f) => f.record.traceHash === best.traceHash));
   });
 
+  it('the final round goes on while the standing best is a schedule it has not measured again', async () => {
+    // Every kernel runs twice as slow when measured again: each finalist falls to 0.75x its first
+    // figure, and the next schedules' single figures stand above them until they are measured too.
+    class Fading extends StubEvaluator {
+      again = 0;
+      override async measure(programs: readonly Program[], _ref?: unknown, opts?: { again?: boolean }) {
+        const first = await super.measure(programs);
+        if (!opts?.again) return first;
+        this.again += programs.length;
+        return first.map(({ measurement: m, ...rest }) => {
+          const t = m.stats!.median * 2;
+          return { ...rest, measurement: { ...m, times: [t, t, t], stats: timingStats([t, t, t]), gflops: m.gflops! / 2 } };
+        });
+      }
+    }
+    const ev = new Fading();
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
+    const r = await tune(W, ev, { strategy: 'random', trials: 30, seed: 4, records: db, version: 'test', earlyStopWindow: 1000, model: 'off' });
+    assert.ok(r.finalRound.length > FINALISTS, `the round went past its ${FINALISTS}: ${r.finalRound.length}`);
+    assert.equal(r.finalRound.length, 2 * FINALISTS, 'every re-measurement fades here, so the round runs to its cap');
+    assert.ok(ev.again <= r.finalRound.length, 'identical programs measured once');
+    assert.equal(new Set(r.finalRound.map((f) => f.record.id)).size, r.finalRound.length, 'no schedule twice');
+  });
+
   it('a trace that measured slower in the final round gives way to one that held up, and one that went wrong is never best', () => {
     const db = new RecordStore(join(tmp(), 'r.jsonl'));
+    // Three schedules (the trace, not the stored traceHash, tells them apart).
+    const SPLITS: Record<string, number> = { lucky: 2, steady: 4, racy: 8 };
     const line = (trial: number, hash: string, gflops: number, strategy = 'flex', status: 'ok' | 'wrong_answer' = 'ok'): TuningRecord => {
       const t = W.flops / gflops / 1e9, timestamp = new Date(1000 * trial).toISOString();
       return {
         format: 1, id: recordId(W.key, 'cpu:stub', hash, String(trial), timestamp), workload: { key: W.key, op: 'gemm', params: { ...W.params }, dtype: 'f32' },
-        target: { kind: 'c', fingerprint: { key: 'cpu:stub' } }, trace: { version: 1, steps: [] }, traceHash: hash,
+        target: { kind: 'c', fingerprint: { key: 'cpu:stub' } }, trace: { version: 1, steps: [{ prim: 'split', loop: 'i', factors: [SPLITS[hash]!], tail: 'requireDivisible' }] }, traceHash: hash,
         outcome: { status, times: [t], median: t, spread: 0, gflops }, strategy, seed: 1, trial, timestamp, loopsmith: 'test',
       };
     };
