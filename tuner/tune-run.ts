@@ -408,7 +408,8 @@ export class TuningRun {
     const fullAndNew = (r: TuningRecord) => r.outcome.earlyAbort === undefined && !done.has(traceHash(r.trace)) && this.opts.records.usable(r);
     for (let n = 0; n < 2 * k && !stop?.requested; n++) {
       const standing = this.opts.records.fastestFirst(this.opts.records.forWorkload(this.workload.key, this.evaluator.fingerprint.key));
-      const r = n < k ? standing.find(fullAndNew) : standing[0] && fullAndNew(standing[0]) ? standing[0] : undefined;
+      const top = n < k ? undefined : standing.find((x) => this.opts.records.usable(x));
+      const r = n < k ? standing.find(fullAndNew) : top && fullAndNew(top) ? top : undefined;
       if (!r) {
         if (n >= k) break;
         n = k - 1; // fewer than k schedules: on to checking the standing best

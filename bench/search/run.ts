@@ -52,7 +52,11 @@ export interface SearchBenchOptions {
   readonly log: (line: string) => void;
 }
 
-/** Kernels measured again at the end of each tune: the best record's (tune's `remeasure`), which `emit` would take. */
+/**
+ * Each tune ends in its final round (tune.ts FINALISTS): the fastest few measured again and recorded;
+ * the run's final figure is the best record's final-round measurement, or its recorded one when the
+ * best after the round was not a finalist (`remeasured: false`). 1: on, as `loopsmith tune` does.
+ */
 export const REMEASURE = 1;
 
 function horizonFor(o: SearchBenchOptions, kind: BenchTargetKind): number {
