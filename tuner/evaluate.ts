@@ -29,6 +29,11 @@ export interface Evaluator {
    * the pipeline's MeasureOptions (early abort and relative limits).
    */
   measure(programs: readonly Program[], ref: ReferenceSpec, opts?: EvaluateOptions): Promise<{ measurement: Measurement; codeHash: string; cached: boolean }[]>;
+  /**
+   * The hash of the code a program generates, where the evaluator renders locally (undefined where
+   * it cannot say, e.g. a farm's workers render): two schedules often generate the same kernel.
+   */
+  codeHash?(program: Program): string | undefined;
   close(): Promise<void>;
 }
 
@@ -59,6 +64,11 @@ export class TargetEvaluator<C extends Candidate, B> implements Evaluator {
 
   defaultTrace(unscheduled: Program, workload: string): Trace | undefined {
     return this.target.defaultTrace?.(unscheduled, workload);
+  }
+
+  codeHash(program: Program): string | undefined {
+    const r = this.pipeline.render(program);
+    return r.ok ? r.candidate.codeHash : undefined;
   }
 
   async measure(programs: readonly Program[], ref: ReferenceSpec, opts: EvaluateOptions = {}) {

@@ -398,7 +398,8 @@ export class TuningRun {
    * one a noisy moment favoured. A re-measurement regresses a lucky figure toward the kernel's usual
    * one, so a schedule outside the round could now stand first on its own single lucky figure: the
    * round goes on with the standing best while it was not re-measured, at most `k` more. Traces
-   * whose programs are identical are one kernel: measured once, recorded for each. A finalist that
+   * that generate the same code (or, where the evaluator cannot say, the same program) are one
+   * kernel: measured once, recorded for each. A finalist that
    * now computes a wrong answer is recorded as such and never stands again. Stops on an interrupt.
    */
   async finalRound(k: number, stop?: { readonly requested: boolean }): Promise<Finalist[]> {
@@ -416,7 +417,7 @@ export class TuningRun {
         continue;
       }
       done.add(traceHash(r.trace));
-      const program = applyTrace(this.base, r.trace), same = structuralHash(program);
+      const program = applyTrace(this.base, r.trace), same = this.evaluator.codeHash?.(program) ?? structuralHash(program);
       let now = byProgram.get(same);
       if (!now) {
         const [res] = await this.evaluator.measure([program], this.ref, { again: true, traces: [r.trace] });

@@ -4,7 +4,9 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, existsSync, write
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { workload } from '../../ir/ops/index.js';
+import { lowerWorkload, workload } from '../../ir/ops/index.js';
+import { applyTrace } from '../../scheduler/apply.js';
+import { trace } from '../../scheduler/trace.js';
 import { collectLoops } from '../../ir/loop.js';
 import { Program } from '../../ir/program.js';
 import { Measurement } from '../../targets/measurement.js';
@@ -331,6 +333,15 @@ describe('tuner: the cost model on the C target', function () {
   this.timeout(600_000);
   const evaluator = () => new TargetEvaluator(new CTarget({ minSeconds: 0.01 }));
 
+  it('knows two programs that generate the same code as one kernel (codeHash), and another schedule as another', () => {
+    const w = workload('gemm', { m: 32, n: 32, k: 32 }), base = lowerWorkload(w), ev = evaluator();
+    const plain = ev.codeHash(applyTrace(base, trace([]))), again = ev.codeHash(lowerWorkload(w));
+    const split = ev.codeHash(applyTrace(base, trace([{ prim: 'split', loop: 'j', factors: [16], tail: 'requireDivisible' }, { prim: 'unroll', loop: 'j.1' }])));
+    assert.ok(plain && split);
+    assert.equal(plain, again);
+    assert.notEqual(plain, split);
+  });
+
   it('measures no more than the budget, records only measured kernels, saves the model, and a tune of another shape starts from it', async () => {
     const dir = tmp();
     const first = workload('gemm', { m: 32, n: 32, k: 32 });
@@ -359,8 +370,12 @@ describe('tuner: loopsmith tune on the C target', function () {
     const records = join(tmp(), 'r.jsonl');
     const r = spawnSync(process.execPath, [...args(records, 16), '--json'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const j = JSON.parse(r.stdout) as { best: { gflops: number }; measured: number; trials: number; earlyAborts: { count: number; factors: number[] } };
+    const j = JSON.parse(r.stdout) as { best: { gflops: number; remeasured: { status: string } | null }; measured: number; trials: number; earlyAborts: { count: number; factors: number[] }; finalRound: { now: { status: string } }[] };
     assert.ok(j.best.gflops > 0);
+    assert.ok(j.finalRound.length >= 1 && j.finalRound.every((f) => f.now.status === 'ok'), 'a final round, every finalist verified again');
+    const lines = readFileSync(records, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { strategy: string });
+    assert.equal(lines.filter((l) => l.strategy === 'final-round').length, j.finalRound.length, 'each finalist\'s measurement is recorded');
+    assert.equal(lines.length, j.measured + j.finalRound.length);
     assert.ok(Number.isInteger(j.earlyAborts.count) && j.earlyAborts.factors.every((f) => f === 3), JSON.stringify(j.earlyAborts));
     const naive = spawnSync(process.execPath, [MAIN, 'run', 'gemm', '--m', '64', '--n', '64', '--k', '64', '--json', '--min-time', '0.05'], { encoding: 'utf8' });
     assert.ok(j.best.gflops > (JSON.parse(naive.stdout) as { gflops: number }).gflops, 'tuned beats naive');
