@@ -87,6 +87,18 @@ export function projectPoint(space: ScheduleSpace, p: Point): Point | undefined 
   return space.contains(q) && space.withinBudgets(q) ? q : undefined;
 }
 
+/**
+ * A point from another device, for this space's threads: a 1-thread record has no parallel loop
+ * (the space adds none on one thread), so carried as it is to 2 threads it would run on one. Its
+ * outermost loop becomes the parallel one, as the space does on more threads (YOLO C1: the 1-thread
+ * tune's 176 GFLOP/s kernel splits its two output-channel blocks between two threads).
+ */
+function withThreads(space: ScheduleSpace, p: Point): Point {
+  if (space.target.style !== 'cpu' || space.target.threads <= 1 || p.parallel === 1) return p;
+  const q: Point = { ...p, parallel: 1 };
+  return space.contains(q) ? q : p;
+}
+
 export interface StartingContext {
   readonly workload: Workload;
   readonly base: Program;
@@ -150,9 +162,11 @@ export function startingPoints(ctx: StartingContext): StartingPoint[] {
     let taken = 0;
     for (const r of [...g].sort((a, b) => (b.outcome.gflops ?? 0) - (a.outcome.gflops ?? 0))) {
       if (left === 0 || taken === PER_SHAPE) break;
-      const q = projectPoint(space, r.point!);
-      if (!q) continue;
-      const where = r.target.fingerprint.key === ctx.fingerprintKey ? 'this device' : `device ${r.target.fingerprint.key}`;
+      const projected = projectPoint(space, r.point!);
+      if (!projected) continue;
+      const here = r.target.fingerprint.key === ctx.fingerprintKey;
+      const q = here ? projected : withThreads(space, projected);
+      const where = here ? 'this device' : `device ${r.target.fingerprint.key}`;
       const before = out.length;
       add(`best of ${r.workload.key} on ${where}`, space.toTrace(q, w.key), q);
       if (out.length > before) {

@@ -86,6 +86,21 @@ describe('tuner: starting points', function () {
     assert.ok(fromOthers.length >= 2 && fromOthers.every((x) => space.contains(x.point!)), 'carried points are points of the new space, recorded with them');
   });
 
+  it('a 1-thread record carried to 2 threads gets the parallel loop the space adds on more threads; a record of this device stays as it is', async () => {
+    const db = records();
+    const w = workload('gemm', { m: 64, n: 64, k: 64 });
+    await tune(w, new StubEvaluator({ key: 'cpu:one-thread' }), opts(db, { trials: 10, startingPoints: 0 }));
+    const base = lowerWorkload(w);
+    const two = new ScheduleSpace(base, { ...CPU, threads: 2 });
+    const parallel = (t: { steps: readonly { prim: string }[] }) => t.steps.some((x) => x.prim === 'parallel');
+    assert.ok(lines(db).every((r) => !parallel(r.trace)), 'no parallel loop on one thread');
+    const carried = startingPoints({ workload: w, base, space: two, records: db, kind: 'c', fingerprintKey: 'cpu:two-threads' }).filter((s) => s.label.startsWith('best of '));
+    assert.ok(carried.length > 0);
+    assert.ok(carried.every((s) => s.point?.parallel === 1 && parallel(s.trace)), carried.map((s) => s.label).join('; '));
+    const own = startingPoints({ workload: w, base, space: two, records: db, kind: 'c', fingerprintKey: 'cpu:one-thread' }).filter((s) => s.label.startsWith('best of '));
+    assert.ok(own.every((s) => !parallel(s.trace)), 'this device\'s records are carried as they are');
+  });
+
   it('a point of another shape is carried onto the nearest divisors, and kept only where the space has it', () => {
     const from = new ScheduleSpace(lowerWorkload(workload('gemm', { m: 64, n: 64, k: 64 })), CPU);
     const to = new ScheduleSpace(lowerWorkload(workload('gemm', { m: 96, n: 60, k: 48 })), CPU);
