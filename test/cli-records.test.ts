@@ -9,10 +9,17 @@ import { assertBadInput, cli } from './cli.test.js';
 /** FLOPs of the fixtures' workload: a record's GFLOP/s must be these over its median. */
 const FLOPS = 2 * 8 * 8 * 8;
 
+/** Each fixture id its own schedule (records of one trace are one kernel): a split of the 8×8×8 GEMM that replays. */
+const SPLITS: Record<string, [string, number]> = { x: ['i', 2], y: ['j', 2], z: ['k', 2], w: ['i', 4], n: ['j', 4], o: ['k', 4] };
+function ownSplit(id: string) {
+  const [loop, factor] = SPLITS[id] ?? ['i', 8];
+  return { prim: 'split' as const, loop, factors: [factor], tail: 'requireDivisible' as const };
+}
+
 function rec(id: string, gflops: number, status: MeasureStatus = 'ok', device = 'cpu:a'): TuningRecord {
   return {
     format: 1, id: recordId(id), workload: { key: 'gemm(k=8,m=8,n=8,transA=0,transB=0):f32', op: 'gemm', params: { m: 8, n: 8, k: 8 }, dtype: 'f32' },
-    target: { kind: 'c', fingerprint: { key: device } }, trace: { version: 1, steps: [] }, traceHash: id,
+    target: { kind: 'c', fingerprint: { key: device } }, trace: { version: 1, steps: [ownSplit(id)] }, traceHash: id,
     outcome: { status, gflops, median: FLOPS / gflops / 1e9 }, strategy: 'flex', seed: 1, trial: 0, timestamp: new Date(0).toISOString(), loopsmith: 'test',
   };
 }
