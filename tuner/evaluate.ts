@@ -26,7 +26,8 @@ export interface Evaluator {
   /**
    * Measures each program (verified before timed); identical generated code is measured once, unless
    * `again` (the final re-measurement, which must not be answered from memory). `bestSeconds`: see
-   * the pipeline's MeasureOptions (early abort and relative limits).
+   * the pipeline's MeasureOptions (early abort and relative limits). `codeHash` names the code
+   * measured; a candidate that never had code gets a unique `error-<n>`.
    */
   measure(programs: readonly Program[], ref: ReferenceSpec, opts?: EvaluateOptions): Promise<{ measurement: Measurement; codeHash: string; cached: boolean }[]>;
   /**

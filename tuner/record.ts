@@ -38,6 +38,12 @@ export interface TuningRecord {
   /** The schedule trace, in the trace format of scheduler/trace.ts. */
   readonly trace: Trace;
   readonly traceHash: string;
+  /**
+   * The hash of the code the target generated and measured (absent in records before it existed,
+   * and for failures before code existed). Schedules that generate the same code are one kernel:
+   * they stand together (RecordStore.fastestFirst), and the final round measures the kernel once.
+   */
+  readonly codeHash?: string;
   /** The search's own description of the point (its decisions), for warm starts and resume. */
   readonly point?: Point;
   readonly outcome: Outcome;
@@ -88,6 +94,7 @@ export const RECORD_SCHEMA = fields({
   target: fields({ kind: nonEmpty, fingerprint: z.looseObject({ key: nonEmpty }) }),
   trace: z.unknown(),
   traceHash: nonEmpty,
+  codeHash: nonEmpty.optional(),
   point: z.unknown().optional(),
   outcome: OUTCOME,
   strategy: z.string(),
@@ -151,7 +158,8 @@ export function parseRecord(x: unknown): TuningRecord | string {
   if (typeof flops === 'string') return flops;
   const inconsistent = gflopsProblem(rest.outcome, flops);
   if (inconsistent) return inconsistent;
-  return { ...rest, format: RECORD_FORMAT, trace, ...(point ? { point } : {}) } as TuningRecord;
+  const { codeHash, ...kept } = rest;
+  return { ...kept, format: RECORD_FORMAT, trace, ...(codeHash !== undefined ? { codeHash } : {}), ...(point ? { point } : {}) } as TuningRecord;
 }
 
 /** Does `x` (parsed JSON) hold a valid record? */

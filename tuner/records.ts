@@ -248,31 +248,32 @@ export class RecordStore {
 
   /**
    * The one order of "best": ok records with a time, plausible, full measurements before those
-   * stopped early (one cold run), then by their trace's standing, then the newer measurement of a
-   * trace first, then earlier records first on a tie. A trace measured in full more than once (the
-   * tuner's final round re-measures its finalists, see tune.ts) stands at the median of its
-   * measurements: ranked by its single fastest run, a lucky draw on a noisy host would stay best
-   * after measuring slower again (the winner's curse: a YOLO C8 tune recorded 200 GFLOP/s for a
-   * kernel that ran 159 in the bench). A trace with a wrong answer among its records is left out.
-   * Whether they replay is not checked here (bestOf does, lazily).
+   * stopped early (one cold run), then by their kernel's standing, then the newer measurement of a
+   * kernel first, then earlier records first on a tie. A kernel (the code a schedule generates; its
+   * trace where a record does not name its code, see kernelKey) measured in full more than once
+   * (the tuner's final round re-measures its finalists, see tune.ts) stands at the median of its
+   * distinct measurements: ranked by its single fastest run, a lucky draw on a noisy host would
+   * stay best after measuring slower again (the winner's curse: a YOLO C8 tune recorded 200 GFLOP/s
+   * for a kernel that ran 159 in the bench). A kernel with a wrong answer among its records is left
+   * out. Whether they replay is not checked here (bestOf does, lazily).
    */
   fastestFirst(rs: readonly TuningRecord[]): TuningRecord[] {
-    // A trace that ever computed a wrong answer (a race shows only in some runs) is never best.
-    const wrong = new Set(rs.filter((r) => r.outcome.status === 'wrong_answer').map(traceKey));
-    const ok = rs.filter((r) => comparable(r) && this.plausible(r) && !wrong.has(traceKey(r)));
-    const standing = traceStandings(ok);
-    // A total order: by standing, traces tied on it in the order they first appear, a trace's own
+    // A kernel that ever computed a wrong answer (a race shows only in some runs) is never best.
+    const wrong = new Set(rs.filter((r) => r.outcome.status === 'wrong_answer').map(kernelKey));
+    const ok = rs.filter((r) => comparable(r) && this.plausible(r) && !wrong.has(kernelKey(r)));
+    const standing = kernelStandings(ok, (r) => this.usable(r));
+    // A total order: by standing, kernels tied on it in the order they first appear, a kernel's own
     // records newest first (the final round's measurement before the trial's).
     const order = new Map(ok.map((r, i) => [r, i] as const));
     const firstSeen = new Map<string, number>();
-    ok.forEach((r, i) => { if (!firstSeen.has(traceKey(r))) firstSeen.set(traceKey(r), i); });
+    ok.forEach((r, i) => { if (!firstSeen.has(kernelKey(r))) firstSeen.set(kernelKey(r), i); });
     return ok.sort((a, b) => {
       const early = Number(a.outcome.earlyAbort !== undefined) - Number(b.outcome.earlyAbort !== undefined);
       if (early) return early;
       const sa = standing.get(a) ?? a.outcome, sb = standing.get(b) ?? b.outcome;
       const by = faster(sa, sb) ? -1 : faster(sb, sa) ? 1 : 0;
       if (by) return by;
-      const ka = traceKey(a), kb = traceKey(b);
+      const ka = kernelKey(a), kb = kernelKey(b);
       if (ka !== kb) return firstSeen.get(ka)! - firstSeen.get(kb)!;
       if (a.outcome.earlyAbort === undefined && a.timestamp !== b.timestamp) return a.timestamp > b.timestamp ? -1 : 1;
       return order.get(a)! - order.get(b)!;
@@ -292,37 +293,56 @@ function comparable(r: TuningRecord): boolean {
 }
 
 /**
- * A record's (workload, device, trace), the trace hashed from its steps: the stored `traceHash` is
- * only what the writer said, and a record edited to claim another's hash must not lend or borrow a
- * standing.
+ * A record's (workload, device, kernel): the code it measured where the record names it, else its
+ * trace hashed from its steps. Schedules that generate the same code are one kernel (a search
+ * meets dozens: a split that a later step undoes, an unroll of a loop of one), and must stand
+ * together: a kernel the final round measured slower would otherwise keep standing through a
+ * sibling trace's copy of its lucky figure. The stored `traceHash` is only what the writer said,
+ * and a record edited to claim another's hash must not lend or borrow a standing. A record without
+ * a code hash (written before records had one) stands with its trace only.
  */
-function traceKey(r: TuningRecord): string {
-  let k = TRACE_KEYS.get(r);
-  if (k === undefined) TRACE_KEYS.set(r, (k = `${r.workload.key}|${r.target.fingerprint.key}|${structuralHash(r.trace.steps)}`));
+function kernelKey(r: TuningRecord): string {
+  let k = KERNEL_KEYS.get(r);
+  if (k === undefined) KERNEL_KEYS.set(r, (k = `${r.workload.key}|${r.target.fingerprint.key}|${r.codeHash !== undefined ? `code:${r.codeHash}` : structuralHash(r.trace.steps)}`));
   return k;
 }
 
-const TRACE_KEYS = new WeakMap<TuningRecord, string>();
+const KERNEL_KEYS = new WeakMap<TuningRecord, string>();
 
-/** The rate and time a record's trace stands at: the medians over its full measurements (early aborts aside). */
-function traceStandings(rs: readonly TuningRecord[]): Map<TuningRecord, Standing> {
+/**
+ * The rate and time a record's kernel stands at: the medians over its distinct full measurements
+ * (early aborts aside). A code hash is the writer's claim: a record whose trace does not replay
+ * lends no figure to the kernel it names (it ranks on its own, and `best` passes it over with a
+ * warning). Replays are checked only for kernels measured more than once, which are few.
+ */
+function kernelStandings(rs: readonly TuningRecord[], replays: (r: TuningRecord) => boolean): Map<TuningRecord, Standing> {
   const groups = new Map<string, TuningRecord[]>();
   for (const r of rs) {
     if (r.outcome.earlyAbort !== undefined) continue;
-    const k = traceKey(r);
+    const k = kernelKey(r);
     const g = groups.get(k);
     if (g) g.push(r);
     else groups.set(k, [r]);
   }
   const out = new Map<TuningRecord, Standing>();
   for (const g of groups.values()) {
-    if (g.length < 2) continue;
-    const rates = g.flatMap((r) => (r.outcome.gflops !== undefined && r.outcome.gflops > 0 ? [r.outcome.gflops] : []));
-    const times = g.flatMap((r) => (r.outcome.median !== undefined && r.outcome.median > 0 ? [r.outcome.median] : []));
+    // One measurement recorded for several traces of one kernel (the search answers a repeat of
+    // known code from memory) is one measurement: copies must not outvote a re-measurement.
+    const distinctOf = (xs: readonly TuningRecord[]) => [...new Map(xs.map((r) => [measurementKey(r.outcome), r.outcome] as const)).values()];
+    if (distinctOf(g).length < 2) continue;
+    const members = g.filter(replays), distinct = distinctOf(members);
+    if (distinct.length < 2) continue;
+    const rates = distinct.flatMap((o) => (o.gflops !== undefined && o.gflops > 0 ? [o.gflops] : []));
+    const times = distinct.flatMap((o) => (o.median !== undefined && o.median > 0 ? [o.median] : []));
     const s: Standing = { ...(rates.length ? { gflops: middle(rates) } : {}), ...(times.length ? { median: middle(times) } : {}) };
-    for (const r of g) out.set(r, s);
+    for (const r of members) out.set(r, s);
   }
   return out;
+}
+
+/** Two records of one measurement hold the same times (two measurements never do, to the nanosecond). */
+function measurementKey(o: TuningRecord['outcome']): string {
+  return o.times?.length ? o.times.join(',') : `median:${o.median}`;
 }
 
 interface Standing {

@@ -9,6 +9,7 @@ import { applyTrace } from '../../scheduler/apply.js';
 import { trace } from '../../scheduler/trace.js';
 import { collectLoops } from '../../ir/loop.js';
 import { Program } from '../../ir/program.js';
+import { structuralHash } from '../../ir/hash.js';
 import { Measurement } from '../../targets/measurement.js';
 import { timingStats } from '../../targets/stats.js';
 import { CTarget } from '../../targets/c/target.js';
@@ -17,7 +18,7 @@ import { CostModel } from '../../tuner/model/cost-model.js';
 import { RecordStore, RecordsFileError, TuningRecord, recordId, validateRecord } from '../../tuner/records.js';
 import { STRATEGIES } from '../../tuner/strategies.js';
 import { FINALISTS, plannedHorizon, tune } from '../../tuner/tune.js';
-import { FINAL_ROUND } from '../../tuner/tune-run.js';
+import { DISTURBED_SPREAD, FINAL_ROUND } from '../../tuner/tune-run.js';
 import { diskFullAfter } from '../full-disk.js';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
@@ -43,9 +44,12 @@ class StubEvaluator implements Evaluator {
       const unrolled = loops.some((l) => l.loopKind === 'unrolled');
       const seconds = this.slower * 1e-3 * (1 + 0.3 * Math.abs(Math.log2(reg) - 6) + (unrolled ? 0 : 0.2));
       // As the pipeline does, and as loading a record checks: GFLOP/s are the workload's FLOPs over the median.
-      const timed = (t: number) => ({ times: [t, t, t], stats: timingStats([t, t, t]), gflops: this.w.flops / t / 1e9 });
+      // Each measurement its own (a last run a hair slower, the median unchanged): records of one
+      // measurement (a known kernel answered from memory) are told from two by their times.
+      const own = (t: number) => [t, t, t * (1 + 1e-12 * this.measured)];
+      const timed = (t: number) => ({ times: own(t), stats: timingStats(own(t)), gflops: this.w.flops / t / 1e9 });
       const m: Measurement = reg === 2 ? { status: 'wrong_answer', message: 'planted', ...timed(1e-9) } : { status: 'ok', ...timed(seconds) };
-      return { measurement: m, codeHash: String(this.measured), cached: false };
+      return { measurement: m, codeHash: structuralHash(p), cached: false };
     });
   }
   async close(): Promise<void> {}
@@ -251,8 +255,69 @@ describe('tuner: the tuning loop', function () {
     const r = await tune(W, ev, { strategy: 'random', trials: 30, seed: 4, records: db, version: 'test', earlyStopWindow: 1000, model: 'off' });
     assert.ok(r.finalRound.length > FINALISTS, `the round went past its ${FINALISTS}: ${r.finalRound.length}`);
     assert.equal(r.finalRound.length, 2 * FINALISTS, 'every re-measurement fades here, so the round runs to its cap');
-    assert.ok(ev.again <= r.finalRound.length, 'identical programs measured once');
+    assert.equal(ev.again, r.finalRound.length, 'each finalist a kernel of its own, measured once');
+    const finals = new RecordStore(db.path).load().records.filter((x) => x.strategy === FINAL_ROUND);
+    assert.equal(new Set(finals.map((x) => x.codeHash)).size, finals.length, 'a kernel\'s other traces are not finalists again');
     assert.equal(new Set(r.finalRound.map((f) => f.record.id)).size, r.finalRound.length, 'no schedule twice');
+  });
+
+  it('a final-round measurement whose runs disagree (the host took a core) is measured again, the steadier kept; a failure is always kept', async () => {
+    // The first re-measurement of each kernel is disturbed: runs of 1x and 3x its time.
+    class Disturbed extends StubEvaluator {
+      again = 0;
+      constructor(private readonly second: 'steady' | 'wrong') { super(); }
+      override async measure(programs: readonly Program[], _ref?: unknown, opts?: { again?: boolean }) {
+        const first = await super.measure(programs);
+        if (!opts?.again) return first;
+        const nth = this.again++;
+        return first.map(({ measurement: m, ...rest }) => {
+          const t = m.stats!.median;
+          if (nth % 2 === 1 && this.second === 'wrong') return { ...rest, measurement: { status: 'wrong_answer' as const, message: 'planted race' } };
+          const times = nth % 2 === 0 ? [t, 3 * t, t, 3 * t, 2 * t] : [t, t, t * 1.01];
+          return { ...rest, measurement: { ...m, times, stats: timingStats(times), gflops: W.flops / timingStats(times).median / 1e9 } };
+        });
+      }
+    }
+    const steady = new Disturbed('steady'), db = new RecordStore(join(tmp(), 'r.jsonl'));
+    const r = await tune(W, steady, { strategy: 'random', trials: 12, seed: 2, records: db, version: 'test', earlyStopWindow: 1000, model: 'off', finalists: 1 });
+    assert.equal(steady.again, 2, 'one kernel, measured twice');
+    assert.ok(r.finalRound[0]!.now.stats!.spread < DISTURBED_SPREAD, `the steady measurement is kept: spread ${r.finalRound[0]!.now.stats!.spread}`);
+    const kept = new RecordStore(db.path).load().records.filter((x) => x.strategy === FINAL_ROUND);
+    assert.equal(kept.length, 1);
+    assert.equal(kept[0]!.codeHash, r.finalRound[0]!.record.codeHash, 'recorded as the same kernel');
+    const wrong = new Disturbed('wrong'), db2 = new RecordStore(join(tmp(), 'r.jsonl'));
+    const w = await tune(W, wrong, { strategy: 'random', trials: 12, seed: 2, records: db2, version: 'test', earlyStopWindow: 1000, model: 'off', finalists: 1 });
+    assert.equal(w.finalRound[0]!.now.status, 'wrong_answer', 'a wrong answer in the second measurement is what is recorded');
+    assert.notEqual(new RecordStore(db2.path).best(W.key, 'cpu:stub')!.codeHash, w.finalRound[0]!.record.codeHash, 'and that kernel is never best again');
+  });
+
+  it('schedules that generate the same code stand together: a sibling trace does not keep a lucky figure the final round took back', () => {
+    const db = new RecordStore(join(tmp(), 'r.jsonl'));
+    const line = (trial: number, split: number, code: string | undefined, gflops: number, strategy = 'flex', times?: number[], status: 'ok' | 'wrong_answer' = 'ok'): TuningRecord => {
+      const t = W.flops / gflops / 1e9, timestamp = new Date(1000 * trial).toISOString(), hash = `split${split}`;
+      const ts = times ?? [t];
+      return {
+        format: 1, id: recordId(W.key, 'cpu:stub', hash, String(trial), timestamp), workload: { key: W.key, op: 'gemm', params: { ...W.params }, dtype: 'f32' },
+        target: { kind: 'c', fingerprint: { key: 'cpu:stub' } }, trace: { version: 1, steps: [{ prim: 'split', loop: 'i', factors: [split], tail: 'requireDivisible' }] }, traceHash: hash,
+        ...(code !== undefined ? { codeHash: code } : {}), outcome: { status, times: ts, median: timingStats(ts).median, spread: 0, gflops }, strategy, seed: 1, trial, timestamp, loopsmith: 'test',
+      };
+    };
+    const lucky = W.flops / 280 / 1e9;
+    // Kernel A measured once (280) and answered from memory for a sibling trace (the same times); kernel B at 250.
+    db.append(line(0, 2, 'A', 280, 'flex', [lucky]));
+    db.append(line(1, 4, 'A', 280, 'flex', [lucky]));
+    db.append(line(2, 8, 'B', 250));
+    db.append(line(3, 2, 'A', 100, FINAL_ROUND));
+    const best = db.best(W.key, 'cpu:stub')!;
+    assert.equal(best.codeHash, 'B', 'A stands at the median of its two measurements (190), its sibling with it');
+    assert.deepEqual(db.fastestFirst(db.load().records).map((r) => `${r.codeHash}@${r.trial}`), ['B@2', 'A@3', 'A@1', 'A@0']);
+    // Records without code hashes (written before records had them) stand by their trace: the sibling keeps its figure.
+    const old = new RecordStore(join(tmp(), 'r.jsonl'));
+    for (const r of [line(0, 2, undefined, 280, 'flex', [lucky]), line(1, 4, undefined, 280, 'flex', [lucky]), line(2, 8, undefined, 250), line(3, 2, undefined, 100, FINAL_ROUND)]) old.append(r);
+    assert.equal(old.best(W.key, 'cpu:stub')!.traceHash, 'split4');
+    // A wrong answer of a kernel, under any of its traces, excludes every trace of it.
+    db.append(line(4, 16, 'B', 250, 'flex', undefined, 'wrong_answer'));
+    assert.equal(db.best(W.key, 'cpu:stub')!.codeHash, 'A');
   });
 
   it('a trace that measured slower in the final round gives way to one that held up, and one that went wrong is never best', () => {
