@@ -79,6 +79,16 @@ export interface Candidate {
   readonly codeHash: string;
 }
 
+/** The code hash a measurement reports for a candidate that never had code (unique per `id`): it names no kernel. */
+export function codelessHash(id: string | number | undefined): string {
+  return `error-${id}`;
+}
+
+/** Does a reported code hash name generated code (not codelessHash's)? */
+export function namesCode(hash: string): boolean {
+  return !hash.startsWith('error-');
+}
+
 /** A candidate that never ran: the device's limits or the compiler said no. */
 export interface BuildFailure {
   readonly status: 'rejected' | 'compile_error' | 'compile_timeout';

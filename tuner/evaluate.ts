@@ -2,7 +2,7 @@ import { Program } from '../ir/program.js';
 import { Trace } from '../scheduler/trace.js';
 import { Measurement } from '../targets/measurement.js';
 import { Pipeline } from '../targets/pipeline.js';
-import { Candidate, ReferenceSpec, Target } from '../targets/target.js';
+import { Candidate, ReferenceSpec, Target, codelessHash } from '../targets/target.js';
 import { SpaceTarget, TargetKind } from './space.js';
 
 export interface EvaluateOptions {
@@ -27,7 +27,7 @@ export interface Evaluator {
    * Measures each program (verified before timed); identical generated code is measured once, unless
    * `again` (the final re-measurement, which must not be answered from memory). `bestSeconds`: see
    * the pipeline's MeasureOptions (early abort and relative limits). `codeHash` names the code
-   * measured; a candidate that never had code gets a unique `error-<n>`.
+   * measured; a candidate that never had code gets a unique codelessHash.
    */
   measure(programs: readonly Program[], ref: ReferenceSpec, opts?: EvaluateOptions): Promise<{ measurement: Measurement; codeHash: string; cached: boolean }[]>;
   /**
@@ -80,7 +80,7 @@ export class TargetEvaluator<C extends Candidate, B> implements Evaluator {
     [...fresh.keys()].forEach((h, i) => this.seen.set(h, measured[i]!));
     const first = new Set<string>();
     return rendered.map((r, i) => {
-      if (!r.ok) return { measurement: r.measurement, codeHash: `error-${i}`, cached: false };
+      if (!r.ok) return { measurement: r.measurement, codeHash: codelessHash(i), cached: false };
       const h = r.candidate.codeHash;
       const cached = !fresh.has(h) || first.has(h);
       first.add(h);

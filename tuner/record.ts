@@ -158,8 +158,7 @@ export function parseRecord(x: unknown): TuningRecord | string {
   if (typeof flops === 'string') return flops;
   const inconsistent = gflopsProblem(rest.outcome, flops);
   if (inconsistent) return inconsistent;
-  const { codeHash, ...kept } = rest;
-  return { ...kept, format: RECORD_FORMAT, trace, ...(codeHash !== undefined ? { codeHash } : {}), ...(point ? { point } : {}) } as TuningRecord;
+  return { ...rest, format: RECORD_FORMAT, trace, ...(point ? { point } : {}) } as TuningRecord;
 }
 
 /** Does `x` (parsed JSON) hold a valid record? */

@@ -326,11 +326,8 @@ function kernelStandings(rs: readonly TuningRecord[], replays: (r: TuningRecord)
   }
   const out = new Map<TuningRecord, Standing>();
   for (const g of groups.values()) {
-    // One measurement recorded for several traces of one kernel (the search answers a repeat of
-    // known code from memory) is one measurement: copies must not outvote a re-measurement.
-    const distinctOf = (xs: readonly TuningRecord[]) => [...new Map(xs.map((r) => [measurementKey(r.outcome), r.outcome] as const)).values()];
-    if (distinctOf(g).length < 2) continue;
-    const members = g.filter(replays), distinct = distinctOf(members);
+    if (distinctOutcomes(g).length < 2) continue;
+    const members = g.filter(replays), distinct = distinctOutcomes(members);
     if (distinct.length < 2) continue;
     const rates = distinct.flatMap((o) => (o.gflops !== undefined && o.gflops > 0 ? [o.gflops] : []));
     const times = distinct.flatMap((o) => (o.median !== undefined && o.median > 0 ? [o.median] : []));
@@ -340,9 +337,13 @@ function kernelStandings(rs: readonly TuningRecord[], replays: (r: TuningRecord)
   return out;
 }
 
-/** Two records of one measurement hold the same times (two measurements never do, to the nanosecond). */
-function measurementKey(o: TuningRecord['outcome']): string {
-  return o.times?.length ? o.times.join(',') : `median:${o.median}`;
+/**
+ * The measurements among records: one recorded for several traces of one kernel (the search
+ * answers a repeat of known code from memory) is one, so copies do not outvote a re-measurement.
+ * Records of one measurement hold the same times; two measurements never do, to the nanosecond.
+ */
+function distinctOutcomes(rs: readonly TuningRecord[]): TuningRecord['outcome'][] {
+  return [...new Map(rs.map((r) => [r.outcome.times?.length ? r.outcome.times.join(',') : `median:${r.outcome.median}`, r.outcome] as const)).values()];
 }
 
 interface Standing {

@@ -7,7 +7,7 @@ import { LoopsmithError } from '../ir/errors.js';
 import { applyTrace } from '../scheduler/apply.js';
 import { Trace } from '../scheduler/trace.js';
 import { Measurement } from '../targets/measurement.js';
-import { ReferenceSpec } from '../targets/target.js';
+import { ReferenceSpec, namesCode } from '../targets/target.js';
 import { Evaluator } from './evaluate.js';
 import { ModelGuide, ModelMode } from './model-guided.js';
 import { QLearner } from './qmodel.js';
@@ -348,8 +348,8 @@ export class TuningRun {
   /** Appends one measurement to the records as soon as it exists, so a killed run loses nothing. */
   private record(point: Point | undefined, t: Trace, m: Measurement, trial: number, strategy: string, codeHash?: string): void {
     const w = this.workload, fp = this.evaluator.fingerprint, hash = traceHash(t), timestamp = new Date().toISOString();
-    // Evaluators name a candidate that never had code `error-<n>`: no kernel to stand with others.
-    const code = codeHash !== undefined && !codeHash.startsWith('error-') ? { codeHash } : {};
+    // A candidate that never had code is no kernel to stand with others.
+    const code = codeHash !== undefined && namesCode(codeHash) ? { codeHash } : {};
     const rec: TuningRecord = {
       format: 1, id: recordId(w.key, fp.key, hash, String(trial), timestamp),
       workload: { key: w.key, op: w.op.name, params: { ...w.params }, dtype: w.dtype },

@@ -11,7 +11,7 @@ import type { Trace } from '../../scheduler/trace.js';
 import type { EvaluateOptions, Evaluator } from '../../tuner/evaluate.js';
 import { SpaceTarget, traceHash } from '../../tuner/space.js';
 import type { Measurement } from '../measurement.js';
-import type { ReferenceSpec } from '../target.js';
+import { type ReferenceSpec, codelessHash } from '../target.js';
 import { OutageReporter } from './outage.js';
 import { ConnectionOptions, DeviceRecord, MeasureJob, MeasureResult, RESULT_SCHEMA, connectionOf, jobId, queueName, shownUrl } from './protocol.js';
 import { check } from '../../ir/schema.js';
@@ -96,16 +96,16 @@ export class FarmEvaluator implements Evaluator {
     const raw = job.returnvalue as unknown;
     if (!job.failedReason && raw) {
       const checked = check(RESULT_SCHEMA, raw, 'result');
-      if (!checked.ok) return { measurement: { status: 'crash', message: `the worker's result is malformed (${checked.problem}); not counted` }, codeHash: `error-${job.id}` };
+      if (!checked.ok) return { measurement: { status: 'crash', message: `the worker's result is malformed (${checked.problem}); not counted` }, codeHash: codelessHash(job.id) };
       const r = checked.value;
-      if (r.fingerprint !== this.fingerprint.key) return { measurement: { status: 'rejected', message: `result from device ${r.fingerprint} for a job of ${this.fingerprint.key}: not counted` }, codeHash: `error-${job.id}` };
+      if (r.fingerprint !== this.fingerprint.key) return { measurement: { status: 'rejected', message: `result from device ${r.fingerprint} for a job of ${this.fingerprint.key}: not counted` }, codeHash: codelessHash(job.id) };
       return { measurement: r.measurement, codeHash: r.codeHash };
     }
     const reason = job.failedReason ?? 'the job finished without a result';
     // BullMQ's words when a job's workers died under it more often than maxStalledCount allows.
     const status = /stalled/i.test(reason) ? 'crash' : 'rejected';
     const message = status === 'crash' ? `the job took down its worker twice (${reason}); not retried` : reason;
-    return { measurement: { status, message }, codeHash: `error-${job.id}` };
+    return { measurement: { status, message }, codeHash: codelessHash(job.id) };
   }
 
   async close(): Promise<void> {

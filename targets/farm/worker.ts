@@ -18,7 +18,7 @@ import { parseWith } from '../../ir/schema.js';
 import { checkBuffersFit } from '../workload-fits.js';
 import { Pipeline } from '../pipeline.js';
 import { openTarget } from '../registry.js';
-import type { Fingerprint, MeasureSettings, Target } from '../target.js';
+import { type Fingerprint, type MeasureSettings, type Target, codelessHash } from '../target.js';
 import { OutageReporter } from './outage.js';
 import { connectOnce } from './connect.js';
 import { ConnectionOptions, DEVICES_KEY, DeviceRecord, HEARTBEAT_MS, JOB_SCHEMA, MeasureJob, MeasureResult, STALE_MS, connectionOf, queueName, shownUrl } from './protocol.js';
@@ -145,7 +145,7 @@ function measurer(target: Target, fingerprintKey: string, worker: string): (job:
     testHook(w.key);
     const ref = { key: w.key, unscheduled: base, flops: w.flops };
     const rendered = pipeline.render(program);
-    if (!rendered.ok) return { fingerprint: fingerprintKey, worker, measurement: rendered.measurement, codeHash: `error-${job.id}` };
+    if (!rendered.ok) return { fingerprint: fingerprintKey, worker, measurement: rendered.measurement, codeHash: codelessHash(job.id) };
     const built = await pipeline.build([rendered.candidate]);
     try {
       const measurement = await alone(() => pipeline.measure(rendered.candidate, built[0]!, ref, d.bestSeconds !== undefined ? { bestSeconds: d.bestSeconds } : {}));
