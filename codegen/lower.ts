@@ -4,12 +4,33 @@ import { planRegisterTiles } from './registers.js';
 import { simplifyProgram } from './simplify.js';
 import { expandUnrolled } from './unroll.js';
 import { dropUnitLoops } from './unit-loops.js';
+import { PreparedBuffer, splitPrepare } from './prepare.js';
 
 /** What the shared lowering hands to a renderer. */
 export interface Lowered {
   readonly program: Program;
   /** Local tiles whose rows the renderer should keep in registers. */
   readonly registerTiles: ReadonlySet<string>;
+  /**
+   * The work on constant inputs that runs once, at load (codegen/prepare.ts), when the caller
+   * asked for the split and the program has constants: `program` then reads `prepared` as inputs.
+   */
+  readonly prepare?: PrepareStage;
+}
+
+export interface PrepareStage {
+  readonly lowered: Lowered;
+  readonly prepared: readonly PreparedBuffer[];
+  readonly floats: number;
+  readonly constants: readonly string[];
+}
+
+export interface LowerOptions {
+  /**
+   * Hoist packs of constant inputs into a prepare stage. The C renderer takes it; WGSL does not yet
+   * (the GPU spaces pack per workgroup, never whole buffers), and its kernels keep every pack.
+   */
+  readonly prepare?: boolean;
 }
 
 export interface Pass {
@@ -38,7 +59,15 @@ export const PASSES: readonly Pass[] = [
   { name: 'prune-guards', run: (p) => simplifyProgram(p) },
 ];
 
-export function lowerForCodegen(p: Program, log?: (pass: string, text: string) => void): Lowered {
+export function lowerForCodegen(p: Program, log?: (pass: string, text: string) => void, opts: LowerOptions = {}): Lowered {
+  if (!opts.prepare) return lowerOne(p, log);
+  const split = splitPrepare(p);
+  const lowered = lowerOne(split.program, log);
+  if (!split.prepare) return lowered;
+  return { ...lowered, prepare: { lowered: lowerOne(split.prepare), prepared: split.prepared, floats: split.floats, constants: split.constants } };
+}
+
+function lowerOne(p: Program, log?: (pass: string, text: string) => void): Lowered {
   const state = { registerTiles: new Set<string>() };
   let cur = p;
   for (const pass of PASSES) {

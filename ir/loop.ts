@@ -29,6 +29,12 @@ export interface BufferDecl {
   readonly dtype: DType;
   readonly scope: MemScope;
   readonly role: BufferRole;
+  /**
+   * An input the caller fills once and keeps (a layer's weights): what is computed from it alone
+   * may run once, outside the kernel's call (codegen/prepare.ts). Absent when false, so the hashes
+   * of programs without constants do not change.
+   */
+  readonly constant?: true;
 }
 
 /** What a loop made by a cache does for its scratch buffer. */
@@ -88,11 +94,12 @@ export function writeBackOf(l: ForStmt): string | undefined {
 }
 
 export function bufferDecl(
-  name: string, shape: readonly number[], dtype: DType, scope: MemScope, role: BufferRole,
+  name: string, shape: readonly number[], dtype: DType, scope: MemScope, role: BufferRole, constant = false,
 ): BufferDecl {
   if (name.length === 0) throw new IRInvariantError('buffer with an empty name');
   shape.forEach((d, i) => positiveInt(d, `dimension ${i} of buffer ${name}`));
-  return Object.freeze({ name, shape: Object.freeze([...shape]), dtype, scope, role });
+  if (constant && (scope !== 'global' || role !== 'input')) throw new IRInvariantError(`buffer ${name} is ${scope} ${role}: only a global input can be constant`);
+  return Object.freeze({ name, shape: Object.freeze([...shape]), dtype, scope, role, ...(constant ? { constant: true as const } : {}) });
 }
 
 export function forLoop(

@@ -13,6 +13,8 @@ export interface Placeholder {
   readonly name: string;
   readonly shape: readonly number[];
   readonly dtype: DType;
+  /** Filled once and kept by the caller (weights declared constant): see BufferDecl.constant. */
+  readonly constant?: true;
 }
 
 export interface IterVar {
@@ -40,9 +42,9 @@ export interface Compute {
 /** The variable an epilogue uses for the finished (reduced) value of its element. */
 export const ACC = '$acc';
 
-export function placeholder(name: string, shape: readonly number[], dtype: DType = 'f32'): Placeholder {
+export function placeholder(name: string, shape: readonly number[], dtype: DType = 'f32', constant = false): Placeholder {
   for (const d of shape) if (!Number.isInteger(d) || d < 1) throw new IRInvariantError(`placeholder ${name} has dimension ${d}`);
-  return Object.freeze({ kind: 'placeholder', name, shape: Object.freeze([...shape]), dtype });
+  return Object.freeze({ kind: 'placeholder', name, shape: Object.freeze([...shape]), dtype, ...(constant ? { constant: true as const } : {}) });
 }
 
 /** Element of a placeholder at the given indices. */
@@ -119,7 +121,7 @@ function renamed(axes: readonly IterVar[], suffix: string): Map<string, Expr> {
 export function lowerCompute(c: Compute): Program {
   const out = c.axes.map((a) => variable(a.name));
   const params: BufferDecl[] = [
-    ...c.inputs.map((t) => bufferDecl(t.name, t.shape, t.dtype, 'global', 'input')),
+    ...c.inputs.map((t) => bufferDecl(t.name, t.shape, t.dtype, 'global', 'input', t.constant === true)),
     bufferDecl(c.name, outputShape(c), c.dtype, 'global', 'output'),
   ];
   if (!c.reducer) {

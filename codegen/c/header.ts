@@ -1,8 +1,8 @@
-import { CParam } from './render.js';
+import type { CParam } from './render.js';
 
-/** The kernel's parameter list: inputs const, every buffer restrict (callers pass non-overlapping buffers). */
+/** The kernel's parameter list: what it reads const, every buffer restrict (callers pass non-overlapping buffers). */
 export function cSignature(params: readonly CParam[]): string {
-  return params.map((q) => `${q.role === 'input' ? 'const ' : ''}float *restrict ${q.cName}`).join(', ');
+  return params.map((q) => `${q.role === 'output' ? '' : 'const '}float *restrict ${q.cName}`).join(', ');
 }
 
 export interface HeaderParts {

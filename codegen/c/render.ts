@@ -5,27 +5,49 @@ import { ExprPrinter, LoadExpr, Ranges } from '../cstyle/expr.js';
 import { Names } from '../cstyle/names.js';
 import { StmtWriter, combine, scratchNote, elements } from '../cstyle/stmt.js';
 import { Lowered } from '../lower.js';
+import { PreparedBuffer } from '../prepare.js';
 import { C_DIALECT, cPrelude } from './dialect.js';
 import { RegisterTiles } from './register-tiles.js';
+import { cSignature } from './header.js';
 import { Vectorizer } from './vectors.js';
 
 export interface CParam {
   readonly name: string;
   readonly cName: string;
   readonly shape: readonly number[];
-  readonly role: 'input' | 'output';
+  /** `prepared`: the block the prepare function filled, read by the kernel (const, like an input). */
+  readonly role: 'input' | 'output' | 'prepared';
+}
+
+/** The prepared block's parameter, by IR name: no buffer of a workload is called this. */
+export const PREPARED = 'prepared';
+
+/**
+ * The function that runs once when the constant inputs are loaded (codegen/prepare.ts): it reads
+ * the constants and fills the prepared block (`floats` floats; 0 when the schedule packs nothing
+ * once), which the kernel then reads on every call. Its last parameter is the block, written.
+ */
+export interface CPrepare {
+  readonly functionName: string;
+  readonly params: readonly CParam[];
+  readonly floats: number;
+  readonly signature: string;
 }
 
 export interface CKernel {
   readonly source: string;
   readonly functionName: string;
   readonly params: readonly CParam[];
+  /** `void name(params)`: the kernel's declaration without the semicolon. */
+  readonly signature: string;
   readonly usesOpenMP: boolean;
   /** Bytes of scratch the kernel takes from the heap on each call (packed inputs, large caches). */
   readonly heapScratchBytes: number;
-  /** The function alone, and the vector widths its prelude declares: what a file holding several kernels needs. */
+  /** The functions alone (prepare first), and the vector widths its prelude declares: what a file holding several kernels needs. */
   readonly definition: string;
   readonly vectorWidths: readonly number[];
+  /** Present when the workload has constant inputs (prepack): call it once before the kernel. */
+  readonly prepare?: CPrepare;
 }
 
 export interface CRenderOptions {
@@ -106,25 +128,65 @@ class CWriter extends StmtWriter {
   protected barrier(): void {}
 }
 
-/** Renders a lowered program as a C11 function. */
-export function renderC(lowered: Lowered, functionName = 'kernel', opts: CRenderOptions = { lanes: 16 }): CKernel {
+/** One C function's text and what its harness needs to know. */
+interface RenderedFunction {
+  readonly params: CParam[];
+  readonly signature: string;
+  readonly definition: string;
+  readonly usesOpenMP: boolean;
+  readonly heapScratchBytes: number;
+  readonly widths: Set<number>;
+}
+
+/** The prepared buffers of a function: where each sits in the block, and whether the function reads or fills them. */
+interface PreparedView {
+  readonly buffers: readonly PreparedBuffer[];
+  readonly floats: number;
+  readonly access: 'read' | 'write';
+}
+
+function renderFunction(lowered: Lowered, functionName: string, opts: CRenderOptions, view?: PreparedView): RenderedFunction {
   const p = lowered.program;
   const dialect = opts.dialect ?? C_DIALECT;
   const names = new Names(dialect.reserved);
   const fn = names.own(functionName);
   const decls = new Map<string, BufferDecl>(p.buffers.map((b) => [b.name, b]));
-  const params: CParam[] = p.buffers.map((b) => ({ name: b.name, cName: names.buffer(b.name), shape: b.shape, role: b.role === 'output' ? 'output' : 'input' }));
+  const inBlock = new Set(view?.buffers.map((b) => b.name) ?? []);
+  const params: CParam[] = p.buffers.filter((b) => !inBlock.has(b.name)).map((b) => ({ name: b.name, cName: names.buffer(b.name), shape: b.shape, role: b.role === 'output' ? 'output' : 'input' }));
+  const block = view ? { name: PREPARED, cName: names.own(PREPARED), shape: [view.floats], role: view.access === 'read' ? 'prepared' as const : 'output' as const } : undefined;
+  if (block) params.splice(view!.access === 'read' ? params.findIndex((q) => q.role === 'output') : params.length, 0, block);
   const tiles = new RegisterTiles(lowered.registerTiles, names, opts.lanes);
   const exprs = new CExprPrinter(dialect, names, decls, tiles);
   const writer = new CWriter(dialect, names, exprs, decls, tiles, new Vectorizer(exprs, tiles, names, opts.lanes));
   writer.write(p.body, 0, new Map());
-  const signature = params.map((q) => `${q.role === 'input' ? 'const ' : ''}float *restrict ${q.cName}`).join(', ');
-  const vectorWidths = [...writer.vectors.widths].sort((a, b) => a - b);
-  const definition = [`void ${fn}(${signature}) {`, ...writer.lines, '}', ''].join('\n');
+  // Each prepared buffer is a view into the block, at its offset: the caller passes one pointer.
+  const views = (view?.buffers ?? []).map((b) => `  ${view!.access === 'read' ? 'const ' : ''}float *restrict ${names.buffer(b.name)} = ${block!.cName} + ${b.offset}; /* ${scratchNote(b.name, b.shape)}, prepared */`);
+  const unused = view && view.buffers.length === 0 ? [`  (void)${block!.cName};`] : [];
+  const signature = `void ${fn}(${cSignature(params)})`;
+  const definition = [`${signature} {`, ...views, ...unused, ...writer.lines, '}', ''].join('\n');
+  return { params, signature, definition, usesOpenMP: writer.usesOpenMP, heapScratchBytes: writer.heapScratchBytes, widths: writer.vectors.widths };
+}
+
+/**
+ * Renders a lowered program as a C11 function; with a prepare stage, also the function that fills
+ * the prepared block (named `<functionName>_prepare`), which the kernel reads through one pointer.
+ */
+export function renderC(lowered: Lowered, functionName = 'kernel', opts: CRenderOptions = { lanes: 16 }): CKernel {
+  const st = lowered.prepare;
+  const main = renderFunction(lowered, functionName, opts, st ? { buffers: st.prepared, floats: st.floats, access: 'read' } : undefined);
+  const prep = st ? renderFunction(st.lowered, `${functionName}_prepare`, opts, { buffers: st.prepared, floats: st.floats, access: 'write' }) : undefined;
+  const p = lowered.program;
+  const vectorWidths = [...new Set([...main.widths, ...(prep?.widths ?? [])])].sort((a, b) => a - b);
+  const definition = (prep ? prep.definition : '') + main.definition;
+  const shown = p.buffers.filter((b) => !st?.prepared.some((x) => x.name === b.name));
   const source = [
-    `/* generated by loopsmith: ${p.name}(${p.buffers.map((b) => `${b.name}[${b.shape.join('][')}]`).join(', ')}) */`,
+    `/* generated by loopsmith: ${p.name}(${shown.map((b) => `${b.name}[${b.shape.join('][')}]`).join(', ')}${st ? `; prepared ${st.floats} floats` : ''}) */`,
     ...cPrelude(vectorWidths),
     definition,
   ];
-  return { source: source.join('\n'), functionName: fn, params, usesOpenMP: writer.usesOpenMP, heapScratchBytes: writer.heapScratchBytes, definition, vectorWidths };
+  return {
+    source: source.join('\n'), functionName: main.signature.slice(5, main.signature.indexOf('(')), params: main.params, signature: main.signature,
+    usesOpenMP: main.usesOpenMP || (prep?.usesOpenMP ?? false), heapScratchBytes: main.heapScratchBytes, definition, vectorWidths,
+    ...(prep ? { prepare: { functionName: prep.signature.slice(5, prep.signature.indexOf('(')), params: prep.params, floats: st!.floats, signature: prep.signature } } : {}),
+  };
 }

@@ -2,7 +2,7 @@ import {
   Expr, add, allOf, and, div, eq, f32, ge, int, lt, mod, mul, relu, select, sub, variable,
 } from '../expr.js';
 import { Compute, at, compute, placeholder, reduceAxis } from '../te.js';
-import { OpSpec, ParamSpec, Params, offset, size } from './spec.js';
+import { OpSpec, ParamSpec, Params, offset, prepack, size } from './spec.js';
 
 /** Spatial dimension names by rank: 1-d convolutions run along w, 3-d ones add depth d. */
 const SPATIAL: Record<1 | 2 | 3, readonly string[]> = { 1: ['w'], 2: ['h', 'w'], 3: ['d', 'h', 'w'] };
@@ -13,6 +13,8 @@ export interface ConvShape {
   n: number; c: number; k: number;
   spatial: number[]; kernel: number[];
   stride: number; pad: number; dilation: number; groups: number;
+  /** Weights (and bias) constant: see `prepack` in spec.ts. */
+  prepack: boolean;
 }
 
 export function convShape(rank: Rank, p: Params): ConvShape {
@@ -20,7 +22,7 @@ export function convShape(rank: Rank, p: Params): ConvShape {
   return {
     rank, n: p.n!, c: p.c!, k: p.k!,
     spatial: dims.map((d) => p[d]!), kernel: dims.map((d) => p[`k${d}`]!),
-    stride: p.stride!, pad: p.pad!, dilation: p.dilation!, groups: p.groups ?? 1,
+    stride: p.stride!, pad: p.pad!, dilation: p.dilation!, groups: p.groups ?? 1, prepack: p.prepack === 1,
   };
 }
 
@@ -44,6 +46,7 @@ export function convParams(rank: Rank, defaults: { dilation?: number; groups?: n
     size('dilation', 'kernel dilation', defaults.dilation ?? 1),
   ];
   if (defaults.groups !== null) out.push(size('groups', 'channel groups (c and k must both divide by it)', defaults.groups ?? 1));
+  out.push(prepack('W'));
   return out;
 }
 
@@ -77,8 +80,8 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
   const cpg = s.c / s.groups, kpg = s.k / s.groups;
   const out = opts.transposed ? convTransposeOutput(s) : convOutput(s);
   const X = placeholder('X', [s.n, s.c, ...s.spatial]);
-  const W = placeholder('W', opts.transposed ? [s.c, kpg, ...s.kernel] : [s.k, cpg, ...s.kernel]);
-  const bias = placeholder('bias', [s.k]);
+  const W = placeholder('W', opts.transposed ? [s.c, kpg, ...s.kernel] : [s.k, cpg, ...s.kernel], 'f32', s.prepack);
+  const bias = placeholder('bias', [s.k], 'f32', s.prepack);
   const rdims = spatialVars(rank, 'r');
   const reduce = [reduceAxis('rc', cpg), ...rdims.map((r, i) => reduceAxis(r, s.kernel[i]!))];
   const rc = variable('rc');
@@ -159,6 +162,7 @@ const dwParams: ParamSpec[] = [
   size('multiplier', 'output channels per input channel', 1),
   size('kh', 'kernel height'), size('kw', 'kernel width'),
   size('stride', 'stride along both axes', 1), offset('pad', 'zero padding on each side'), size('dilation', 'kernel dilation', 1),
+  prepack('W'),
 ];
 const dwShape = (p: Params): ConvShape => convShape(2, { ...p, k: p.c! * p.multiplier!, groups: p.c! });
 

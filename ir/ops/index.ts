@@ -71,7 +71,8 @@ export function workload(opName: string, raw: Readonly<Record<string, unknown>>,
   const problem = op.check?.(params);
   if (problem) throw new InputError(`${op.name}: ${problem}`);
   const frozen = Object.freeze(params);
-  return Object.freeze({ op, params: frozen, dtype, key: workloadKey(op.name, frozen, dtype), flops: op.flops(frozen) });
+  const keyed = Object.fromEntries(Object.entries(frozen).filter(([k, v]) => !op.params.find((s) => s.name === k && s.keyOnlyWhenSet && v === s.default)));
+  return Object.freeze({ op, params: frozen, dtype, key: workloadKey(op.name, keyed, dtype), flops: op.flops(frozen) });
 }
 
 export function workloadKey(op: string, params: Params, dtype: DType): string {

@@ -1,6 +1,8 @@
 import { add, mul, relu, variable } from '../expr.js';
 import { at, compute, placeholder, reduceAxis } from '../te.js';
-import { OpSpec, flag, size } from './spec.js';
+import { OpSpec, flag, prepack, size } from './spec.js';
+
+const constant = (p: Readonly<Record<string, number>>) => p.prepack === 1;
 
 const n = (p: Readonly<Record<string, number>>, k: string) => p[k]!;
 
@@ -8,11 +10,11 @@ export const gemm: OpSpec = {
   name: 'gemm',
   summary: 'C[m,n] = sum_k A[m,k] * B[k,n]; transA/transB read A as [k,m] or B as [n,k]',
   family: 'linear',
-  params: [size('m', 'rows of C'), size('n', 'columns of C'), size('k', 'reduction length'), flag('transA', 'A stored as [k, m]'), flag('transB', 'B stored as [n, k]')],
+  params: [size('m', 'rows of C'), size('n', 'columns of C'), size('k', 'reduction length'), flag('transA', 'A stored as [k, m]'), flag('transB', 'B stored as [n, k]'), prepack('B')],
   build: (p) => {
     const [M, N, K] = [n(p, 'm'), n(p, 'n'), n(p, 'k')];
     const A = placeholder('A', p.transA ? [K, M] : [M, K]);
-    const B = placeholder('B', p.transB ? [N, K] : [K, N]);
+    const B = placeholder('B', p.transB ? [N, K] : [K, N], 'f32', constant(p));
     const k = reduceAxis('k', K);
     const kv = variable('k');
     return compute({
@@ -29,10 +31,10 @@ export const gemmBiasRelu: OpSpec = {
   name: 'gemm_bias_relu',
   summary: 'C[m,n] = relu(sum_k A[m,k] * B[k,n] + bias[n]): GEMM with a fused epilogue',
   family: 'linear',
-  params: [size('m', 'rows of C'), size('n', 'columns of C'), size('k', 'reduction length')],
+  params: [size('m', 'rows of C'), size('n', 'columns of C'), size('k', 'reduction length'), prepack('B and bias')],
   build: (p) => {
     const [M, N, K] = [n(p, 'm'), n(p, 'n'), n(p, 'k')];
-    const A = placeholder('A', [M, K]), B = placeholder('B', [K, N]), bias = placeholder('bias', [N]);
+    const A = placeholder('A', [M, K]), B = placeholder('B', [K, N], 'f32', constant(p)), bias = placeholder('bias', [N], 'f32', constant(p));
     const k = reduceAxis('k', K);
     const kv = variable('k');
     return compute({
@@ -69,10 +71,10 @@ export const gemv: OpSpec = {
   name: 'gemv',
   summary: 'y[m] = sum_k A[m,k] * x[k]',
   family: 'linear',
-  params: [size('m', 'rows of A'), size('k', 'columns of A')],
+  params: [size('m', 'rows of A'), size('k', 'columns of A'), prepack('A')],
   build: (p) => {
     const [M, K] = [n(p, 'm'), n(p, 'k')];
-    const A = placeholder('A', [M, K]), x = placeholder('x', [K]);
+    const A = placeholder('A', [M, K], 'f32', constant(p)), x = placeholder('x', [K]);
     const kv = variable('k');
     return compute({
       name: 'y', shape: [M], axisNames: ['i'], inputs: [A, x],
@@ -88,10 +90,10 @@ export const bilinear: OpSpec = {
   name: 'bilinear',
   summary: 'Y[n,o] = sum_{i,j} X1[n,i] * W[o,i,j] * X2[n,j]',
   family: 'linear',
-  params: [size('n', 'batch'), size('i', 'features of X1'), size('j', 'features of X2'), size('o', 'output features')],
+  params: [size('n', 'batch'), size('i', 'features of X1'), size('j', 'features of X2'), size('o', 'output features'), prepack('W')],
   build: (p) => {
     const [N, I, J, O] = [n(p, 'n'), n(p, 'i'), n(p, 'j'), n(p, 'o')];
-    const X1 = placeholder('X1', [N, I]), W = placeholder('W', [O, I, J]), X2 = placeholder('X2', [N, J]);
+    const X1 = placeholder('X1', [N, I]), W = placeholder('W', [O, I, J], 'f32', constant(p)), X2 = placeholder('X2', [N, J]);
     const iv = variable('ri'), jv = variable('rj');
     return compute({
       name: 'Y', shape: [N, O], axisNames: ['b', 'o'], inputs: [X1, W, X2],

@@ -14,7 +14,7 @@ export interface CCandidate extends Candidate {
 const FUNCTION = 'loopsmith_kernel';
 
 export function cCandidate(p: Program, lanes: number): CCandidate {
-  const kernel = renderC(lowerForCodegen(p), FUNCTION, { lanes });
+  const kernel = renderC(lowerForCodegen(p, undefined, { prepare: true }), FUNCTION, { lanes });
   const positions = kernel.params.map((q) => p.buffers.findIndex((b) => b.name === q.name));
   const compiled = kernel.source + harnessSource(kernel, positions);
   return { kernel, program: p, source: kernel.source, compiled, codeHash: createHash('sha256').update(compiled).digest('hex').slice(0, 16) };

@@ -34,11 +34,13 @@ ${TIMING_LOOP_C}`;
  * usage: kernel <seed> <output-file> <min-seconds> <max-repeats> <warmup>   (min-seconds 0: no timing)
  */
 export function harnessSource(k: CKernel, positions: readonly number[]): string {
-  const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+  const size = (shape: readonly number[]) => Math.max(1, shape.reduce((a, b) => a * b, 1));
   const alloc = k.params.map((p) => `  ${p.cName} = ls_buffer(${size(p.shape)});`);
+  // Outputs and the prepared block start as NaN: an element the kernel (or prepare) never writes shows.
   const fill = k.params.map((p, i) =>
     p.role === 'input' ? `  ls_fill(${p.cName}, ${size(p.shape)}, (uint32_t)(seed * 7919ull + ${positions[i]}ull));` : `  ls_nan(${p.cName}, ${size(p.shape)});`);
   const call = `${k.functionName}(${k.params.map((p) => p.cName).join(', ')})`;
+  const prepare = prepareCall(k, (i) => k.params[i]!.cName);
   const globals = k.params.map((p) => `static float *${p.cName};`);
   const slow = plantedSlowStart();
   const write = k.params.filter((p) => p.role === 'output').map((p) => `  if (fwrite(${p.cName}, sizeof(float), ${size(p.shape)}, out) != ${size(p.shape)}) return 3;`);
@@ -72,6 +74,9 @@ int main(int argc, char **argv) {
   long max_repeats = atol(argv[4]), warmup = atol(argv[5]);
 ${alloc.join('\n')}
 ${fill.join('\n')}
+  double ls_prepare_t0 = ls_now();
+  ${prepare ?? ''};
+  double ls_prepare = ls_now() - ls_prepare_t0;
   double ls_check_t0 = ls_now();
   ${call};
   double ls_check = ls_now() - ls_check_t0;
@@ -79,13 +84,28 @@ ${fill.join('\n')}
   if (!out) { perror("output"); return 3; }
 ${write.join('\n')}
   fclose(out);
-  printf("{\\"check\\":%.9f", ls_check);
+  printf("{\\"check\\":%.9f${prepare ? ',\\"prepare\\":%.9f' : ''}", ls_check${prepare ? ', ls_prepare' : ''});
   if (min_seconds <= 0) { printf("}\\n"); return 0; }
   int status = ls_time(ls_call, 0, min_seconds, max_repeats, warmup);
   printf("}\\n");
   return status;
 }
 `;
+}
+
+/**
+ * The call of the kernel's prepare function, run once after the inputs are filled; `arg(i)` is how
+ * the harness names the kernel's parameter i (the prepare function takes the constants and the
+ * prepared block, which the kernel takes too). Undefined when the kernel has none.
+ */
+export function prepareCall(k: CKernel, arg: (kernelParam: number) => string): string | undefined {
+  if (!k.prepare) return undefined;
+  const args = k.prepare.params.map((q) => {
+    const i = k.params.findIndex((x) => x.name === q.name);
+    if (i < 0) throw new Error(`prepare parameter ${q.name} is not a parameter of ${k.functionName}`);
+    return arg(i);
+  });
+  return `${k.prepare.functionName}(${args.join(', ')})`;
 }
 
 /**

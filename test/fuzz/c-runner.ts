@@ -62,7 +62,7 @@ export class CBatchRunner implements KernelRunner {
     const jobs: Job[] = [];
     cases.forEach((prepared, at) => {
       try {
-        const kernel = renderC(lowerForCodegen(prepared.program), `fz${at}`, { lanes: this.lanes, ...(this.o.dialect ? { dialect: this.o.dialect } : {}) });
+        const kernel = renderC(lowerForCodegen(prepared.program, undefined, { prepare: true }), `fz${at}`, { lanes: this.lanes, ...(this.o.dialect ? { dialect: this.o.dialect } : {}) });
         if (kernel.definition.length > MAX_KERNEL_CHARS) verdicts[at] = { status: 'skipped', message: `${kernel.definition.length} characters of C` };
         else jobs.push({ at, prepared, kernel, positions: kernel.params.map((q) => prepared.program.buffers.findIndex((b) => b.name === q.name)) });
       } catch (e) {

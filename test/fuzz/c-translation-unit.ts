@@ -1,6 +1,6 @@
 import { CKernel } from '../../codegen/c/render.js';
 import { cPrelude } from '../../codegen/c/dialect.js';
-import { HARNESS_HELPERS } from '../../targets/c/harness.js';
+import { HARNESS_HELPERS, prepareCall } from '../../targets/c/harness.js';
 
 /** A rendered kernel and where each of its parameters sits among the program's buffers (the input seeds depend on it). */
 export interface CJob {
@@ -38,12 +38,14 @@ static void ls_unguard(float *p, size_t n) {
  */
 function entry(j: CJob, i: number): string {
   const ps = j.kernel.params;
-  const signature = j.kernel.definition.slice(0, j.kernel.definition.indexOf(' {'));
+  const prepare = prepareCall(j.kernel, (k) => `b[${k}]`);
   return [
-    `__attribute__((noinline)) ${signature};`,
-    `static void ls_call${i}(float **b) { ${j.kernel.functionName}(${ps.map((_, k) => `b[${k}]`).join(', ')}); }`,
-    `static const size_t ls_sizes${i}[] = { ${ps.map((p) => size(p.shape)).join(', ')} };`,
-    `static const int ls_pos${i}[] = { ${ps.map((p, k) => (p.role === 'input' ? j.positions[k]! : -1)).join(', ')} };`,
+    ...(j.kernel.prepare ? [`__attribute__((noinline)) ${j.kernel.prepare.signature};`] : []),
+    `__attribute__((noinline)) ${j.kernel.signature};`,
+    `static void ls_call${i}(float **b) { ${prepare ? `${prepare}; ` : ''}${j.kernel.functionName}(${ps.map((_, k) => `b[${k}]`).join(', ')}); }`,
+    `static const size_t ls_sizes${i}[] = { ${ps.map((p) => Math.max(1, size(p.shape))).join(', ')} };`,
+    // -2: the prepared block, NaN until prepare fills it, not an output.
+    `static const int ls_pos${i}[] = { ${ps.map((p, k) => (p.role === 'input' ? j.positions[k]! : p.role === 'prepared' ? -2 : -1)).join(', ')} };`,
   ].join('\n');
 }
 
@@ -82,7 +84,7 @@ export function translationUnit(jobs: readonly CJob[]): string {
     '    }',
     '    k->call(b);',
     '    fwrite(&i, sizeof i, 1, out);',
-    '    for (int q = 0; q < k->buffers; q++) if (k->pos[q] < 0) fwrite(b[q], sizeof(float), k->sizes[q], out);',
+    '    for (int q = 0; q < k->buffers; q++) if (k->pos[q] == -1) fwrite(b[q], sizeof(float), k->sizes[q], out);',
     '    fflush(out);',
     '    for (int q = 0; q < k->buffers; q++) ls_unguard(b[q], k->sizes[q]);',
     '  }',

@@ -3,6 +3,7 @@ import { BinaryOp, Expr } from '../../ir/expr.js';
 import { BufferDecl, ForStmt, Stmt, StoreStmt } from '../../ir/loop.js';
 import { Program } from '../../ir/program.js';
 import { accessExtent } from '../../scheduler/footprint.js';
+import { splitPrepare } from '../../codegen/prepare.js';
 
 /**
  * A fixed-length, named description of a scheduled program for the cost model (after Ansor's
@@ -186,7 +187,8 @@ interface Access {
  * many more candidates than it measures.
  */
 export function programFeatures(p: Program): number[] {
-  const w = walk(p);
+  // What runs per call: a pack of constant inputs runs once, at load, and costs nothing measured.
+  const w = walk(splitPrepare(p).program);
   const site = mainSite(w);
   const chain = site?.loops ?? [];
   const inner = [...chain].reverse();

@@ -31,6 +31,8 @@ export class MainNest {
   readonly reduce: readonly Axis[];
   /** Inputs the main nest reads: the candidates for staging (an epilogue's bias is not). */
   readonly inputs: readonly string[];
+  /** Inputs declared constant (prepack): a pack of them before the nest runs once, at load. */
+  readonly constants: ReadonlySet<string>;
   readonly output: string;
   /** Per buffer the main nest touches (inputs and the output): the dimension each axis indexes directly, where one does. */
   private readonly dims: ReadonlyMap<string, ReadonlyMap<string, number>>;
@@ -99,6 +101,7 @@ export class MainNest {
     this.used = used;
     this.ranks = new Map(program.buffers.map((b) => [b.name, b.shape.length]));
     this.inputs = program.buffers.filter((b) => b.role === 'input' && read.has(b.name)).map((b) => b.name);
+    this.constants = new Set(program.buffers.filter((b) => b.constant && read.has(b.name)).map((b) => b.name));
     this.output = program.buffers.find((b) => b.role === 'output')!.name;
     this.names = new Map(this.axes.map((a) => [a.name, splitNames(a.name, a.levels)]));
     this.tiled = new Map(this.axes.flatMap((a) => this.names.get(a.name)!.map((name, level) => [name, { name, axis: a, level }] as const)));

@@ -87,7 +87,7 @@ export function cacheRead(nest: MainNest, scope: 'local' | 'workgroup'): SpaceRu
  * packs each block of the vector axis' outer loop inside that loop, so that the copy runs in the
  * loop's threads and is read back from cache (the packed weights of a 1024-channel 3x3 layer are
  * 38 MB: packed before the nest they cost more than the convolution). Takes precedence over the
- * input's cacheRead.
+ * input's cacheRead. A constant input (prepack) packed before the nest is packed once, at load.
  */
 export function packInputs(nest: MainNest): SpaceRule {
   return {
@@ -96,9 +96,11 @@ export function packInputs(nest: MainNest): SpaceRule {
     actions: nest.inputs.map((input): Action => ({ kind: 'pack', input })),
     choices: 3 ** nest.inputs.length,
     sample(r: () => number, draft: Draft) {
+      // A constant input packed before the nest is packed once, at load (codegen/prepare.ts): free
+      // per call, so drawn far more often than a pack every call pays for.
       draft.pack = Object.fromEntries(nest.inputs.map((i) => {
         const x = r();
-        return [i, x < 0.15 ? 1 : x < 0.3 ? 2 : 0] as const;
+        return [i, nest.constants.has(i) ? (x < 0.5 ? 1 : x < 0.6 ? 2 : 0) : x < 0.15 ? 1 : x < 0.3 ? 2 : 0] as const;
       }));
     },
     apply(p: Point, a: Action) {
