@@ -10,7 +10,7 @@ import { Pipeline } from '../targets/pipeline.js';
 import { openTarget } from '../targets/registry.js';
 import { ReferenceSpec } from '../targets/target.js';
 import { expertSchedules } from '../tuner/starting-points.js';
-import { ConvLayer } from './conv-layers.js';
+import { ConvLayer, PREPACKED_ROW } from './conv-layers.js';
 import { convPeerShape } from './openblas.js';
 import { ONEDNN_MODES, ONEDNN_ROW, oneDnnShape } from './onednn.js';
 import { SectionContext, SectionOutput, row } from './section.js';
@@ -46,6 +46,16 @@ export async function convCpu(ctx: SectionContext, layers: readonly ConvLayer[])
           const kernel = `loopsmith tuned (records: ${best.strategy}, trial ${best.trial}, ${best.outcome.gflops?.toFixed(1) ?? '?'} GFLOP/s when tuned)`;
           out.rows.push(row({ ...at, threads, kernel, kind: 'loopsmith' }, await cpu.measureProgram(applyTrace(base, best.trace, { workload: w.key }), ref)));
         } else untuned.add(layer.label);
+        // The same layer with its weights constant (prepack=1): packed once by the kernel's prepare
+        // function, outside the time, as oneDNN's "at its best" row reorders them outside its time.
+        const pw = workload(layer.op, { ...layer.params, prepack: 1 });
+        const packed = ctx.records.best(pw.key, cpu.target.fingerprint.key);
+        if (packed) {
+          say('tuned best with weights packed at load');
+          const pbase = lowerWorkload(pw);
+          const kernel = `${PREPACKED_ROW} (records: ${packed.strategy}, trial ${packed.trial}, ${packed.outcome.gflops?.toFixed(1) ?? '?'} GFLOP/s when tuned)`;
+          out.rows.push(row({ ...at, workload: pw.key, threads, kernel, kind: 'loopsmith' }, await cpu.measureProgram(applyTrace(pbase, packed.trace, { workload: pw.key }), { key: pw.key, unscheduled: pbase, flops: pw.flops })));
+        }
       }
       // oneDNN NC(D)HW in and out first: the rows' `x peer` is over the peer of loopsmith's own contract.
       if (typeof dnnlShape === 'string' || typeof ctx.dnnl === 'string') {

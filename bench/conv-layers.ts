@@ -36,3 +36,6 @@ export const CONV_SUITE: readonly ConvLayer[] = [
   { label: 'ShuffleNet-style grouped 1x1', op: 'grouped_conv2d', params: conv(1024, 14, 512, 1, { groups: 4 }) },
   { label: 'DCGAN-style transposed', op: 'conv2d_transpose', params: { n: 1, c: 256, h: 14, w: 14, k: 128, kh: 4, kw: 4, stride: 2, pad: 1 } },
 ];
+
+/** The row of a layer tuned with prepack=1 (its weights constant, packed at load): compared with oneDNN at its best only. */
+export const PREPACKED_ROW = 'loopsmith tuned, weights packed at load';

@@ -4,7 +4,7 @@
  * schedules are measured first, then the search). `npm run bench:conv -- --records FILE` then adds
  * each layer's tuned best to its table and targets (issue 26).
  *
- *   npm run bench:tune-convs -- --records convs.jsonl [--time-budget 180] [--threads 1,2] [--layers "YOLO C1,DCGAN"]
+ *   npm run bench:tune-convs -- --records convs.jsonl [--time-budget 180] [--threads 1,2] [--layers "YOLO C1,DCGAN"] [--prepack]
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     .option('threads', { type: 'string', default: '1,2', describe: 'thread counts, comma-separated (each is a device of its own in the records)' })
     .option('strategy', { type: 'string', default: 'flex', describe: 'search strategy: random, sa, q, flex' })
     .option('starting-points', { type: 'number', default: 8, describe: 'known-good schedules measured first (0: none)' })
+    .option('prepack', { type: 'boolean', default: false, describe: 'tune each layer with its weights constant (prepack=1: packed once at load, outside the time), records of their own' })
     .option('layers', { type: 'string', describe: 'only the layers whose label contains one of these comma-separated texts' })
     .strict().help().parseAsync();
   const threads = argv.threads.split(',').map((t) => t.trim());
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   for (const t of threads) {
     for (const layer of layers) {
-      const params = Object.entries(layer.params).flatMap(([k, v]) => [`--${k}`, String(v)]);
+      const params = Object.entries({ ...layer.params, ...(argv.prepack ? { prepack: 1 } : {}) }).flatMap(([k, v]) => [`--${k}`, String(v)]);
       process.stderr.write(`\n== ${layer.label}, ${t} thread${t === '1' ? '' : 's'}: ${argv['time-budget']} s\n`);
       const r = await tuneLayer([layer.op, ...params, '--threads', t, '--time-budget', String(argv['time-budget']), '--trials', '100000',
         '--strategy', argv.strategy, '--starting-points', String(argv['starting-points']), '--records', argv.records]);

@@ -7,7 +7,7 @@ import { openTarget } from '../targets/registry.js';
 import { CTarget } from '../targets/c/target.js';
 import { expertSchedules } from '../tuner/starting-points.js';
 import { convGoals } from '../bench/conv-goals.js';
-import { CONV_SUITE, ConvLayer } from '../bench/conv-layers.js';
+import { CONV_SUITE, ConvLayer, PREPACKED_ROW } from '../bench/conv-layers.js';
 import { OpenBlas, convPeerShape } from '../bench/openblas.js';
 
 describe('bench: the conv suite', () => {
@@ -83,5 +83,19 @@ describe('bench: the conv suite', () => {
     assert.deepEqual(['A', 'B', 'D'].map((l) => by(`loopsmith 2 threads >= 1.8x 1 thread, ${l}`)).map((g) => [g.value, g.met]), [[1.8, true], [1.25, false], [undefined, false]]);
     assert.equal(by('expert >= 4x the naive loop nest, D, 1 thread').value, 3);
     assert.match(by('expert >= 4x the naive loop nest, D, 1 thread').note!, /50% of its bandwidth roofline/);
+  });
+
+  it('a kernel tuned with its weights packed at load counts against oneDNN at its best only (which reorders its weights outside the time too)', () => {
+    const layers: ConvLayer[] = [{ label: 'A', op: 'conv2d', params: { n: 1, c: 64, h: 8, w: 8, k: 64, kh: 3, kw: 3, pad: 1 } }];
+    const r = (kind: BenchRow['kind'], kernel: string, gflops: number): BenchRow =>
+      ({ section: 'conv-cpu', workload: 'A', layer: 'A', kind, kernel, status: 'ok', threads: 1, gflops });
+    const rows = [
+      r('loopsmith', 'loopsmith expert CPU conv2d', 120), r('loopsmith', 'loopsmith tuned (records)', 150), r('loopsmith', `${PREPACKED_ROW} (records)`, 190),
+      r('peer', 'oneDNN NCHW in and out (oneDNN 2.6)', 100), r('peer', 'oneDNN at its best (oneDNN 2.6)', 200),
+    ];
+    const goals = convGoals({ rows, layers, threads: [1] });
+    const by = (what: string) => goals.find((g) => g.what === what)!;
+    assert.equal(by('loopsmith >= 1.2x oneDNN NCHW in and out, geometric mean of 1 layers, 1 thread').value, 1.5, 'NCHW in and out: the tuned 150, not the prepacked 190');
+    assert.deepEqual([by('loopsmith >= 0.9x oneDNN at its best, A, 1 thread').value, by('loopsmith >= 0.9x oneDNN at its best, A, 1 thread').note], [0.95, 'weights packed at load (prepack)']);
   });
 });

@@ -132,6 +132,19 @@ describe('tuner: rule sets by target style', () => {
     }
   });
 
+  it('constant weights (prepack) are packed once before the nest far more often than weights packed on every call', () => {
+    const params = { n: 1, c: 64, h: 14, w: 14, k: 64, kh: 3, kw: 3, pad: 1 };
+    const wholePacks = (prepack: number) => {
+      const space = new ScheduleSpace(lowerWorkload(workload('conv2d', { ...params, prepack })), CPU);
+      const r = rng(11);
+      let n = 0;
+      for (let i = 0; i < 400; i++) if (space.toTrace(space.sample(r)).steps.some((s) => s.prim === 'layout' && s.buffer === 'W' && s.at === undefined)) n++;
+      return n;
+    };
+    const constant = wholePacks(1), perCall = wholePacks(0);
+    assert.ok(constant > 100 && constant > 2 * perCall, `${constant} of 400 draws pack constant weights whole, ${perCall} of 400 otherwise`);
+  });
+
   it('contains its own points and nothing from another space', () => {
     const space = new ScheduleSpace(gemm, CPU);
     const other = new ScheduleSpace(lowerWorkload(workload('conv2d', OPS.find((o) => o.name === 'conv2d')!.example)), CPU);

@@ -99,7 +99,9 @@ export function registerTileKernels(nest: MainNest, unit: VectorUnit, threads: n
       // The run unrolled (its columns become registers); sometimes the innermost tap as well.
       draft.unroll = r() < 0.7 ? 1 : 2;
       draft.cacheRead = Object.fromEntries(nest.inputs.map((i) => [i, 0] as const));
-      draft.pack = Object.fromEntries(nest.inputs.map((i) => [i, blockable(nest, i, v) ? 2 : r() < 0.5 ? 1 : 0] as const));
+      // Blocked per block of the vector axis (inside the parallel loop) unless the input is constant:
+      // then as often once, before the nest, which runs at load (codegen/prepare.ts).
+      draft.pack = Object.fromEntries(nest.inputs.map((i) => [i, blockable(nest, i, v) ? (nest.constants.has(i) && r() < 0.5 ? 1 : 2) : r() < 0.5 ? 1 : 0] as const));
     },
     apply() {
       return undefined;
