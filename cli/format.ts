@@ -32,5 +32,6 @@ export function formatMeasurement(key: string, m: Measurement): string {
     `  median   ${formatSeconds(s.median)}   ${m.gflops!.toFixed(2)} GFLOP/s`,
     `  spread   p20 ${formatSeconds(s.p20)} .. p80 ${formatSeconds(s.p80)} (${(s.spread * 100).toFixed(1)} % of the median), ${s.runs} runs`
       + (m.warmingRuns ? ` (and ${m.warmingRuns} counted as warm-up: it was still getting faster)` : ''),
+    ...(m.prepareSeconds !== undefined ? [`  prepare  ${formatSeconds(m.prepareSeconds)} once, at load (constant inputs; not in the times)`] : []),
   ].join('\n');
 }

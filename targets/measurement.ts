@@ -23,6 +23,8 @@ export interface Measurement {
   readonly clock?: 'gpu-timestamps' | 'wall-clock';
   /** Timed runs left out of `times` as warm-up: the kernel was still getting faster when they ran. */
   readonly warmingRuns?: number;
+  /** Seconds the kernel's prepare function took, once, before the checked call (constant inputs: codegen/prepare.ts); never in the times. */
+  readonly prepareSeconds?: number;
   /** Verified, then not timed further: its checking run took more than `factor` x the best so far, and is its one time. */
   readonly earlyAbort?: EarlyAbort;
 }

@@ -108,6 +108,7 @@ export class Pipeline<C extends Candidate, B> {
     return {
       status: 'ok', times: timed.times, stats, gflops: ref.flops / stats.median / 1e9, maxError: cmp.maxError, ...compiled,
       ...(timed.clock ? { clock: timed.clock } : {}), ...(timed.warmingRuns ? { warmingRuns: timed.warmingRuns } : {}),
+      ...(timed.prepareSeconds !== undefined ? { prepareSeconds: timed.prepareSeconds } : {}),
     };
   }
 

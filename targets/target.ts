@@ -109,6 +109,8 @@ export type RunResult =
     readonly status: 'ok'; readonly outputs: Buffers; readonly checkSeconds?: number; readonly times?: readonly number[]; readonly clock?: 'gpu-timestamps' | 'wall-clock';
     /** Timed runs counted as warm-up after all, because the kernel was still getting faster (targets/stats.ts warmingRuns). */
     readonly warmingRuns?: number;
+    /** How long the kernel's prepare function took, run once before the checked call (constant inputs). */
+    readonly prepareSeconds?: number;
   }
   | { readonly status: 'compile_error' | 'compile_timeout' | 'crash' | 'run_timeout'; readonly message: string };
 

@@ -27,9 +27,9 @@ export async function runHarness(kernel: CKernel, bin: Compiled, r: HarnessRun):
   if (x.signal) return { status: 'crash', message: `kernel killed by ${x.signal}${firstLine(x.stderr)}` };
   if (x.code !== 0) return { status: 'crash', message: `kernel exited with status ${x.code}${firstLine(x.stderr)}` };
   const outputs = splitOutputs(kernel, await readFile(out));
-  const printed = JSON.parse(x.stdout) as { check: number; times?: number[]; warming?: number };
+  const printed = JSON.parse(x.stdout) as { check: number; prepare?: number; times?: number[]; warming?: number };
   return {
-    status: 'ok', outputs, checkSeconds: printed.check,
+    status: 'ok', outputs, checkSeconds: printed.check, ...(printed.prepare !== undefined ? { prepareSeconds: printed.prepare } : {}),
     ...(r.minSeconds > 0 ? { times: printed.times ?? [], warmingRuns: printed.warming ?? 0 } : {}),
   };
 }

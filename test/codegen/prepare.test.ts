@@ -127,5 +127,12 @@ describe('constant inputs: packs hoisted into a prepare stage (codegen/prepare.t
       const m = await pipeline.measureProgram(applyTrace(base, trace(c.steps)), { key: w.key, unscheduled: base, flops: w.flops }, { time: false });
       assert.equal(m.status, 'ok', `${c.op} ${JSON.stringify(c.steps)}: ${m.status}: ${m.message}`);
     }
+    // A timed measurement says how long prepare took (once, outside the times); one without constants has none.
+    const w = workload('conv2d', { ...conv, prepack: 1 }), plain = workload('conv2d', conv);
+    const timed = await pipeline.measureProgram(applyTrace(lowerWorkload(w), trace(convSteps(true))), { key: w.key, unscheduled: lowerWorkload(w), flops: w.flops });
+    assert.equal(timed.status, 'ok');
+    assert.equal(typeof timed.prepareSeconds, 'number');
+    const untimedPrepare = await pipeline.measureProgram(applyTrace(lowerWorkload(plain), trace(convSteps(true))), { key: plain.key, unscheduled: lowerWorkload(plain), flops: plain.flops });
+    assert.equal(untimedPrepare.prepareSeconds, undefined);
   });
 });
