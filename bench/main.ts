@@ -39,12 +39,16 @@ async function main(): Promise<void> {
     .option('max-wait', { type: 'number', default: 600, describe: 'seconds to wait for a quiet machine before refusing' })
     .option('out', { type: 'string', default: 'bench-results', describe: 'directory of result files' })
     .option('suite', { type: 'boolean', default: false, describe: 'the conv section measures every layer of the conv suite (ResNet, YOLO, MobileNetV2, grouped, transposed) on the CPU, and its WebGPU layers against TensorFlow.js, with the speed targets' })
+    .option('layers', { type: 'string', describe: 'conv section: only the suite layers whose label contains one of these comma-separated texts (e.g. "conv5_x,YOLO C15")' })
     .option('records', { type: 'string', describe: 'a records file: each layer also gets a row for its tuned best on this device (loopsmith tune ... --records FILE)' })
     .option('json', { type: 'boolean', default: false, describe: 'print the result file to stdout (tables go to stderr)' })
     .strict().help().parseAsync();
   const only = argv.only.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length || !only.length) throw new LoopsmithError(`--only takes ${SECTIONS.join(', ')}; got '${argv.only}'`);
+  const wanted = argv.layers?.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+  const convLayers = (argv.suite || wanted ? CONV_SUITE : CONV_SUITE.filter((l) => l.short)).filter((l) => !wanted || wanted.some((x) => l.label.toLowerCase().includes(x)));
+  if (!convLayers.length) throw new LoopsmithError(`--layers '${argv.layers}' names none of: ${CONV_SUITE.map((l) => l.label).join(', ')}`);
   const log = (s: string) => process.stderr.write(s + '\n');
   const cpu = await openTarget('c');
   if (!(cpu instanceof CTarget)) throw new Error('the registry\'s c target is not the C target');
@@ -83,7 +87,7 @@ async function main(): Promise<void> {
         rows.push(...o.rows);
         peers.push(...o.peers);
       } else {
-        const layers = argv.suite ? CONV_SUITE : CONV_SUITE.filter((l) => l.short);
+        const layers = convLayers;
         const o = await convCpu(ctx, layers);
         rows.push(...o.rows);
         peers.push(...o.peers);
