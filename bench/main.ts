@@ -98,8 +98,8 @@ async function main(): Promise<void> {
           rows.push(...g.rows);
           peers.push(...g.peers);
           if (g.peak) peaks.push(g.peak);
-          goals.push(...convGoals({ rows: withRatios(rows, peaks), layers, threads, ...await depthwiseRoofline(cpu, layers) }));
         }
+        if (argv.suite || argv.layers) goals.push(...convGoals({ rows: withRatios(rows, peaks), layers, threads, ...await depthwiseRoofline(cpu, layers) }));
       }
     }
   } finally {
