@@ -34,6 +34,9 @@ export interface CPrepare {
   readonly signature: string;
 }
 
+/** Every function of a kernel's definition (prepare and the kernel) made file-local. */
+export const staticDefinition = (definition: string) => definition.replace(/^void /gm, 'static void ');
+
 export interface CKernel {
   readonly source: string;
   readonly functionName: string;

@@ -11,6 +11,8 @@ import { HARNESS_HELPERS } from '../../targets/c/harness.js';
 import { compareOutputs, reductionLength } from '../../targets/verify.js';
 import { detectCpu } from '../../targets/cpu-info.js';
 import { randomLegalTrace } from '../random-trace.js';
+import { applyTrace } from '../../scheduler/apply.js';
+import { trace } from '../../scheduler/trace.js';
 
 /**
  * Property: a multi-ISA C file made from random legal schedules (the same program as its AVX2 and
@@ -33,6 +35,20 @@ function cases(): Case[] {
       const seed = 100 * (i + 1) + t;
       out.push({ name: `k${out.length}`, base, program: randomLegalTrace(base, seed, 8).program, seed, label: `${op.name} seed ${seed}` });
     }
+    // Constant weights: each variant's own prepare function and block, chosen with it.
+    if (op.params.some((p) => p.name === 'prepack')) {
+      const cbase = lowerWorkload(workload(op.name, { ...op.example, prepack: 1 }));
+      const seed = 100 * (i + 1) + TRACES_PER_OP;
+      const r = randomLegalTrace(cbase, seed, 6).program;
+      const weight = cbase.buffers.find((b) => b.constant)!.name;
+      let program = r;
+      try {
+        program = applyTrace(r, trace([{ prim: 'layout', buffer: weight }]));
+      } catch {
+        // a nest the pack cannot go before: the random schedule as it is
+      }
+      out.push({ name: `k${out.length}`, base: cbase, program, seed, label: `${op.name} prepack seed ${seed}` });
+    }
   });
   return out;
 }
@@ -40,10 +56,19 @@ function cases(): Case[] {
 function mainSource(cs: readonly Case[]): string {
   const calls = cs.map((c, i) => {
     const bufs = c.base.buffers.map((b, pos) => ({ b, pos, n: b.shape.reduce((x, y) => x * y, 1) }));
+    const constant = bufs.filter(({ b }) => b.constant);
+    const args = constant.length
+      ? [...bufs.filter(({ b }) => b.role === 'input').map(({ pos }) => `b${pos}`), 'prepared', ...bufs.filter(({ b }) => b.role === 'output').map(({ pos }) => `b${pos}`)]
+      : bufs.map(({ pos }) => `b${pos}`);
     return [
       `  if (which == ${i}) {`,
       ...bufs.map(({ b, pos, n }) => `    float *b${pos} = ls_buffer(${n}); ${b.role === 'input' ? `ls_fill(b${pos}, ${n}, (uint32_t)(${SEED}ull * 7919ull + ${pos}ull));` : `ls_nan(b${pos}, ${n});`}`),
-      `    ${c.name}(${bufs.map(({ pos }) => `b${pos}`).join(', ')});`,
+      ...(constant.length ? [
+        `    size_t floats = ${c.name}_prepared_floats();`,
+        '    float *prepared = ls_buffer(floats ? floats : 1); ls_nan(prepared, floats ? floats : 1);',
+        `    ${c.name}_prepare(${constant.map(({ pos }) => `b${pos}`).join(', ')}, prepared);`,
+      ] : []),
+      `    ${c.name}(${args.join(', ')});`,
       ...bufs.filter(({ b }) => b.role === 'output').map(({ pos, n }) => `    if (fwrite(b${pos}, sizeof(float), ${n}, out) != ${n}) return 3;`),
       `    printf("%s\\n", ${c.name}_variant());`,
       '  }',
@@ -70,7 +95,7 @@ function mainSource(cs: readonly Case[]): string {
 describe('property: multi-ISA C files from random legal schedules', function () {
   this.timeout(300_000);
 
-  it(`${OPS_CHECKED.length * TRACES_PER_OP} random schedules agree with the reference in the dispatched variant and the scalar fallback`, () => {
+  it(`${cases().length} random schedules (constant weights among them) agree with the reference in the dispatched variant and the scalar fallback`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopsmith-isa-property-'));
     const cs = cases();
     for (const c of cs) {
