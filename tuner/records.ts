@@ -258,10 +258,11 @@ export class RecordStore {
    * out. Whether they replay is not checked here (bestOf does, lazily).
    */
   fastestFirst(rs: readonly TuningRecord[]): TuningRecord[] {
+    const kernelKey = kernelKeys(rs);
     // A kernel that ever computed a wrong answer (a race shows only in some runs) is never best.
     const wrong = new Set(rs.filter((r) => r.outcome.status === 'wrong_answer').map(kernelKey));
     const ok = rs.filter((r) => comparable(r) && this.plausible(r) && !wrong.has(kernelKey(r)));
-    const standing = kernelStandings(ok, (r) => this.usable(r));
+    const standing = kernelStandings(ok, kernelKey, (r) => this.usable(r));
     // A total order: by standing, kernels tied on it in the order they first appear, a kernel's own
     // records newest first (the final round's measurement before the trial's).
     const order = new Map(ok.map((r, i) => [r, i] as const));
@@ -310,12 +311,47 @@ function kernelKey(r: TuningRecord): string {
 const KERNEL_KEYS = new WeakMap<TuningRecord, string>();
 
 /**
+ * The kernel of each record among `rs`: kernelKey, with the kernels of records that hold one and
+ * the same measurement joined. The tuner measures structurally identical programs once and
+ * records that measurement for each of their traces, so records that share a full measurement's
+ * times (two measurements never agree to the nanosecond) measured one kernel, whatever their
+ * traces or code hashes say. That matters for records without a code hash (written before records
+ * had one): a YOLO C1 2-thread tune recorded one lucky 284.8 GFLOP/s for eight sibling traces, its
+ * final round measured six of them again at 102.7, and the other two stood on at 284.8, as best,
+ * for a kernel that runs at 170.
+ */
+function kernelKeys(rs: readonly TuningRecord[]): (r: TuningRecord) => string {
+  const parent = new Map<string, string>();
+  const find = (k: string): string => {
+    let root = k;
+    while (parent.has(root) && parent.get(root) !== root) root = parent.get(root)!;
+    let x = k;
+    while (x !== root) {
+      const next = parent.get(x)!;
+      parent.set(x, root);
+      x = next;
+    }
+    return root;
+  };
+  const byMeasurement = new Map<string, string>();
+  for (const r of rs) {
+    const times = r.outcome.times;
+    if (r.outcome.status !== 'ok' || r.outcome.earlyAbort !== undefined || !times?.length) continue;
+    const m = `${r.workload.key}|${r.target.fingerprint.key}|${times.join(',')}`;
+    const k = find(kernelKey(r)), seen = byMeasurement.get(m);
+    if (seen === undefined) byMeasurement.set(m, k);
+    else if (find(seen) !== k) parent.set(k, find(seen));
+  }
+  return (r) => find(kernelKey(r));
+}
+
+/**
  * The rate and time a record's kernel stands at: the medians over its distinct full measurements
  * (early aborts aside). A code hash is the writer's claim: a record whose trace does not replay
  * lends no figure to the kernel it names (it ranks on its own, and `best` passes it over with a
  * warning). Replays are checked only for kernels measured more than once, which are few.
  */
-function kernelStandings(rs: readonly TuningRecord[], replays: (r: TuningRecord) => boolean): Map<TuningRecord, Standing> {
+function kernelStandings(rs: readonly TuningRecord[], kernelKey: (r: TuningRecord) => string, replays: (r: TuningRecord) => boolean): Map<TuningRecord, Standing> {
   const groups = new Map<string, TuningRecord[]>();
   for (const r of rs) {
     if (r.outcome.earlyAbort !== undefined) continue;

@@ -245,8 +245,9 @@ describe('tuner: the tuning loop', function () {
         if (!opts?.again) return first;
         this.again += programs.length;
         return first.map(({ measurement: m, ...rest }) => {
-          const t = m.stats!.median * 2;
-          return { ...rest, measurement: { ...m, times: [t, t, t], stats: timingStats([t, t, t]), gflops: m.gflops! / 2 } };
+          // Its own times (a measurement's times are its identity: records holding the same ones measured one kernel).
+          const times = m.times!.map((x) => 2 * x);
+          return { ...rest, measurement: { ...m, times, stats: timingStats(times), gflops: W.flops / timingStats(times).median / 1e9 } };
         });
       }
     }
@@ -311,10 +312,15 @@ describe('tuner: the tuning loop', function () {
     const best = db.best(W.key, 'cpu:stub')!;
     assert.equal(best.codeHash, 'B', 'A stands at the median of its two measurements (190), its sibling with it');
     assert.deepEqual(db.fastestFirst(db.load().records).map((r) => `${r.codeHash}@${r.trial}`), ['B@2', 'A@3', 'A@1', 'A@0']);
-    // Records without code hashes (written before records had them) stand by their trace: the sibling keeps its figure.
+    // Records without code hashes (written before records had them): the sibling holds the same
+    // measurement (its times), so it measured the same kernel and stands with it too.
     const old = new RecordStore(join(tmp(), 'r.jsonl'));
     for (const r of [line(0, 2, undefined, 280, 'flex', [lucky]), line(1, 4, undefined, 280, 'flex', [lucky]), line(2, 8, undefined, 250), line(3, 2, undefined, 100, FINAL_ROUND)]) old.append(r);
-    assert.equal(old.best(W.key, 'cpu:stub')!.traceHash, 'split4');
+    assert.equal(old.best(W.key, 'cpu:stub')!.traceHash, 'split8');
+    // Without a shared measurement, two traces are two kernels: each stands by its own.
+    const apart = new RecordStore(join(tmp(), 'r.jsonl'));
+    for (const r of [line(0, 2, undefined, 280, 'flex', [lucky]), line(1, 4, undefined, 280, 'flex', [lucky * 1.001]), line(2, 8, undefined, 250), line(3, 2, undefined, 100, FINAL_ROUND)]) apart.append(r);
+    assert.equal(apart.best(W.key, 'cpu:stub')!.traceHash, 'split4');
     // A wrong answer of a kernel, under any of its traces, excludes every trace of it.
     db.append(line(4, 16, 'B', 250, 'flex', undefined, 'wrong_answer'));
     assert.equal(db.best(W.key, 'cpu:stub')!.codeHash, 'A');
