@@ -50,7 +50,7 @@ describe('cli: flags the command or the target does not take', function () {
     ['--constructor', ['show', ...GEMM, '--constructor', '1'], /^loopsmith: Unknown argument: constructor; run `loopsmith show --help` for what it takes$/],
     // Number() reads hex; operator parameters never did.
     ['--trials 0x10', ['tune', ...GEMM, '--trials', '0x10'], /^loopsmith: --trials must be an integer of at least 1, got '0x10'$/],
-    ['a misspelt option of the command', ['tune', ...GEMM, '--recods', 'x.jsonl'], /^loopsmith: unknown option --recods; did you mean --records\? \(gemm's parameters are: m, n, k, transA, transB; `loopsmith tune --help` lists the options\)$/],
+    ['a misspelt option of the command', ['tune', ...GEMM, '--recods', 'x.jsonl'], /^loopsmith: unknown option --recods; did you mean --records\? \(gemm's parameters are: m, n, k, transA, transB, prepack; `loopsmith tune --help` lists the options\)$/],
     // A timer past 2^31 - 1 ms fires at once: Node warned on every renewal, thousands of lines a second.
     ['--connect-timeout 1e99', ['farm', 'status', '--farm', 'redis://127.0.0.1:1', '--connect-timeout', '1e99'], /^loopsmith: --connect-timeout must be a positive number of seconds, at most 2147483 \(24\.8 days, the longest timer\), got '1e99'$/],
     ['--lock-ms past the longest timer', ['worker', '--redis', 'redis://127.0.0.1:1', '--lock-ms', '9007199254740991'], /^loopsmith: --lock-ms must be an integer from 500 to 2147483647, got '9007199254740991'$/],
