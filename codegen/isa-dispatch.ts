@@ -142,14 +142,14 @@ export function isaDispatchArtifacts(variants: readonly IsaVariant[], fallback: 
     ],
   });
   const prelude = cPrelude([]).filter((l) => !l.startsWith('#define _POSIX_C_SOURCE'));
-  const pick = ordered.map(({ isa }) => {
+  const pick = kernels.map(({ v: { isa }, k }) => {
     const rule = RULES[isa];
     const has = rule.supports ? rule.supports.map((f) => `__builtin_cpu_supports("${f}")`).join(' && ') : '1';
     return [
       `#ifdef LS_HAVE_${isa.toUpperCase()}`,
       `  if (${has}) {`,
-      `    if (!best) { best = ${name}_${isa}; best_name = "${isa}";${prep ? ` best_prepare = ${name}_${isa}_prepare; best_floats = ${floatsOf(kernels.find((x) => x.v.isa === isa)!.k)};` : ''} }`,
-      `    if (want && strcmp(want, "${isa}") == 0) { ${name}_impl = ${name}_${isa}; ${name}_name = "${isa}";${prep ? ` ${name}_prepare_impl = ${name}_${isa}_prepare; ${name}_floats = ${floatsOf(kernels.find((x) => x.v.isa === isa)!.k)};` : ''} return; }`,
+      `    if (!best) { best = ${name}_${isa}; best_name = "${isa}";${prep ? ` best_prepare = ${name}_${isa}_prepare; best_floats = ${floatsOf(k)};` : ''} }`,
+      `    if (want && strcmp(want, "${isa}") == 0) { ${name}_impl = ${name}_${isa}; ${name}_name = "${isa}";${prep ? ` ${name}_prepare_impl = ${name}_${isa}_prepare; ${name}_floats = ${floatsOf(k)};` : ''} return; }`,
       '  }',
       '#endif',
     ].join('\n');

@@ -22,7 +22,6 @@ export interface PrepareStage {
   readonly lowered: Lowered;
   readonly prepared: readonly PreparedBuffer[];
   readonly floats: number;
-  readonly constants: readonly string[];
 }
 
 export interface LowerOptions {
@@ -64,7 +63,7 @@ export function lowerForCodegen(p: Program, log?: (pass: string, text: string) =
   const split = splitPrepare(p);
   const lowered = lowerOne(split.program, log);
   if (!split.prepare) return lowered;
-  return { ...lowered, prepare: { lowered: lowerOne(split.prepare), prepared: split.prepared, floats: split.floats, constants: split.constants } };
+  return { ...lowered, prepare: { lowered: lowerOne(split.prepare), prepared: split.prepared, floats: split.floats } };
 }
 
 function lowerOne(p: Program, log?: (pass: string, text: string) => void): Lowered {

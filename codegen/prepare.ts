@@ -18,8 +18,6 @@ export interface PrepareSplit {
   readonly prepared: readonly PreparedBuffer[];
   /** Floats of the prepared block: every buffer, each starting on a 64-byte boundary. */
   readonly floats: number;
-  /** The program's constant inputs, in parameter order: the prepare function's parameters. */
-  readonly constants: readonly string[];
 }
 
 /** Prepared buffers start on 64-byte boundaries, so their vector loads are as aligned as a fresh allocation's. */
@@ -68,9 +66,8 @@ function hoistable(a: AllocStmt, constants: ReadonlySet<string>): Stmt | undefin
  * never on the schedule.
  */
 export function splitPrepare(p: Program): PrepareSplit {
-  const constants = p.buffers.filter((b) => b.constant).map((b) => b.name);
-  if (constants.length === 0) return { program: p, prepared: [], floats: 0, constants };
-  const constantSet = new Set(constants);
+  const constantSet = new Set(p.buffers.filter((b) => b.constant).map((b) => b.name));
+  if (constantSet.size === 0) return { program: p, prepared: [], floats: 0 };
   const copies: Stmt[] = [];
   const hoisted: BufferDecl[] = [];
   const visit = (s: Stmt): Stmt => {
@@ -97,5 +94,5 @@ export function splitPrepare(p: Program): PrepareSplit {
     ...inputs.filter((b) => b.constant).map((b) => bufferDecl(b.name, b.shape, b.dtype, 'global', 'input')),
     ...hoisted.map((b) => bufferDecl(b.name, b.shape, b.dtype, 'global', 'output')),
   ], seq(copies));
-  return { program: kernel, prepare, prepared, floats: at, constants };
+  return { program: kernel, prepare, prepared, floats: at };
 }

@@ -133,6 +133,7 @@ class CWriter extends StmtWriter {
 
 /** One C function's text and what its harness needs to know. */
 interface RenderedFunction {
+  readonly name: string;
   readonly params: CParam[];
   readonly signature: string;
   readonly definition: string;
@@ -167,7 +168,7 @@ function renderFunction(lowered: Lowered, functionName: string, opts: CRenderOpt
   const unused = view && view.buffers.length === 0 ? [`  (void)${block!.cName};`] : [];
   const signature = `void ${fn}(${cSignature(params)})`;
   const definition = [`${signature} {`, ...views, ...unused, ...writer.lines, '}', ''].join('\n');
-  return { params, signature, definition, usesOpenMP: writer.usesOpenMP, heapScratchBytes: writer.heapScratchBytes, widths: writer.vectors.widths };
+  return { name: fn, params, signature, definition, usesOpenMP: writer.usesOpenMP, heapScratchBytes: writer.heapScratchBytes, widths: writer.vectors.widths };
 }
 
 /**
@@ -188,8 +189,8 @@ export function renderC(lowered: Lowered, functionName = 'kernel', opts: CRender
     definition,
   ];
   return {
-    source: source.join('\n'), functionName: main.signature.slice(5, main.signature.indexOf('(')), params: main.params, signature: main.signature,
+    source: source.join('\n'), functionName: main.name, params: main.params, signature: main.signature,
     usesOpenMP: main.usesOpenMP || (prep?.usesOpenMP ?? false), heapScratchBytes: main.heapScratchBytes, definition, vectorWidths,
-    ...(prep ? { prepare: { functionName: prep.signature.slice(5, prep.signature.indexOf('(')), params: prep.params, floats: st!.floats, signature: prep.signature } } : {}),
+    ...(prep ? { prepare: { functionName: prep.name, params: prep.params, floats: st!.floats, signature: prep.signature } } : {}),
   };
 }
