@@ -307,8 +307,8 @@ function stridePhases(s: Schedule, params: Params, ow: number, unit: VectorUnit)
  * parallel over channels. It reads each input value
  * a few times from L1 and writes each output once: bandwidth-bound, as depthwise layers are.
  */
-export function expertCpuDepthwise(params: Params, workload?: string, unit: VectorUnit = AVX512_UNIT): Trace {
-  const s = new Schedule(lowerWorkload(lookup('depthwise_conv2d', params)), workload);
+export function expertCpuDepthwise(params: Params, workload?: string, unit: VectorUnit = AVX512_UNIT, op = 'depthwise_conv2d'): Trace {
+  const s = new Schedule(lowerWorkload(lookup(op, params)), workload);
   const extent = (loop: string) => findLoop(s.program, loop, 'expertCpuDepthwise').loop.extent;
   // The segment is whole vectors where some run of them divides the row (the C vectorizer leaves a
   // partial vector as a scalar loop over a tile in memory: 56 columns as 2 x 28 ran at 6 GFLOP/s on

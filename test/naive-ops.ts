@@ -174,7 +174,9 @@ function convDesc(rank: number, p: NaiveParams): ConvDesc {
  * tap r of X[n, ci, o*stride - pad + r*dilation] * W[k, ci - group*cpg, r], out-of-range input
  * positions reading as zero. W is [k, c/groups, kernel...].
  */
-function convForward(s: ConvDesc, inputs: NaiveInputs, biasRelu: boolean): NaiveResult {
+interface ConvEpi { bias: boolean; residual: boolean; act: 'none' | 'relu' | 'relu6' }
+
+function convForward(s: ConvDesc, inputs: NaiveInputs, biasRelu: boolean, epi?: ConvEpi): NaiveResult {
   const cpg = s.c / s.groups, kpg = s.k / s.groups;
   const out = s.spatial.map((x, i) => Math.floor((x + 2 * s.pad - s.dilation * (s.kernel[i]! - 1) - 1) / s.stride) + 1);
   const xShape = [s.n, s.c, ...s.spatial];
@@ -182,7 +184,8 @@ function convForward(s: ConvDesc, inputs: NaiveInputs, biasRelu: boolean): Naive
   const yShape = [s.n, s.k, ...out];
   const X = input(inputs, 'X', xShape);
   const W = input(inputs, 'W', wShape);
-  const bias = biasRelu ? input(inputs, 'bias', [s.k]) : undefined;
+  const bias = biasRelu || epi?.bias ? input(inputs, 'bias', [s.k]) : undefined;
+  const R = epi?.residual ? input(inputs, 'R', yShape) : undefined;
   const Y = new Float32Array(prod(yShape));
   forEachIndex(yShape, (yi) => {
     const [b, ko] = [yi[0]!, yi[1]!];
@@ -196,6 +199,13 @@ function convForward(s: ConvDesc, inputs: NaiveInputs, biasRelu: boolean): Naive
         if (pos.some((x, d) => x < 0 || x >= s.spatial[d]!)) return;
         acc += X[offsetOf(xShape, [b, ci, ...pos])]! * W[offsetOf(wShape, [ko, cc, ...r])]!;
       });
+    }
+    if (epi) {
+      let v = acc + (bias ? bias[ko]! : 0) + (R ? R[offsetOf(yShape, yi)]! : 0);
+      if (epi.act !== 'none') v = Math.max(v, 0);
+      if (epi.act === 'relu6') v = Math.min(v, 6);
+      Y[offsetOf(yShape, yi)] = v;
+      return;
     }
     Y[offsetOf(yShape, yi)] = bias ? relu(acc + bias[ko]!) : acc;
   });
@@ -234,6 +244,9 @@ function convTranspose(s: ConvDesc, inputs: NaiveInputs): NaiveResult {
 }
 
 const conv = (rank: number, biasRelu = false): NaiveOp => (p, inputs) => convForward(convDesc(rank, p), inputs, biasRelu);
+const convFused: NaiveOp = (p, inputs) => convForward(convDesc(2, p), inputs, false, {
+  bias: param(p, 'bias') === 1, residual: param(p, 'residual') === 1, act: (['none', 'relu', 'relu6'] as const)[param(p, 'act')]!,
+});
 const convT = (rank: number): NaiveOp => (p, inputs) => convTranspose(convDesc(rank, p), inputs);
 
 /** Depthwise: groups = c, k = c * multiplier, W is [c*multiplier, 1, kh, kw]. */
@@ -325,6 +338,7 @@ export const NAIVE_OPS: Readonly<Record<string, NaiveOp>> = {
   grouped_conv2d: conv(2),
   dilated_conv2d: conv(2),
   conv2d_bias_relu: conv(2, true),
+  conv2d_fused: convFused,
   depthwise_conv2d: depthwiseConv2d,
   conv1d_transpose: convT(1),
   conv2d_transpose: convT(2),

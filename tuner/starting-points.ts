@@ -41,6 +41,12 @@ export function expertSchedules(w: Workload, target: Pick<SpaceTarget, 'style' |
   if (CONV2D_OPS.includes(w.op.name)) {
     return style === 'cpu' ? [{ label: `expert CPU ${w.op.name}`, trace: expertCpuConv2d(p, w.key, unit, w.op.name) }] : [{ label: `expert GPU ${w.op.name}`, trace: expertGpuConv2d(p, w.key, w.op.name) }];
   }
+  // A fused conv is scheduled as the conv it wraps: depthwise where every channel is its own group.
+  if (w.op.name === 'conv2d_fused') {
+    const depthwise = p.groups === p.c && p.k === p.c;
+    if (style === 'cpu') return [{ label: `expert CPU conv2d_fused (${depthwise ? 'depthwise' : 'conv2d'})`, trace: depthwise ? expertCpuDepthwise(p, w.key, unit, w.op.name) : expertCpuConv2d(p, w.key, unit, w.op.name) }];
+    return [{ label: 'expert GPU conv2d_fused', trace: expertGpuConv2d(p, w.key, w.op.name) }];
+  }
   if (w.op.name === 'depthwise_conv2d') {
     return style === 'cpu' ? [{ label: 'expert CPU depthwise_conv2d', trace: expertCpuDepthwise(p, w.key, unit) }] : [{ label: 'expert GPU depthwise_conv2d', trace: expertGpuDepthwise(p, w.key) }];
   }

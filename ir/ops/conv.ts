@@ -1,7 +1,7 @@
 import {
   Expr, add, allOf, and, div, eq, f32, ge, int, lt, mod, mul, relu, select, sub, variable,
 } from '../expr.js';
-import { Compute, at, compute, placeholder, reduceAxis } from '../te.js';
+import { Compute, Placeholder, at, compute, placeholder, reduceAxis } from '../te.js';
 import { OpSpec, ParamSpec, Params, offset, prepack, size } from './spec.js';
 
 /** Spatial dimension names by rank: 1-d convolutions run along w, 3-d ones add depth d. */
@@ -67,7 +67,13 @@ export function checkConv(s: ConvShape, transposed: boolean): string | undefined
   return undefined;
 }
 
-export interface ConvOptions { transposed: boolean; biasRelu?: boolean }
+/** What follows the reduction in place: extra inputs it reads and the value it stores. */
+export interface ConvEpilogue {
+  readonly inputs: readonly Placeholder[];
+  readonly apply: (acc: Expr, n: Expr, k: Expr, ...o: Expr[]) => Expr;
+}
+
+export interface ConvOptions { transposed: boolean; biasRelu?: boolean; epilogue?: (s: ConvShape) => ConvEpilogue }
 
 /**
  * Y[n, k, o...] = sum over (input channel of k's group, kernel offsets) of X * W, NC(D)HW layout.
@@ -82,6 +88,8 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
   const X = placeholder('X', [s.n, s.c, ...s.spatial]);
   const W = placeholder('W', opts.transposed ? [s.c, kpg, ...s.kernel] : [s.k, cpg, ...s.kernel], 'f32', s.prepack);
   const bias = placeholder('bias', [s.k], 'f32', s.prepack);
+  const epi: ConvEpilogue | undefined = opts.epilogue?.(s)
+    ?? (opts.biasRelu ? { inputs: [bias], apply: (acc, _n, k) => relu(add(acc, at(bias, k))) } : undefined);
   const rdims = spatialVars(rank, 'r');
   const reduce = [reduceAxis('rc', cpg), ...rdims.map((r, i) => reduceAxis(r, s.kernel[i]!))];
   const rc = variable('rc');
@@ -91,7 +99,7 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
     name: 'Y',
     shape: [s.n, s.k, ...out],
     axisNames: ['n', 'k', ...ovNames],
-    inputs: opts.biasRelu ? [X, W, bias] : [X, W],
+    inputs: [X, W, ...(epi?.inputs ?? [])],
     body: (n, k, ...o) => {
       // With one output channel per group (depthwise) the group is the channel itself: an affine
       // index, so a layout can block the input along channels for a channel-vectorized kernel.
@@ -116,7 +124,7 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
       return cond ? select(cond, term, f32(0)) : term;
     },
     reduce: { op: 'sum', axes: reduce },
-    ...(opts.biasRelu ? { epilogue: (acc: Expr, _n: Expr, k: Expr) => relu(add(acc, at(bias, k))) } : {}),
+    ...(epi ? { epilogue: (acc: Expr, n: Expr, k: Expr, ...o: Expr[]) => epi.apply(acc, n, k, ...o) } : {}),
   });
 }
 

@@ -7,6 +7,7 @@ import {
   conv1d, conv1dTranspose, conv2d, conv2dBiasRelu, conv2dTranspose, conv3d, conv3dTranspose,
   depthwiseConv2d, dilatedConv2d, groupedConv2d,
 } from './conv.js';
+import { conv2dFused } from './conv-fused.js';
 import { batchMatmul, bilinear, gemm, gemmBiasRelu, gemv } from './linear.js';
 import { avgPool2d, maxPool2d } from './pool.js';
 import { OpSpec, Params } from './spec.js';
@@ -15,7 +16,7 @@ export type { OpSpec, Params, ParamSpec } from './spec.js';
 
 export const OPS: readonly OpSpec[] = [
   gemm, gemmBiasRelu, batchMatmul, gemv, bilinear,
-  conv1d, conv2d, conv3d, groupedConv2d, depthwiseConv2d, dilatedConv2d, conv2dBiasRelu,
+  conv1d, conv2d, conv3d, groupedConv2d, depthwiseConv2d, dilatedConv2d, conv2dBiasRelu, conv2dFused,
   conv1dTranspose, conv2dTranspose, conv3dTranspose,
   maxPool2d, avgPool2d,
 ];
