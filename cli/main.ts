@@ -14,6 +14,7 @@ import { buildCommand } from './commands/build.js';
 import { reportCommand } from './commands/report.js';
 import { workerCommand } from './commands/worker.js';
 import { farmCommand } from './commands/farm.js';
+import { modelCommand } from './commands/model.js';
 import { reportAndExit } from './errors.js';
 import { loopsmithVersion } from '../tuner/records.js';
 import { loadPlugins, targetOptions } from '../targets/registry.js';
@@ -23,9 +24,9 @@ import { joinFlagListValues } from './target-args.js';
 const LIST_OPTIONS = new Set(['_', 'schedules', 'files']);
 
 /** Positionals: an empty one is each command's to explain (`which op?`). */
-const POSITIONALS = new Set(['_', '$0', 'op', 'action', 'files', 'manifest', 'what']);
+const POSITIONALS = new Set(['_', '$0', 'op', 'action', 'files', 'manifest', 'what', 'file']);
 
-const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, reportCommand, devicesCommand, workerCommand, farmCommand];
+const commands = [opsCommand, showCommand, runCommand, tuneCommand, compareCommand, emitCommand, buildCommand, recordsCommand, reportCommand, devicesCommand, workerCommand, farmCommand, modelCommand];
 
 // `loopsmith ops | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -37,7 +38,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const NEEDS: Readonly<Record<string, string>> = {
   show: 'an operator name (`loopsmith ops` lists them)', run: 'an operator name (`loopsmith ops` lists them)', tune: 'an operator name (`loopsmith ops` lists them)',
   compare: 'an operator name (`loopsmith ops` lists them)', emit: 'an operator name (`loopsmith ops` lists them)', build: 'a kernels manifest (kernels.json)',
-  records: 'an action: list, best, export, merge or prune',
+  records: 'an action: list, best, export, merge or prune', model: 'an action: import (then an ONNX file)',
 };
 
 /**

@@ -32,7 +32,8 @@ export interface ModelC {
   readonly constants: readonly { name: string; offset: number; floats: number }[];
   readonly weightFloats: number;
   readonly usesOpenMP: boolean;
-  readonly functions: { load: string; run: string; free: string; type: string };
+  readonly functions: { load: string; run: string; profile: string; free: string; type: string };
+  readonly layers: number;
 }
 
 const ALIGN = 16; // floats: 64 bytes
@@ -42,7 +43,7 @@ const up = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 export function renderModelC(g: ModelGraph, kernels: ReadonlyMap<string, ModelKernel>, opts: { name: string; lanes: number; banner: string[] }): ModelC {
   const names = new Names(C_RESERVED);
   const base = names.own(opts.name);
-  const fn = { load: `${base}_load`, run: `${base}_run`, free: `${base}_free`, type: `${base}_model` };
+  const fn = { load: `${base}_load`, run: `${base}_run`, profile: `${base}_run_profiled`, free: `${base}_free`, type: `${base}_model` };
   const rendered = new Map<string, { k: CKernel; origin: string }>();
   let t = 0;
   for (const l of g.layers) {
@@ -94,7 +95,7 @@ export function renderModelC(g: ModelGraph, kernels: ReadonlyMap<string, ModelKe
     const prepared = prepOffset.has(l) ? `m->prepared + ${prepOffset.get(l)}` : '0';
     // The prepare function writes the block (its one non-input parameter) from the constants.
     if (k.prepare) loads.push(`  ${k.prepare.functionName}(${k.prepare.params.map((p) => (p.role === 'input' ? argFor(l, p, prepared) : prepared)).join(', ')});`);
-    calls.push(`  /* ${i}: ${l.name.replace(/\*\//g, '* /')} */`, `  ${k.functionName}(${k.params.map((p) => argFor(l, p, prepared)).join(', ')});`);
+    calls.push(`  /* ${i}: ${l.name.replace(/\*\//g, '* /')} */`, `  LS_LAYER(${i}, ${k.functionName}(${k.params.map((p) => argFor(l, p, prepared)).join(', ')}));`);
   });
 
   const upper = base.toUpperCase();
@@ -115,6 +116,9 @@ export function renderModelC(g: ModelGraph, kernels: ReadonlyMap<string, ModelKe
     `typedef struct ${fn.type} ${fn.type};`,
     `${fn.type} *${fn.load}(const float *weights);`,
     `void ${fn.run}(${fn.type} *m, const float *input, float *output);`,
+    `/* As ${fn.run}, adding each layer's seconds to layer_seconds[0 .. ${upper}_LAYERS - 1]. */`,
+    `#define ${upper}_LAYERS ${g.layers.length}`,
+    `void ${fn.profile}(${fn.type} *m, const float *input, float *output, double *layer_seconds);`,
     `void ${fn.free}(${fn.type} *m);`,
     '', `#endif /* LOOPSMITH_${upper}_H */`, '',
   ].join('\n');
@@ -135,15 +139,20 @@ export function renderModelC(g: ModelGraph, kernels: ReadonlyMap<string, ModelKe
     ...loads,
     '  return m;',
     '}', '',
-    `void ${fn.run}(${fn.type} *m, const float *input, float *output) {`,
+    '#include <time.h>',
+    'static double ls_clock(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }',
+    '#define LS_LAYER(i, call) do { double t0_ = t ? ls_clock() : 0; call; if (t) t[i] += ls_clock() - t0_; } while (0)',
+    `static void ${base}_layers(${fn.type} *m, const float *input, float *output, double *t) {`,
     ...calls,
     '}', '',
+    `void ${fn.run}(${fn.type} *m, const float *input, float *output) { ${base}_layers(m, input, output, 0); }`, '',
+    `void ${fn.profile}(${fn.type} *m, const float *input, float *output, double *layer_seconds) { ${base}_layers(m, input, output, layer_seconds); }`, '',
     `void ${fn.free}(${fn.type} *m) {`,
     '  if (!m) return;',
     '  ls_free(m->weights); ls_free(m->prepared); ls_free(m->acts); free(m);',
     '}', '',
   ].join('\n');
-  return { source, header, constants, weightFloats: wFloats, usesOpenMP: [...rendered.values()].some((r) => r.k.usesOpenMP), functions: fn };
+  return { source, header, constants, weightFloats: wFloats, layers: g.layers.length, usesOpenMP: [...rendered.values()].some((r) => r.k.usesOpenMP), functions: fn };
 }
 
 /**

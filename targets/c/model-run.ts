@@ -28,6 +28,8 @@ export interface ModelRun {
   readonly medianMs: number;
   readonly minMs: number;
   readonly runs: number;
+  /** Each layer's mean time inside the model (its inputs as the layers before left them in cache). */
+  readonly layerMs: readonly number[];
   readonly compileSeconds: number;
 }
 
@@ -71,7 +73,13 @@ int main(int argc, char **argv) {
     times[n++] = ls_now() - a;
   } while (n < 100000 && (n < 3 || ls_now() - start < min_s));
   qsort(times, n, sizeof times[0], ls_cmp);
-  printf("{\\"load\\": %.9f, \\"median\\": %.9f, \\"min\\": %.9f, \\"runs\\": %d}\\n", load, times[n / 2], times[0], n);
+  /* Per layer: the mean over a tenth as many calls (at least 3), after the whole-model timing. */
+  static double layer[${m.layers}];
+  int profiled = n / 10 < 3 ? 3 : n / 10;
+  for (int i = 0; i < profiled; i++) ${f.profile}(m, x, y, layer);
+  printf("{\\"load\\": %.9f, \\"median\\": %.9f, \\"min\\": %.9f, \\"runs\\": %d, \\"layers\\": [", load, times[n / 2], times[0], n);
+  for (int i = 0; i < ${m.layers}; i++) printf("%s%.9f", i ? ", " : "", layer[i] / profiled);
+  printf("]}\\n");
   ${f.free}(m);
   return 0;
 }
@@ -100,10 +108,10 @@ export async function runModel(m: ModelC, weights: Float32Array, input: Float32A
     const r = await exec(bin.binary, [paths.w, paths.x, paths.y, String(o.minSeconds), String(o.warmup ?? 3)], { timeoutMs: o.timeoutMs ?? 600_000, env });
     if (r.timedOut) throw new RunError(`the model did not finish in ${(o.timeoutMs ?? 600_000) / 1000} s`);
     if (r.code !== 0) throw new RunError(`the model module failed (exit ${r.code}): ${(r.error ?? r.stderr).trim().split('\n')[0]}`);
-    const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as { load: number; median: number; min: number; runs: number };
+    const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as { load: number; median: number; min: number; runs: number; layers: number[] };
     const raw = await readFile(paths.y);
     const output = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    return { output, loadSeconds: t.load, medianMs: t.median * 1e3, minMs: t.min * 1e3, runs: t.runs, compileSeconds: bin.seconds };
+    return { output, loadSeconds: t.load, medianMs: t.median * 1e3, minMs: t.min * 1e3, runs: t.runs, layerMs: t.layers.map((s) => s * 1e3), compileSeconds: bin.seconds };
   } finally {
     await rm(dir, { recursive: true, force: true });
     await dispose(bin);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { mulberry32, onnx, OnnxBuilder } from '../../bench/models/onnx-builder.js';
 import { mobilenetV2, resnet18, tinyNet, unsupportedNet, ZooModel } from '../../bench/models/zoo.js';
-import { runOrt } from '../../bench/ort.js';
+import { runOrt } from '../../targets/onnxruntime.js';
 
 function opCounts(bytes: Uint8Array): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -3,7 +3,32 @@
  * time it. Sessions are configured so that `threads` is the only source of parallelism (no inter-op
  * pool, sequential execution), which is what a thread-count comparison with our kernels needs.
  */
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
+import { RunError } from '../ir/errors.js';
+
+/**
+ * onnxruntime-node is a devDependency (tests, benches): loaded when first used, so the CLI runs
+ * without it and `emit-model` falls back to loopsmith's reference executor where it is missing.
+ */
+let loaded: typeof Ort | undefined;
+async function onnxRuntime(): Promise<typeof Ort> {
+  try {
+    loaded ??= (await import('onnxruntime-node')) as typeof Ort;
+    return loaded;
+  } catch (e) {
+    throw new RunError(`ONNX Runtime is not installed (npm i -D onnxruntime-node, with ONNXRUNTIME_NODE_INSTALL=skip): ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Whether onnxruntime-node can be loaded here. */
+export async function onnxRuntimeAvailable(): Promise<boolean> {
+  try {
+    await onnxRuntime();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface OrtRun {
   output: Float32Array;
@@ -17,9 +42,10 @@ export interface OrtTiming {
   threads: number;
 }
 
-async function open(model: Uint8Array | string, threads: number): Promise<ort.InferenceSession> {
+async function open(model: Uint8Array | string, threads: number): Promise<Ort.InferenceSession> {
+  const ort = await onnxRuntime();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`ort: threads must be a positive integer, not ${threads}`);
-  const options: ort.InferenceSession.SessionOptions = {
+  const options: Ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -31,7 +57,7 @@ async function open(model: Uint8Array | string, threads: number): Promise<ort.In
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 
-function feeds(session: ort.InferenceSession, input: Float32Array, inputShape: number[]): Record<string, ort.Tensor> {
+function feeds(ort: typeof Ort, session: Ort.InferenceSession, input: Float32Array, inputShape: number[]): Record<string, Ort.Tensor> {
   const n = inputShape.reduce((p, d) => p * d, 1);
   if (n !== input.length) throw new Error(`ort: input has ${input.length} values, shape [${inputShape}] needs ${n}`);
   return { [session.inputNames[0]]: new ort.Tensor('float32', input, inputShape) };
@@ -41,7 +67,7 @@ function feeds(session: ort.InferenceSession, input: Float32Array, inputShape: n
 export async function runOrt(model: Uint8Array | string, input: Float32Array, inputShape: number[], opts: { threads: number }): Promise<OrtRun> {
   const session = await open(model, opts.threads);
   try {
-    const results = await session.run(feeds(session, input, inputShape));
+    const results = await session.run(feeds(loaded!, session, input, inputShape));
     const out = results[session.outputNames[0]];
     if (out.type !== 'float32') throw new Error(`ort: output is ${out.type}, not float32`);
     return { output: new Float32Array(out.data as Float32Array), shape: out.dims.map(Number) };
@@ -58,7 +84,7 @@ export async function timeOrt(
   const { threads, warmup = 3, minSeconds = 2 } = opts;
   const session = await open(model, threads);
   try {
-    const f = feeds(session, input, inputShape);
+    const f = feeds(loaded!, session, input, inputShape);
     for (let i = 0; i < warmup; i++) await session.run(f);
     const times: number[] = [];
     const start = performance.now();
