@@ -325,6 +325,39 @@ function pool2d(kind: 'max' | 'avg'): NaiveOp {
 
 // ---------------------------------------------------------------------------------------------
 
+/** [n, h, w, c] <-> [n, c, h, w]: an NHWC operator is its NCHW self between two transposes. */
+function transpose4(a: Float32Array, [d0, d1, d2, d3]: readonly number[], perm: readonly number[]): Float32Array {
+  const dims = [d0!, d1!, d2!, d3!];
+  const out = new Float32Array(a.length);
+  const od = perm.map((p) => dims[p]!);
+  const idx = [0, 0, 0, 0];
+  for (idx[0] = 0; idx[0] < dims[0]!; idx[0]++) for (idx[1] = 0; idx[1] < dims[1]!; idx[1]++) for (idx[2] = 0; idx[2] < dims[2]!; idx[2]++) for (idx[3] = 0; idx[3] < dims[3]!; idx[3]++) {
+    const src = ((idx[0] * dims[1]! + idx[1]) * dims[2]! + idx[2]) * dims[3]! + idx[3];
+    const o = perm.map((p) => idx[p]!);
+    out[((o[0]! * od[1]! + o[1]!) * od[2]! + o[2]!) * od[3]! + o[3]!] = a[src]!;
+  }
+  return out;
+}
+
+function layoutAware(op: NaiveOp, shapes: (p: NaiveParams) => Record<string, readonly number[]>): NaiveOp {
+  return (p, inputs) => {
+    if ((p.layout ?? 0) === 0) return op(p, inputs);
+    const nchw = shapes(p); // NCHW shapes of the activation inputs
+    const converted = { ...inputs };
+    for (const [name, [n, c, h, w]] of Object.entries(nchw)) if (inputs[name]) converted[name] = transpose4(inputs[name]!, [n!, h!, w!, c!], [0, 3, 1, 2]);
+    const r = op({ ...p, layout: 0 }, converted);
+    const [n, c, h, w] = r.shape as [number, number, number, number];
+    return { shape: [n, h, w, c], data: transpose4(r.data, [n, c, h, w], [0, 2, 3, 1]) };
+  };
+}
+
+const convOut = (p: NaiveParams, x: number, k: number) => Math.floor((x + 2 * param(p, 'pad') - param(p, 'dilation') * (k - 1) - 1) / param(p, 'stride')) + 1;
+const fusedShapes = (p: NaiveParams) => ({
+  X: [param(p, 'n'), param(p, 'c'), param(p, 'h'), param(p, 'w')],
+  R: [param(p, 'n'), param(p, 'k'), convOut(p, param(p, 'h'), param(p, 'kh')), convOut(p, param(p, 'w'), param(p, 'kw'))],
+});
+const poolShapes = (p: NaiveParams) => ({ X: [param(p, 'n'), param(p, 'c'), param(p, 'h'), param(p, 'w')] });
+
 /** Every operator's naive implementation, by op name. */
 export const NAIVE_OPS: Readonly<Record<string, NaiveOp>> = {
   gemm,
@@ -338,11 +371,17 @@ export const NAIVE_OPS: Readonly<Record<string, NaiveOp>> = {
   grouped_conv2d: conv(2),
   dilated_conv2d: conv(2),
   conv2d_bias_relu: conv(2, true),
-  conv2d_fused: convFused,
+  conv2d_fused: layoutAware(convFused, fusedShapes),
   depthwise_conv2d: depthwiseConv2d,
   conv1d_transpose: convT(1),
   conv2d_transpose: convT(2),
   conv3d_transpose: convT(3),
-  max_pool2d: pool2d('max'),
-  avg_pool2d: pool2d('avg'),
+  max_pool2d: layoutAware(pool2d('max'), poolShapes),
+  avg_pool2d: layoutAware(pool2d('avg'), poolShapes),
+  // In NCHW terms the identity: layoutAware transposes X in and Y out (layout 0: from NHWC to NCHW).
+  relayout: (p, inputs) => {
+    const [n, c, h, w] = [param(p, 'n'), param(p, 'c'), param(p, 'h'), param(p, 'w')];
+    const X = input(inputs, 'X', p.layout === 1 ? [n, c, h, w] : [n, h, w, c]);
+    return p.layout === 1 ? { shape: [n, h, w, c], data: transpose4(X, [n, c, h, w], [0, 2, 3, 1]) } : { shape: [n, c, h, w], data: transpose4(X, [n, h, w, c], [0, 3, 1, 2]) };
+  },
 };

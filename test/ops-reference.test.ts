@@ -25,9 +25,9 @@ function mulberry32(seed: number): () => number {
 const randInt = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 
 /** The non-trivial settings random draws must cover, for the ops that have these parameters. */
-const FEATURES = ['stride', 'pad', 'dilation', 'groups'] as const;
+const FEATURES = ['stride', 'pad', 'dilation', 'groups', 'layout'] as const;
 type Feature = (typeof FEATURES)[number];
-const nonTrivial = (f: Feature, v: number) => (f === 'pad' ? v > 0 : v > 1);
+const nonTrivial = (f: Feature, v: number) => (f === 'pad' || f === 'layout' ? v > 0 : v > 1);
 
 /** Random valid-looking small values; `force` makes one feature non-trivial. */
 function randomParams(op: OpSpec, r: () => number, force: Feature | undefined): Record<string, number> {

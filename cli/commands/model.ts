@@ -4,6 +4,7 @@ import { InputError, RunError } from '../../ir/errors.js';
 import { ModelGraph, graphFlops, graphTasks } from '../../ir/graph/graph.js';
 import { executeGraph } from '../../ir/graph/execute.js';
 import { importOnnx } from '../../ir/onnx/import.js';
+import { LAYOUTS, Layout } from '../../ir/ops/layout.js';
 import { readInputBytes } from '../../tuner/input-file.js';
 import { DEFAULT_RECORDS_PATH, RecordStore, loopsmithVersion } from '../../tuner/records.js';
 import { ModelModule, modelModule } from '../../tuner/graph/module.js';
@@ -21,10 +22,17 @@ import { KERNEL_NAME, KERNEL_NAME_LEGAL } from '../manifest.js';
 
 const ONNX_FILE = { what: 'ONNX model', maxBytes: 1 << 30, legal: 'give an .onnx file of at most 1 GiB' };
 
-function loadModel(path: string, name?: string): { graph: ModelGraph; bytes: Uint8Array } {
+function layoutOption(v: unknown): Layout {
+  const l = String(v ?? 'nchw').toLowerCase();
+  if (!(LAYOUTS as readonly string[]).includes(l)) throw new InputError(`--layout must be one of ${LAYOUTS.join(', ')}, got '${String(v)}'`);
+  return l as Layout;
+}
+
+function loadModel(path: string, argv: Record<string, unknown>, name?: string): { graph: ModelGraph; bytes: Uint8Array } {
+  const layout = layoutOption(argv.layout);
   const bytes = readInputBytes(path, ONNX_FILE);
   const stem = basename(path).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, 'm');
-  return { graph: importOnnx(bytes, { name: name ?? stem, source: path }), bytes };
+  return { graph: importOnnx(bytes, { name: name ?? stem, source: path, layout }), bytes };
 }
 
 /** `20m`, `90s`, `1.5h` or plain seconds. */
@@ -108,6 +116,7 @@ const withModelOptions = (a: Argv) => a
   .positional('file', { type: 'string', describe: 'an ONNX model (.onnx)' })
   .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file: each task\'s best schedule comes from it' })
   .option('threads', { type: 'string', default: '1', describe: 'OpenMP threads (a device of its own in the records)' })
+  .option('layout', { type: 'string', default: 'nchw', describe: `activation layout of the layers: ${LAYOUTS.join(', ')} (nhwc: channels innermost, relayout layers at the chain's edges)` })
   .option('json', { type: 'boolean', describe: 'machine-readable output' });
 
 function needFile(argv: { file?: unknown }, cmd: string): string {
@@ -123,7 +132,7 @@ export function modelCommand(y: Argv): Argv {
       .example('$0 model import resnet18.onnx', 'ResNet-18 as 23 fused layers and 21 tasks')
       .epilogue('Imports Conv (dense, grouped, depthwise, strided, dilated), Gemm, MatMul, BatchNormalization (folded), Relu, Clip(0, 6), Add (fused into the Conv before it), MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Identity, Dropout; any other node is named in one line. `npm run models:generate -- --out DIR` writes ResNet-18 and MobileNetV2 to try.'),
     (argv) => {
-      const { graph } = loadModel(needFile(argv, 'model import'));
+      const { graph } = loadModel(needFile(argv, 'model import'), argv);
       if (argv.json) {
         process.stdout.write(JSON.stringify({
           name: graph.name, input: graph.input, output: graph.output, gflop: graphFlops(graph) / 1e9,
@@ -149,7 +158,7 @@ export function modelCommand(y: Argv): Argv {
       const budget = durationOption('time-budget', argv['time-budget']);
       const strategy = String(argv.strategy);
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
-      const { graph, bytes } = loadModel(file);
+      const { graph, bytes } = loadModel(file, argv);
       const db = new RecordStore(String(argv.records));
       db.load();
       const target = cTarget(threadsOf(argv));
@@ -196,7 +205,7 @@ export function modelCommand(y: Argv): Argv {
       const name = argv.name === undefined ? undefined : String(argv.name);
       if (name !== undefined && !KERNEL_NAME.safeParse(name).success) throw new InputError(`--name '${name}' is not legal: ${KERNEL_NAME_LEGAL}`);
       const out = String(argv.out);
-      const { graph, bytes } = loadModel(file, name);
+      const { graph, bytes } = loadModel(file, argv, name);
       const files = [`${graph.name}.c`, `${graph.name}.h`, `${graph.name}.weights`];
       checkOutputDirectory(out, files);
       const target = cTarget(threadsOf(argv));

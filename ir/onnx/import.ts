@@ -2,6 +2,7 @@ import { InputError } from '../errors.js';
 import { Workload, workload } from '../ops/index.js';
 import { Constant, GraphLayer, ModelGraph } from '../graph/graph.js';
 import { ModelProto, NodeProto, attributes, decodeModel, num, tensorValues } from './proto.js';
+import { Layout } from '../ops/layout.js';
 
 /**
  * ONNX graph -> loopsmith graph. Every Conv (dense, grouped, depthwise, strided, dilated), Gemm and
@@ -21,6 +22,12 @@ export interface ImportOptions {
   readonly name: string;
   /** Where the bytes came from, for messages. */
   readonly source: string;
+  /**
+   * The activation layout of the layers (default nchw). With nhwc the whole chain of convs and pools
+   * runs channels-innermost and relayout layers convert at its edges: after the NCHW input, and
+   * before a Flatten/Reshape (or the output) of a tensor with more than one pixel.
+   */
+  readonly layout?: Layout;
 }
 
 /** A layer being built: epilogue steps attach to the conv that produced their input. */
@@ -48,8 +55,37 @@ class Importer {
   /** Tensor -> the layer that writes it. */
   private readonly producer = new Map<string, Pending>();
   private readonly constants = new Map<string, Constant>();
+  /** Each buffer's layout (the input's is NCHW), and a buffer's copy in the other layout once made. */
+  private readonly layouts = new Map<string, Layout>();
+  private readonly relaid = new Map<string, string>();
+  private readonly layout: Layout;
 
-  constructor(private readonly model: ModelProto, private readonly opts: ImportOptions) {}
+  constructor(private readonly model: ModelProto, private readonly opts: ImportOptions) {
+    this.layout = opts.layout ?? 'nchw';
+  }
+
+  /** The buffer of activation `t` in layout `want`: itself, or a relayout layer's output (made once). */
+  private inLayout(t: string, want: Layout = this.layout): string {
+    const b = this.buffer(t);
+    const have = this.layouts.get(b) ?? 'nchw';
+    const s = this.shapes.get(t)!;
+    // One pixel (or one channel): both layouts are the same bytes.
+    if (have === want || s.length !== 4 || s[1] === 1 || s[2]! * s[3]! === 1) return b;
+    const key = `${b}>${want}`;
+    const done = this.relaid.get(key);
+    if (done) return done;
+    const out = `${b}.${want}`;
+    this.shapes.set(out, s);
+    this.layouts.set(out, want);
+    this.consumers.set(out, 1);
+    this.add({ name: `relayout ${b} to ${want}`, op: 'relayout', params: { n: s[0]!, c: s[1]!, h: s[2]!, w: s[3]!, layout: want === 'nhwc' ? 1 : 0 }, inputs: { X: { tensor: b } }, output: out });
+    this.relaid.set(key, out);
+    return out;
+  }
+
+  private layoutParam(): Record<string, number> {
+    return this.layout === 'nhwc' ? { layout: 1 } : {};
+  }
 
   run(): ModelGraph {
     const g = this.model.graph!;
@@ -70,7 +106,8 @@ class Importer {
     }
     for (const n of g.node ?? []) this.node(n);
     const outName = g.output![0]!.name!;
-    const outBuffer = this.buffer(outName);
+    if (!this.shapes.has(outName)) throw new InputError(`${this.opts.source}: the output ${outName} is not computed by any node`);
+    const outBuffer = this.inLayout(outName, 'nchw');
     if (!this.producer.has(outBuffer)) throw new InputError(`${this.opts.source}: the output ${outName} is not computed by any layer`);
     const declared = this.declaredShape(g.output![0]!, 'output', this.shapes.get(outName));
     return {
@@ -136,12 +173,14 @@ class Importer {
   private rename(l: Pending, from: string, to: string, node: NodeProto): void {
     this.producer.delete(from);
     this.shapes.set(to, this.shapes.get(from)!);
+    this.layouts.set(to, this.layouts.get(from) ?? this.layout);
     l.output = to;
     l.name += `+${node.name || node.opType}`;
     this.producer.set(to, l);
   }
 
   private add(l: Pending): void {
+    if (l.op !== 'relayout') this.layouts.set(l.output, this.layout);
     this.layers.push(l);
     this.producer.set(l.output, l);
   }
@@ -165,7 +204,8 @@ class Importer {
         const s = this.shape(n, ins[0]!);
         const axis = a.int('axis', 1);
         const ax = axis < 0 ? axis + s.length : axis;
-        this.alias.set(out, this.buffer(ins[0]!));
+        // Flattening reads the bytes in NCHW order.
+        this.alias.set(out, this.inLayout(ins[0]!, 'nchw'));
         this.shapes.set(out, [count(s.slice(0, ax)), count(s.slice(ax))]);
         return;
       }
@@ -174,7 +214,7 @@ class Importer {
         const want = [...this.constant(n, ins[1], 'shape').values].map(Number);
         const known = want.map((d, i) => (d === 0 ? s[i]! : d));
         const rest = count(s) / count(known.filter((d) => d !== -1));
-        this.alias.set(out, this.buffer(ins[0]!));
+        this.alias.set(out, this.inLayout(ins[0]!, 'nchw'));
         this.shapes.set(out, known.map((d) => (d === -1 ? rest : d)));
         return;
       }
@@ -240,8 +280,8 @@ class Importer {
     const ow = Math.floor((conv.w! + 2 * conv.pad! - conv.dilation! * (conv.kw! - 1) - 1) / conv.stride!) + 1;
     this.shapes.set(out, outShape ?? [conv.n!, conv.k!, oh, ow]);
     this.add({
-      name: this.nodeName(n), op: 'conv2d_fused', params: { ...conv, bias: 0, residual: 0, act: 0, prepack: 1 },
-      inputs: { X: { tensor: this.buffer(x) } }, output: out, weights: { W, wShape, bias },
+      name: this.nodeName(n), op: 'conv2d_fused', params: { ...conv, bias: 0, residual: 0, act: 0, prepack: 1, ...this.layoutParam() },
+      inputs: { X: { tensor: this.inLayout(x) } }, output: out, weights: { W, wShape, bias },
     });
   }
 
@@ -294,7 +334,7 @@ class Importer {
     this.layers.splice(this.layers.indexOf(pick.l!), 1);
     this.layers.push(pick.l!);
     pick.l!.params.residual = 1;
-    pick.l!.inputs.R = { tensor: this.buffer(other) };
+    pick.l!.inputs.R = { tensor: this.inLayout(other) };
     this.rename(pick.l!, pick.t, (n.output ?? [])[0]!, n);
   }
 
@@ -322,7 +362,7 @@ class Importer {
     const oh = Math.floor((params.h + 2 * params.pad - params.kh) / params.stride) + 1;
     const ow = Math.floor((params.w + 2 * params.pad - params.kw) / params.stride) + 1;
     this.shapes.set(out, [params.n, params.c, oh, ow]);
-    this.add({ name: this.nodeName(n), op, params, inputs: { X: { tensor: this.buffer(x) } }, output: out });
+    this.add({ name: this.nodeName(n), op, params: { ...params, ...this.layoutParam() }, inputs: { X: { tensor: this.inLayout(x) } }, output: out });
   }
 
   private finish(l: Pending): GraphLayer {

@@ -2,6 +2,7 @@ import { Expr, add, f32, max, min, relu } from '../expr.js';
 import { at, placeholder } from '../te.js';
 import { ConvEpilogue, ConvShape, buildConv, checkConv, convFlops, convOutput, convParams, convShape } from './conv.js';
 import { OpSpec, Params, flag } from './spec.js';
+import { inLayout, layoutParam } from './layout.js';
 
 /**
  * A 2-d convolution with the epilogue a network puts after it, fused as frameworks fuse it: a
@@ -33,13 +34,14 @@ export function activate(act: Activation, v: Expr): Expr {
 function epilogue(f: FusedConv) {
   return (s: ConvShape): ConvEpilogue => {
     const bias = placeholder('bias', [s.k], 'f32', s.prepack);
-    const R = placeholder('R', [s.n, s.k, ...convOutput(s)]);
+    const [oh, ow] = convOutput(s) as [number, number];
+    const R = placeholder('R', inLayout(s.layout, s.n, s.k, oh, ow));
     return {
       inputs: [...(f.bias ? [bias] : []), ...(f.residual ? [R] : [])],
       apply: (acc, n, k, ...o) => {
         let v = acc;
         if (f.bias) v = add(v, at(bias, k));
-        if (f.residual) v = add(v, at(R, n, k, ...o));
+        if (f.residual) v = add(v, at(R, ...inLayout(s.layout, n, k, o[0]!, o[1]!)));
         return activate(f.act, v);
       },
     };
@@ -61,7 +63,8 @@ export const conv2dFused: OpSpec = {
   params: [
     ...convParams(2),
     flag('bias', 'add bias[k] (1, the default) or not (0)'), flag('residual', 'add a tensor R of the output\'s shape (a skip connection)'),
-    { name: 'act', doc: 'activation after the sums: 0 none, 1 relu, 2 relu6 (clip to [0, 6])', min: 0, default: 0, choices: [0, 1, 2] },
+    { name: 'act', doc: 'activation after the sums: 0 none, 1 relu, 2 relu6 (clip to [0, 6])', min: 0, default: 0, choices: [0, 1, 2], choiceNames: ACTIVATIONS },
+    layoutParam('X, Y and R'),
   ].map((q) => (q.name === 'bias' ? { ...q, default: 1 } : q)),
   check: (p) => checkConv(convShape(2, p), false),
   build: (p) => {

@@ -3,6 +3,7 @@ import {
 } from '../expr.js';
 import { Compute, Placeholder, at, compute, placeholder, reduceAxis } from '../te.js';
 import { OpSpec, ParamSpec, Params, offset, prepack, size } from './spec.js';
+import { Layout, inLayout, layoutAxes, layoutOf } from './layout.js';
 
 /** Spatial dimension names by rank: 1-d convolutions run along w, 3-d ones add depth d. */
 const SPATIAL: Record<1 | 2 | 3, readonly string[]> = { 1: ['w'], 2: ['h', 'w'], 3: ['d', 'h', 'w'] };
@@ -15,6 +16,8 @@ export interface ConvShape {
   stride: number; pad: number; dilation: number; groups: number;
   /** Weights (and bias) constant: see `prepack` in spec.ts. */
   prepack: boolean;
+  /** Of X, Y (and a residual): 2-d convolutions may take NHWC (layout.ts). */
+  layout: Layout;
 }
 
 export function convShape(rank: Rank, p: Params): ConvShape {
@@ -22,7 +25,7 @@ export function convShape(rank: Rank, p: Params): ConvShape {
   return {
     rank, n: p.n!, c: p.c!, k: p.k!,
     spatial: dims.map((d) => p[d]!), kernel: dims.map((d) => p[`k${d}`]!),
-    stride: p.stride!, pad: p.pad!, dilation: p.dilation!, groups: p.groups ?? 1, prepack: p.prepack === 1,
+    stride: p.stride!, pad: p.pad!, dilation: p.dilation!, groups: p.groups ?? 1, prepack: p.prepack === 1, layout: layoutOf(p),
   };
 }
 
@@ -85,7 +88,9 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
   const { rank } = s;
   const cpg = s.c / s.groups, kpg = s.k / s.groups;
   const out = opts.transposed ? convTransposeOutput(s) : convOutput(s);
-  const X = placeholder('X', [s.n, s.c, ...s.spatial]);
+  if (s.layout !== 'nchw' && rank !== 2) throw new Error(`layout ${s.layout} is for 2-d convolutions`);
+  const nhwc = s.layout === 'nhwc';
+  const X = placeholder('X', nhwc ? inLayout(s.layout, s.n, s.c, s.spatial[0]!, s.spatial[1]!) : [s.n, s.c, ...s.spatial]);
   const W = placeholder('W', opts.transposed ? [s.c, kpg, ...s.kernel] : [s.k, cpg, ...s.kernel], 'f32', s.prepack);
   const bias = placeholder('bias', [s.k], 'f32', s.prepack);
   const epi: ConvEpilogue | undefined = opts.epilogue?.(s)
@@ -95,12 +100,16 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
   const rc = variable('rc');
   const rv = rdims.map((r) => variable(r));
   const ovNames = spatialVars(rank, 'o');
+  // The output's axes in memory order; the body and the epilogue see them as (n, k, o...).
+  const axes = nhwc ? layoutAxes(s.layout, ['n', 'k', ovNames[0]!, ovNames[1]!]) : undefined;
+  const canonical = (...a: Expr[]): Expr[] => (axes ? axes.nchw(...a) : a);
   return compute({
     name: 'Y',
-    shape: [s.n, s.k, ...out],
-    axisNames: ['n', 'k', ...ovNames],
+    shape: nhwc ? inLayout(s.layout, s.n, s.k, out[0]!, out[1]!) : [s.n, s.k, ...out],
+    axisNames: axes ? axes.names : ['n', 'k', ...ovNames],
     inputs: [X, W, ...(epi?.inputs ?? [])],
-    body: (n, k, ...o) => {
+    body: (...memory) => {
+      const [n, k, ...o] = canonical(...memory) as [Expr, Expr, ...Expr[]];
       // With one output channel per group (depthwise) the group is the channel itself: an affine
       // index, so a layout can block the input along channels for a channel-vectorized kernel.
       const ci = s.groups === 1 ? rc : add(scale(kpg === 1 ? k : div(k, int(kpg)), cpg), rc);
@@ -117,14 +126,19 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
         if (s.stride > 1) conds.push(eq(mod(t, int(s.stride)), int(0)));
         return q;
       });
-      const x = at(X, n, ci, ...pos);
+      const x = nhwc ? at(X, ...inLayout(s.layout, n, ci, pos[0]!, pos[1]!)) : at(X, n, ci, ...pos);
       const w = opts.transposed ? at(W, ci, s.groups === 1 ? k : mod(k, int(kpg)), ...rv) : at(W, k, rc, ...rv);
       const term = mul(x, w);
       const cond = allOf(conds);
       return cond ? select(cond, term, f32(0)) : term;
     },
     reduce: { op: 'sum', axes: reduce },
-    ...(epi ? { epilogue: (acc: Expr, n: Expr, k: Expr, ...o: Expr[]) => epi.apply(acc, n, k, ...o) } : {}),
+    ...(epi ? {
+      epilogue: (acc: Expr, ...memory: Expr[]) => {
+        const [n, k, ...o] = canonical(...memory) as [Expr, Expr, ...Expr[]];
+        return epi.apply(acc, n, k, ...o);
+      },
+    } : {}),
   });
 }
 

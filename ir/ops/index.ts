@@ -8,6 +8,7 @@ import {
   depthwiseConv2d, dilatedConv2d, groupedConv2d,
 } from './conv.js';
 import { conv2dFused } from './conv-fused.js';
+import { relayout } from './relayout.js';
 import { batchMatmul, bilinear, gemm, gemmBiasRelu, gemv } from './linear.js';
 import { avgPool2d, maxPool2d } from './pool.js';
 import { OpSpec, Params } from './spec.js';
@@ -18,7 +19,7 @@ export const OPS: readonly OpSpec[] = [
   gemm, gemmBiasRelu, batchMatmul, gemv, bilinear,
   conv1d, conv2d, conv3d, groupedConv2d, depthwiseConv2d, dilatedConv2d, conv2dBiasRelu, conv2dFused,
   conv1dTranspose, conv2dTranspose, conv3dTranspose,
-  maxPool2d, avgPool2d,
+  maxPool2d, avgPool2d, relayout,
 ];
 
 export function findOp(name: string): OpSpec {
@@ -62,10 +63,11 @@ export function workload(opName: string, raw: Readonly<Record<string, unknown>>,
       params[spec.name] = spec.default;
       continue;
     }
-    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+(\.\d*)?$/.test(v.trim()) ? Number(v) : NaN;
-    if (!Number.isInteger(n)) throw new InputError(`${op.name}: --${spec.name} must be an integer, got '${String(v)}'`);
+    const named = typeof v === 'string' && spec.choiceNames ? spec.choiceNames.indexOf(v.trim().toLowerCase()) : -1;
+    const n = named >= 0 ? spec.choices![named]! : typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+(\.\d*)?$/.test(v.trim()) ? Number(v) : NaN;
+    if (!Number.isInteger(n)) throw new InputError(`${op.name}: --${spec.name} must be ${spec.choiceNames ? `one of ${spec.choiceNames.join(', ')}` : 'an integer'}, got '${String(v)}'`);
     if (n < spec.min) throw new InputError(`${op.name}: --${spec.name} must be at least ${spec.min}, got ${n}`);
-    if (spec.choices && !spec.choices.includes(n)) throw new InputError(`${op.name}: --${spec.name} must be one of ${spec.choices.join(', ')}, got ${n}`);
+    if (spec.choices && !spec.choices.includes(n)) throw new InputError(`${op.name}: --${spec.name} must be one of ${spec.choiceNames ? spec.choiceNames.join(', ') : spec.choices.join(', ')}, got ${n}`);
     if (n > 2 ** 24) throw new InputError(`${op.name}: --${spec.name}=${String(v).trim()} is larger than the supported ${2 ** 24}`);
     params[spec.name] = n;
   }

@@ -1,11 +1,13 @@
 import { Expr, add, allOf, and, f32, ge, int, lt, mul, select, sub, variable } from '../expr.js';
 import { at, compute, placeholder, reduceAxis, reductionIdentity } from '../te.js';
 import { OpSpec, Params, offset, size } from './spec.js';
+import { inLayout, layoutAxes, layoutOf, layoutParam } from './layout.js';
 
 const poolParams = [
   size('n', 'batch'), size('c', 'channels'), size('h', 'input height'), size('w', 'input width'),
   size('kh', 'window height'), size('kw', 'window width'),
   size('stride', 'stride along both axes', 2), offset('pad', 'padding on each side (ignored by max, counted as zeros by avg)'),
+  layoutParam('X and Y'),
 ];
 
 function poolOut(p: Params): [number, number] {
@@ -24,16 +26,19 @@ function checkPool(p: Params): string | undefined {
 function pool(kind: 'max' | 'avg') {
   return (p: Params) => {
     const [oh, ow] = poolOut(p);
-    const X = placeholder('X', [p.n!, p.c!, p.h!, p.w!]);
+    const layout = layoutOf(p);
+    const X = placeholder('X', inLayout(layout, p.n!, p.c!, p.h!, p.w!));
+    const axes = layoutAxes(layout, ['n', 'c', 'oh', 'ow']);
     const rh = variable('rh'), rw = variable('rw');
     const area = p.kh! * p.kw!;
     return compute({
-      name: 'Y', shape: [p.n!, p.c!, oh, ow], axisNames: ['n', 'c', 'oh', 'ow'], inputs: [X],
-      body: (n, c, y, x) => {
+      name: 'Y', shape: inLayout(layout, p.n!, p.c!, oh, ow), axisNames: axes.names, inputs: [X],
+      body: (...memory) => {
+        const [n, c, y, x] = axes.nchw(...memory);
         const ih = add(sub(mul(y, int(p.stride!)), int(p.pad!)), rh);
         const iw = add(sub(mul(x, int(p.stride!)), int(p.pad!)), rw);
         const conds: Expr[] = p.pad! > 0 ? [and(ge(ih, int(0)), lt(ih, int(p.h!))), and(ge(iw, int(0)), lt(iw, int(p.w!)))] : [];
-        const v = at(X, n, c, ih, iw);
+        const v = at(X, ...inLayout(layout, n, c, ih, iw));
         const cond = allOf(conds);
         return cond ? select(cond, v, kind === 'max' ? reductionIdentity('max', 'f32') : f32(0)) : v;
       },

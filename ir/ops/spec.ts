@@ -9,6 +9,8 @@ export interface ParamSpec {
   readonly min: number;
   /** When present, the only legal values (flags are [0, 1]). */
   readonly choices?: readonly number[];
+  /** Names the CLI and files may give instead of the numbers of `choices` (`--layout nhwc`), in the same order. */
+  readonly choiceNames?: readonly string[];
   /**
    * Left out of the workload key at its default: a parameter added after records were written
    * (prepack) keeps the keys, and so the records, of every workload that does not set it.

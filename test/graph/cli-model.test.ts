@@ -1,0 +1,110 @@
+/** model import, tune-model (killed and resumed) and emit-model from the command line. */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertBadInput, cli, cliWithin } from '../cli.test.js';
+import { tinyNet, unsupportedNet } from '../../bench/models/zoo.js';
+import { runOrt } from '../../targets/onnxruntime.js';
+import { journalPath } from '../../tuner/graph/tune-model.js';
+
+const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
+
+interface RecordLine { workload: { key: string }; target: { fingerprint: { key: string } }; traceHash: string; strategy: string }
+
+describe('cli: model import, tune-model, emit-model', function () {
+  this.timeout(240_000);
+  let dir: string;
+  let tiny: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'loopsmith-model-'));
+    tiny = join(dir, 'tiny.onnx');
+    writeFileSync(tiny, tinyNet().bytes);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('model import lists the fused layers and the tasks', () => {
+    const r = cli('model', 'import', tiny);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /tiny: 8 layers, 8 tasks \(distinct workloads\)/);
+    assert.match(r.stdout, /conv2d_fused\(act=2,bias=1,c=12,dilation=1,groups=12/);
+    const j = JSON.parse(cli('model', 'import', tiny, '--json').stdout) as { layers: unknown[]; tasks: unknown[] };
+    assert.equal(j.layers.length, 8);
+  });
+
+  it('names an unsupported node, a file that is not ONNX, and a bad budget in one line each', () => {
+    const bad = join(dir, 'softmax.onnx');
+    writeFileSync(bad, unsupportedNet().bytes);
+    assertBadInput(cli('model', 'import', bad), /cannot import 1 node of type Softmax/);
+    const text = join(dir, 'text.onnx');
+    writeFileSync(text, 'hello');
+    assertBadInput(cli('model', 'import', text), /is not an ONNX model/);
+    assertBadInput(cli('tune-model', tiny, '--time-budget', '20 minutes'), /--time-budget must be a positive duration \(90, 90s, 20m, 1\.5h\)/);
+    assertBadInput(cli('tune-model'), /tune-model needs an ONNX model file/);
+  });
+
+  it('tune-model killed with SIGKILL resumes: it spends what is left of the budget and measures nothing twice', async () => {
+    const records = join(dir, 'tune.jsonl');
+    const args = [MAIN, 'tune-model', tiny, '--time-budget', '24', '--records', records, '--json'];
+    const child = spawn(process.execPath, args, { stdio: 'ignore' });
+    // Killed once the journal shows a finished slice, mid-way through the next.
+    const t0 = Date.now();
+    while (!existsSync(journalPath(records)) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 3000));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    const spent = readFileSync(journalPath(records), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { seconds: number }).seconds).reduce((a, b) => a + b, 0);
+    assert.ok(spent > 5 && spent < 24, `the first run spent ${spent} s before it was killed`);
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /resuming: \d+ s of the 24 s budget were spent by an earlier run/);
+    const j = JSON.parse(r.stdout) as { earlierSeconds: number; seconds: number; medianMs: number; checkedAgainst: string };
+    assert.ok(j.seconds < 24 - j.earlierSeconds + 8, `the second run took ${j.seconds} s of the ${24 - j.earlierSeconds} s left`);
+    assert.equal(j.checkedAgainst, 'ONNX Runtime');
+    assert.ok(j.medianMs > 0);
+    const seen = new Set<string>();
+    for (const line of readFileSync(records, 'utf8').trim().split('\n')) {
+      let rec: RecordLine;
+      try { rec = JSON.parse(line) as RecordLine; } catch { continue; } // the killed run's torn last line
+      const k = `${rec.workload.key} ${rec.target.fingerprint.key} ${rec.traceHash}`;
+      assert.ok(!seen.has(k), `measured twice: ${k}`);
+      seen.add(k);
+    }
+    assert.ok(seen.size > 5);
+  });
+
+  it('emit-model writes a C module that a program links and runs to ONNX Runtime\'s output', async () => {
+    const out = join(dir, 'out');
+    const r = cliWithin(120_000, 'emit-model', tiny, '--records', join(dir, 'none.jsonl'), '--out', out, '--name', 'tinynet');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /output within .* of ONNX Runtime's/);
+    for (const f of ['tinynet.c', 'tinynet.h', 'tinynet.weights']) assert.ok(existsSync(join(out, f)), f);
+    writeFileSync(join(out, 'main.c'), `#include <stdio.h>
+#include <stdlib.h>
+#include "tinynet.h"
+int main(void) {
+  static float w[TINYNET_WEIGHT_FLOATS], x[TINYNET_INPUT_FLOATS], y[TINYNET_OUTPUT_FLOATS];
+  FILE *f = fopen("tinynet.weights", "rb");
+  if (!f || fread(w, sizeof(float), TINYNET_WEIGHT_FLOATS, f) != TINYNET_WEIGHT_FLOATS) return 3;
+  fclose(f);
+  for (int i = 0; i < TINYNET_INPUT_FLOATS; i++) x[i] = (float)((i * 37) % 101) / 50.0f - 1.0f;
+  tinynet_model *m = tinynet_load(w);
+  tinynet_run(m, x, y);
+  for (int i = 0; i < TINYNET_OUTPUT_FLOATS; i++) printf("%.7g\\n", y[i]);
+  tinynet_free(m);
+  return 0;
+}
+`);
+    const cc = spawnSync('cc', ['-O2', '-march=native', '-fopenmp', '-o', 'prog', 'main.c', 'tinynet.c', '-lm'], { cwd: out, encoding: 'utf8' });
+    assert.equal(cc.status, 0, cc.stderr);
+    const run = spawnSync(join(out, 'prog'), { cwd: out, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const got = run.stdout.trim().split('\n').map(Number);
+    const x = Float32Array.from({ length: 3 * 20 * 20 }, (_, i) => ((i * 37) % 101) / 50 - 1);
+    const want = (await runOrt(tinyNet().bytes, x, [1, 3, 20, 20], { threads: 1 })).output;
+    const scale = Math.max(...Array.from(want, Math.abs));
+    want.forEach((v, i) => assert.ok(Math.abs(v - got[i]!) <= 1e-4 * scale, `output ${i}: ${got[i]} vs ${v}`));
+  });
+});
