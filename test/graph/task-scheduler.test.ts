@@ -35,6 +35,15 @@ describe('task scheduler', () => {
     assert.equal(nextTask([a, b]), 1);
   });
 
+  it('counts a first slice\'s gain from its starting points: matching the expert is no momentum', () => {
+    const a = task('a', 1, 1), b = task('b', 1, 1);
+    recordSlice(a, 10, 1 / 100, 1 / 100);
+    recordSlice(b, 10, 1 / 100, 1 / 50);
+    assert.equal(a.lastGain, 0);
+    assert.equal(b.lastGain, 0.5);
+    assert.equal(nextTask([a, b]), 1);
+  });
+
   it('sizes warm-up slices to cover every task in half the budget, and never leaves a sliver', () => {
     const t = task('x', 1, 1);
     assert.equal(sliceSeconds(t, 20, 1200, 1200), 30);

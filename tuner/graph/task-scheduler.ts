@@ -56,9 +56,13 @@ export function nextTask(all: readonly TaskState[]): number {
   return pool.reduce((a, b) => (score(b.t) > score(a.t) ? b : a)).i;
 }
 
-/** After a slice of `seconds` on `t` ended with `best` (seconds per call, or none). */
-export function recordSlice(t: TaskState, seconds: number, best: number | undefined): void {
-  const before = t.best;
+/**
+ * After a slice of `seconds` on `t` ended with `best` (seconds per call, or none). A task's first
+ * slice has no "before": its gain is counted from `start`, the best of the known-good schedules it
+ * measured first, so a search that only matched its expert does not look like one still improving.
+ */
+export function recordSlice(t: TaskState, seconds: number, best: number | undefined, start?: number): void {
+  const before = t.best ?? start;
   if (best !== undefined && (before === undefined || best < before)) t.best = best;
   t.lastGain = before === undefined ? 1 : t.best === undefined ? 0 : (before - t.best) / before;
   t.flat = t.lastGain > 0.01 ? 0 : t.flat + 1;

@@ -121,7 +121,8 @@ export async function tuneModel(g: ModelGraph, evaluator: Evaluator, o: TuneMode
     });
     const spent = elapsed() - t0;
     const best = bestSeconds(o.records, w.key, device) ?? (r.best?.measurement.gflops ? w.flops / r.best.measurement.gflops / 1e9 : undefined);
-    recordSlice(s, spent, best);
+    const starts = r.started.flatMap((x) => (x.measurement.gflops ? [w.flops / x.measurement.gflops / 1e9] : []));
+    recordSlice(s, spent, best, starts.length ? Math.min(...starts) : undefined);
     appendLine(journal, JSON.stringify({ model, device, task: w.key, seconds: spent, best: best ?? null, at: new Date().toISOString() } satisfies JournalLine) + '\n');
   }
   return {
