@@ -4,6 +4,7 @@ import { CKernel, renderC, staticDefinition } from './c/render.js';
 import { C_RESERVED, cPrelude } from './c/dialect.js';
 import { lowerForCodegen } from './lower.js';
 import { Names } from './cstyle/names.js';
+import { weightsLayout } from './model-weights.js';
 
 /**
  * One C file for a whole model: each task's kernel (one per distinct workload, shared by the layers
@@ -55,19 +56,10 @@ export function renderModelC(g: ModelGraph, kernels: ReadonlyMap<string, ModelKe
   }
   const widths = [...new Set([...rendered.values()].flatMap((r) => r.k.vectorWidths))].sort((a, b) => a - b);
 
-  // Weights block: constants in layer order.
-  const constants: { name: string; offset: number; floats: number }[] = [];
-  const constOffset = new Map<string, number>();
-  let wFloats = 0;
-  for (const l of g.layers) {
-    for (const src of Object.values(l.inputs)) {
-      if (!('constant' in src) || constOffset.has(src.constant)) continue;
-      const c = g.constants.get(src.constant)!;
-      constOffset.set(src.constant, wFloats);
-      constants.push({ name: src.constant, offset: wFloats, floats: c.data.length });
-      wFloats += up(c.data.length);
-    }
-  }
+  const weights = weightsLayout(g);
+  const constOffset = weights.offset;
+  const constants = weights.constants;
+  const wFloats = weights.floats;
 
   // Prepared blocks, one per layer whose kernel has a prepare function.
   const prepOffset = new Map<GraphLayer, number>();

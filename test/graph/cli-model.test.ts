@@ -107,4 +107,18 @@ int main(void) {
     const scale = Math.max(...Array.from(want, Math.abs));
     want.forEach((v, i) => assert.ok(Math.abs(v - got[i]!) <= 1e-4 * scale, `output ${i}: ${got[i]} vs ${v}`));
   });
+
+  it('emit-model --lang ts writes a WebGPU module, run through its own load/run on the adapter, that type-checks strictly', () => {
+    const out = join(dir, 'web');
+    const r = cliWithin(180_000, 'emit-model', tiny, '--lang', 'ts', '--records', join(dir, 'none.jsonl'), '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /tiny: [\d.]+ ms per inference on WebGPU \(.*\); output within .* of ONNX Runtime's/);
+    for (const f of ['tiny.ts', 'tiny.weights']) assert.ok(existsSync(join(out, f)), f);
+    const weights = readFileSync(join(out, 'tiny.weights')).byteLength / 4;
+    assert.match(readFileSync(join(out, 'tiny.ts'), 'utf8'), new RegExp(`export const WEIGHT_FLOATS = ${weights};`));
+    const tsc = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url));
+    const types = fileURLToPath(new URL('../../../node_modules', import.meta.url));
+    const check = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--noUncheckedIndexedAccess', '--target', 'es2022', '--module', 'esnext', '--lib', 'es2022,dom', '--types', '@webgpu/types', '--typeRoots', types, join(out, 'tiny.ts')], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
+  });
 });

@@ -13,6 +13,8 @@ export interface ScheduleDevice {
   readonly key: string;
   readonly spaceTarget: SpaceTarget;
   readonly compatible: (other: Record<string, unknown>) => boolean;
+  /** The target's schedule for a nest given none (WebGPU's spreads it over invocations); absent: run as lowered. */
+  readonly defaultTrace?: (unscheduled: Program, workload: string) => Trace;
 }
 
 export interface TaskSchedule {
@@ -49,6 +51,6 @@ export function taskSchedule(t: GraphTask, db: RecordStore, d: ScheduleDevice): 
       // An expert that does not apply to this shape: the next one, or the default.
     }
   }
-  const t0 = trace([], w.key);
-  return { trace: t0, program: base, origin: 'unscheduled loop nest (no record)', source: 'default' };
+  const t0 = d.defaultTrace?.(base, w.key) ?? trace([], w.key);
+  return { trace: t0, program: applyTrace(base, t0, { workload: w.key }), origin: `${d.defaultTrace ? 'the target\'s default schedule' : 'unscheduled loop nest'} (no record)`, source: 'default' };
 }
