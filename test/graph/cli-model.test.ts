@@ -60,7 +60,9 @@ describe('cli: model import, tune-model, emit-model', function () {
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /resuming: \d+ s of the 24 s budget were spent by an earlier run/);
-    const j = JSON.parse(r.stdout) as { earlierSeconds: number; seconds: number; medianMs: number; checkedAgainst: string };
+    const j = JSON.parse(r.stdout) as { earlierSeconds: number; seconds: number; medianMs: number; checkedAgainst: string; tasks: { key: string; slices: number; after?: number }[] };
+    const tuned = j.tasks.filter((t) => t.slices > 0);
+    assert.ok(tuned.length > 0 && tuned.every((t) => t.after !== undefined && t.after > 0), `every tuned task has its best time: ${JSON.stringify(j.tasks)}`);
     assert.ok(j.seconds < 24 - j.earlierSeconds + 8, `the second run took ${j.seconds} s of the ${24 - j.earlierSeconds} s left`);
     assert.equal(j.checkedAgainst, 'ONNX Runtime');
     assert.ok(j.medianMs > 0);

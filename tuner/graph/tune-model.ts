@@ -71,10 +71,10 @@ function readJournal(path: string, model: string, device: string): JournalLine[]
   return out;
 }
 
-/** Best seconds per call of a workload on the evaluator's device, from the records. */
-function bestSeconds(db: RecordStore, key: string, device: string): number | undefined {
-  const r = db.best(key, device);
-  return r?.outcome.median;
+/** Best seconds per call of a workload on the evaluator's device, from the records (which keep GFLOP/s, not a median). */
+function bestSeconds(db: RecordStore, key: string, flops: number, device: string): number | undefined {
+  const g = db.best(key, device)?.outcome.gflops;
+  return g ? flops / g / 1e9 : undefined;
 }
 
 export async function tuneModel(g: ModelGraph, evaluator: Evaluator, o: TuneModelOptions): Promise<TuneModelResult> {
@@ -84,7 +84,7 @@ export async function tuneModel(g: ModelGraph, evaluator: Evaluator, o: TuneMode
   const journal = journalPath(o.records.path);
   const tasks = graphTasks(g);
   const states = tasks.map((t) => newTaskState(t.workload.key, t.workload.op.name, t.layers.length, t.workload.flops));
-  for (const s of states) s.best = bestSeconds(o.records, s.key, device);
+  for (const s of states) s.best = bestSeconds(o.records, s.key, s.flops, device);
   const before = new Map(states.map((s) => [s.key, s.best]));
   const earlier = readJournal(journal, model, device);
   for (const j of earlier) {
@@ -120,7 +120,7 @@ export async function tuneModel(g: ModelGraph, evaluator: Evaluator, o: TuneMode
       ...(o.stop ? { stop: o.stop } : {}),
     });
     const spent = elapsed() - t0;
-    const best = bestSeconds(o.records, w.key, device) ?? (r.best?.measurement.gflops ? w.flops / r.best.measurement.gflops / 1e9 : undefined);
+    const best = bestSeconds(o.records, w.key, w.flops, device) ?? (r.best?.measurement.gflops ? w.flops / r.best.measurement.gflops / 1e9 : undefined);
     const starts = r.started.flatMap((x) => (x.measurement.gflops ? [w.flops / x.measurement.gflops / 1e9] : []));
     recordSlice(s, spent, best, starts.length ? Math.min(...starts) : undefined);
     appendLine(journal, JSON.stringify({ model, device, task: w.key, seconds: spent, best: best ?? null, at: new Date().toISOString() } satisfies JournalLine) + '\n');
