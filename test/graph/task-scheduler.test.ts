@@ -42,6 +42,10 @@ describe('task scheduler', () => {
     assert.equal(a.lastGain, 0);
     assert.equal(b.lastGain, 0.5);
     assert.equal(nextTask([a, b]), 1);
+    const c = task('c', 1, 1);
+    recordSlice(c, 10, 1 / 90, 1 / 100); // a starting point timed faster than the slice's best
+    assert.equal(c.best, 1 / 90, 'the slice\'s best is kept whatever the starting points said');
+    assert.equal(c.lastGain, 0);
   });
 
   it('sizes warm-up slices to cover every task in half the budget, and never leaves a sliver', () => {

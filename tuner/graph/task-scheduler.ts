@@ -63,8 +63,8 @@ export function nextTask(all: readonly TaskState[]): number {
  */
 export function recordSlice(t: TaskState, seconds: number, best: number | undefined, start?: number): void {
   const before = t.best ?? start;
-  if (best !== undefined && (before === undefined || best < before)) t.best = best;
-  t.lastGain = before === undefined ? 1 : t.best === undefined ? 0 : (before - t.best) / before;
+  if (best !== undefined && (t.best === undefined || best < t.best)) t.best = best;
+  t.lastGain = before === undefined ? 1 : t.best === undefined ? 0 : Math.max(0, (before - t.best) / before);
   t.flat = t.lastGain > 0.01 ? 0 : t.flat + 1;
   t.spent += seconds;
   t.slices += 1;
