@@ -4,6 +4,7 @@
  * its in-channels; a test needs to know the output's shape) and fills weights from a seeded PRNG, so
  * the same code always yields the same bytes.
  */
+import { rng } from '../../ir/random.js';
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
 
@@ -29,17 +30,6 @@ export interface PoolOptions {
   pad?: number;
 }
 
-/** mulberry32: a tiny, fast, well-mixed 32-bit PRNG; uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const A = onnx.AttributeProto.AttributeType;
@@ -58,7 +48,7 @@ export class OnnxBuilder {
   readonly input = 'input';
 
   constructor(readonly graphName: string, inputShape: Shape, seed = 1) {
-    this.rand = mulberry32(seed);
+    this.rand = rng(seed);
     this.shapes.set(this.input, [...inputShape]);
   }
 

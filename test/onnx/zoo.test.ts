@@ -1,6 +1,7 @@
 /** The generated models are the architectures they claim to be, and ONNX Runtime runs them to sane outputs. */
 import assert from 'node:assert/strict';
-import { mulberry32, onnx, OnnxBuilder } from '../../bench/models/onnx-builder.js';
+import { onnx, OnnxBuilder } from '../../bench/models/onnx-builder.js';
+import { rng } from '../../ir/random.js';
 import { mobilenetV2, resnet18, tinyNet, unsupportedNet, ZooModel } from '../../bench/models/zoo.js';
 import { runOrt } from '../../targets/onnxruntime.js';
 
@@ -12,7 +13,7 @@ function opCounts(bytes: Uint8Array): Record<string, number> {
 
 /** A seeded input in [-1, 1) of the model's input shape. */
 function inputFor(m: ZooModel): Float32Array {
-  const r = mulberry32(99);
+  const r = rng(99);
   return new Float32Array(m.inputShape.reduce((p, d) => p * d, 1)).map(() => 2 * r() - 1);
 }
 
