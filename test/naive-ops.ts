@@ -325,29 +325,41 @@ function pool2d(kind: 'max' | 'avg'): NaiveOp {
 
 // ---------------------------------------------------------------------------------------------
 
-/** [n, h, w, c] <-> [n, c, h, w]: an NHWC operator is its NCHW self between two transposes. */
-function transpose4(a: Float32Array, [d0, d1, d2, d3]: readonly number[], perm: readonly number[]): Float32Array {
-  const dims = [d0!, d1!, d2!, d3!];
+/** Where element (b, ch, y, x) of an [n, c, h, w] tensor lies in each layout (0 nchw, 1 nhwc, 2 nchw8c, 3 nchw16c). */
+function offsetIn(layout: number, [, c, h, w]: readonly number[], b: number, ch: number, y: number, x: number): number {
+  if (layout === 1) return ((b * h! + y) * w! + x) * c! + ch;
+  if (layout === 2 || layout === 3) {
+    const blk = layout === 2 ? 8 : 16;
+    return (((b * (c! / blk) + Math.floor(ch / blk)) * h! + y) * w! + x) * blk + (ch % blk);
+  }
+  return ((b * c! + ch) * h! + y) * w! + x;
+}
+
+/** `a` of NCHW dims `dims` from layout `from` to layout `to`. */
+function relaid(a: Float32Array, dims: readonly number[], from: number, to: number): Float32Array {
+  const [n, c, h, w] = dims as [number, number, number, number];
   const out = new Float32Array(a.length);
-  const od = perm.map((p) => dims[p]!);
-  const idx = [0, 0, 0, 0];
-  for (idx[0] = 0; idx[0] < dims[0]!; idx[0]++) for (idx[1] = 0; idx[1] < dims[1]!; idx[1]++) for (idx[2] = 0; idx[2] < dims[2]!; idx[2]++) for (idx[3] = 0; idx[3] < dims[3]!; idx[3]++) {
-    const src = ((idx[0] * dims[1]! + idx[1]) * dims[2]! + idx[2]) * dims[3]! + idx[3];
-    const o = perm.map((p) => idx[p]!);
-    out[((o[0]! * od[1]! + o[1]!) * od[2]! + o[2]!) * od[3]! + o[3]!] = a[src]!;
+  for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    out[offsetIn(to, dims, b, ch, y, x)] = a[offsetIn(from, dims, b, ch, y, x)]!;
   }
   return out;
 }
 
+function layoutShape(layout: number, [n, c, h, w]: readonly number[]): number[] {
+  if (layout === 1) return [n!, h!, w!, c!];
+  if (layout === 2 || layout === 3) { const blk = layout === 2 ? 8 : 16; return [n!, c! / blk, h!, w!, blk]; }
+  return [n!, c!, h!, w!];
+}
+
 function layoutAware(op: NaiveOp, shapes: (p: NaiveParams) => Record<string, readonly number[]>): NaiveOp {
   return (p, inputs) => {
-    if ((p.layout ?? 0) === 0) return op(p, inputs);
+    const layout = p.layout ?? 0;
+    if (layout === 0) return op(p, inputs);
     const nchw = shapes(p); // NCHW shapes of the activation inputs
     const converted = { ...inputs };
-    for (const [name, [n, c, h, w]] of Object.entries(nchw)) if (inputs[name]) converted[name] = transpose4(inputs[name]!, [n!, h!, w!, c!], [0, 3, 1, 2]);
+    for (const [name, dims] of Object.entries(nchw)) if (inputs[name]) converted[name] = relaid(inputs[name]!, dims, layout, 0);
     const r = op({ ...p, layout: 0 }, converted);
-    const [n, c, h, w] = r.shape as [number, number, number, number];
-    return { shape: [n, h, w, c], data: transpose4(r.data, [n, c, h, w], [0, 2, 3, 1]) };
+    return { shape: layoutShape(layout, r.shape), data: relaid(r.data, r.shape, 0, layout) };
   };
 }
 
@@ -378,10 +390,11 @@ export const NAIVE_OPS: Readonly<Record<string, NaiveOp>> = {
   conv3d_transpose: convT(3),
   max_pool2d: layoutAware(pool2d('max'), poolShapes),
   avg_pool2d: layoutAware(pool2d('avg'), poolShapes),
-  // In NCHW terms the identity: layoutAware transposes X in and Y out (layout 0: from NHWC to NCHW).
+  // The identity on the elements: X in layout `from`, Y in `layout`.
   relayout: (p, inputs) => {
-    const [n, c, h, w] = [param(p, 'n'), param(p, 'c'), param(p, 'h'), param(p, 'w')];
-    const X = input(inputs, 'X', p.layout === 1 ? [n, c, h, w] : [n, h, w, c]);
-    return p.layout === 1 ? { shape: [n, h, w, c], data: transpose4(X, [n, c, h, w], [0, 2, 3, 1]) } : { shape: [n, c, h, w], data: transpose4(X, [n, h, w, c], [0, 3, 1, 2]) };
+    const dims = [param(p, 'n'), param(p, 'c'), param(p, 'h'), param(p, 'w')];
+    const from = p.from ?? 0, to = p.layout ?? 1;
+    const X = input(inputs, 'X', layoutShape(from, dims));
+    return { shape: layoutShape(to, dims), data: relaid(X, dims, from, to) };
   },
 };

@@ -27,7 +27,9 @@ const randInt = (r: () => number, lo: number, hi: number) => lo + Math.floor(r()
 /** The non-trivial settings random draws must cover, for the ops that have these parameters. */
 const FEATURES = ['stride', 'pad', 'dilation', 'groups', 'layout'] as const;
 type Feature = (typeof FEATURES)[number];
-const nonTrivial = (f: Feature, v: number) => (f === 'pad' || f === 'layout' ? v > 0 : v > 1);
+// A layout counts as covered once a blocked one (nchw8c, nchw16c) is drawn: the widest change.
+const nonTrivial = (f: Feature, v: number) => (f === 'layout' ? v >= 2 : f === 'pad' ? v > 0 : v > 1);
+const BLOCKS: Record<number, number> = { 2: 8, 3: 16 };
 
 /** Random valid-looking small values; `force` makes one feature non-trivial. */
 function randomParams(op: OpSpec, r: () => number, force: Feature | undefined): Record<string, number> {
@@ -38,7 +40,8 @@ function randomParams(op: OpSpec, r: () => number, force: Feature | undefined): 
   for (const spec of op.params) {
     const nm = spec.name;
     let v: number;
-    if (spec.choices) v = spec.choices[randInt(r, 0, spec.choices.length - 1)]!;
+    if (nm === 'layout' && force === 'layout') v = randInt(r, 2, 3);
+    else if (spec.choices) v = spec.choices[randInt(r, 0, spec.choices.length - 1)]!;
     else if (op.family === 'linear') v = randInt(r, 1, 6);
     else {
       switch (nm) {
@@ -57,6 +60,9 @@ function randomParams(op: OpSpec, r: () => number, force: Feature | undefined): 
     }
     out[nm] = v;
   }
+  // Blocked layouts need whole blocks of channels: scale the drawn counts by the block.
+  const block = Math.max(BLOCKS[out.layout ?? 0] ?? 1, BLOCKS[out.from ?? 0] ?? 1);
+  for (const nm of ['c', 'k'] as const) if (out[nm] !== undefined) out[nm] *= block;
   return out;
 }
 

@@ -84,10 +84,10 @@ export function tinyNet(seed = 7): ZooModel {
   const b = new OnnxBuilder('tiny', [1, 3, 20, 20], seed);
   let x = b.relu(convBn(b, b.input, 'stem.conv', 'stem.bn', 8, 3), 'stem.relu'); // 8x20x20
   x = b.maxPool(x, { kernel: 3, stride: 2, pad: 1 }, 'pool'); // 8x10x10
-  const a = b.relu(b.batchNorm(b.conv(x, { outChannels: 12, kernel: [3, 3], stride: 2, pad: 1, bias: true }, 'down.conv'), 'down.bn'), 'down.relu'); // 12x5x5
-  const dw = b.clip6(convBn(b, a, 'dw.conv', 'dw.bn', 12, 3, 1, 12), 'dw.clip');
-  const d = b.add(a, convBn(b, dw, 'pw.conv', 'pw.bn', 12, 1), 'res1.add'); // linear bottleneck: no Relu after
-  const e = convBn(b, d, 'mix.conv', 'mix.bn', 12, 1);
+  const a = b.relu(b.batchNorm(b.conv(x, { outChannels: 16, kernel: [3, 3], stride: 2, pad: 1, bias: true }, 'down.conv'), 'down.bn'), 'down.relu'); // 16x5x5
+  const dw = b.clip6(convBn(b, a, 'dw.conv', 'dw.bn', 16, 3, 1, 16), 'dw.clip');
+  const d = b.add(a, convBn(b, dw, 'pw.conv', 'pw.bn', 16, 1), 'res1.add'); // linear bottleneck: no Relu after
+  const e = convBn(b, d, 'mix.conv', 'mix.bn', 16, 1);
   x = b.relu(b.add(d, e, 'res2.add'), 'res2.relu');
   x = b.flatten(b.globalAveragePool(x, 'gap'), 'flatten');
   return finish('tiny', b, b.gemm(x, { outFeatures: 10 }, 'fc'));

@@ -2,7 +2,7 @@ import { InputError } from '../errors.js';
 import { Workload, workload } from '../ops/index.js';
 import { Constant, GraphLayer, ModelGraph } from '../graph/graph.js';
 import { ModelProto, NodeProto, attributes, decodeModel, num, tensorValues } from './proto.js';
-import { Layout } from '../ops/layout.js';
+import { Layout, blockOf, layoutMisfit, layoutNumber, layoutOf } from '../ops/layout.js';
 
 /**
  * ONNX graph -> loopsmith graph. Every Conv (dense, grouped, depthwise, strided, dilated), Gemm and
@@ -23,9 +23,11 @@ export interface ImportOptions {
   /** Where the bytes came from, for messages. */
   readonly source: string;
   /**
-   * The activation layout of the layers (default nchw). With nhwc the whole chain of convs and pools
-   * runs channels-innermost and relayout layers convert at its edges: after the NCHW input, and
-   * before a Flatten/Reshape (or the output) of a tensor with more than one pixel.
+   * The activation layout of the layers (default nchw). With nhwc or a blocked layout (nchw16c,
+   * nchw8c) the chain of convs and pools runs in it and relayout layers convert at its edges: after
+   * the NCHW input, and before a Flatten/Reshape (or the output) of a tensor with more than one
+   * pixel. A conv whose channels do not fill the blocks (the first layer's 3) takes the next
+   * smaller block that fits, else NCHW; a pool keeps its input's layout.
    */
   readonly layout?: Layout;
 }
@@ -78,13 +80,21 @@ class Importer {
     this.shapes.set(out, s);
     this.layouts.set(out, want);
     this.consumers.set(out, 1);
-    this.add({ name: `relayout ${b} to ${want}`, op: 'relayout', params: { n: s[0]!, c: s[1]!, h: s[2]!, w: s[3]!, layout: want === 'nhwc' ? 1 : 0 }, inputs: { X: { tensor: b } }, output: out });
+    const from: Record<string, number> = have === 'nchw' ? {} : { from: layoutNumber(have) };
+    this.add({ name: `relayout ${b} to ${want}`, op: 'relayout', params: { n: s[0]!, c: s[1]!, h: s[2]!, w: s[3]!, layout: layoutNumber(want), ...from }, inputs: { X: { tensor: b } }, output: out });
     this.relaid.set(key, out);
     return out;
   }
 
-  private layoutParam(): Record<string, number> {
-    return this.layout === 'nhwc' ? { layout: 1 } : {};
+  /** The layout a conv of c input and k output channels runs in: the model's, else the widest block that fits, else NCHW. */
+  private convLayout(c: number, k: number): Layout {
+    const b = blockOf(this.layout);
+    const tries: Layout[] = b === undefined ? [this.layout] : [this.layout, ...(b > 8 ? ['nchw8c' as const] : [])];
+    return tries.find((l) => layoutMisfit(l, { c, k }) === undefined) ?? 'nchw';
+  }
+
+  private static param(l: Layout): Record<string, number> {
+    return l === 'nchw' ? {} : { layout: layoutNumber(l) };
   }
 
   run(): ModelGraph {
@@ -173,14 +183,14 @@ class Importer {
   private rename(l: Pending, from: string, to: string, node: NodeProto): void {
     this.producer.delete(from);
     this.shapes.set(to, this.shapes.get(from)!);
-    this.layouts.set(to, this.layouts.get(from) ?? this.layout);
+    this.layouts.set(to, this.layouts.get(from) ?? 'nchw');
     l.output = to;
     l.name += `+${node.name || node.opType}`;
     this.producer.set(to, l);
   }
 
   private add(l: Pending): void {
-    if (l.op !== 'relayout') this.layouts.set(l.output, this.layout);
+    this.layouts.set(l.output, l.op === 'relayout' ? this.layouts.get(l.output)! : layoutOf(l.params));
     this.layers.push(l);
     this.producer.set(l.output, l);
   }
@@ -279,9 +289,10 @@ class Importer {
     const oh = Math.floor((conv.h! + 2 * conv.pad! - conv.dilation! * (conv.kh! - 1) - 1) / conv.stride!) + 1;
     const ow = Math.floor((conv.w! + 2 * conv.pad! - conv.dilation! * (conv.kw! - 1) - 1) / conv.stride!) + 1;
     this.shapes.set(out, outShape ?? [conv.n!, conv.k!, oh, ow]);
+    const layout = this.convLayout(conv.c!, conv.k!);
     this.add({
-      name: this.nodeName(n), op: 'conv2d_fused', params: { ...conv, bias: 0, residual: 0, act: 0, prepack: 1, ...this.layoutParam() },
-      inputs: { X: { tensor: this.inLayout(x) } }, output: out, weights: { W, wShape, bias },
+      name: this.nodeName(n), op: 'conv2d_fused', params: { ...conv, bias: 0, residual: 0, act: 0, prepack: 1, ...Importer.param(layout) },
+      inputs: { X: { tensor: this.inLayout(x, layout) } }, output: out, weights: { W, wShape, bias },
     });
   }
 
@@ -334,7 +345,7 @@ class Importer {
     this.layers.splice(this.layers.indexOf(pick.l!), 1);
     this.layers.push(pick.l!);
     pick.l!.params.residual = 1;
-    pick.l!.inputs.R = { tensor: this.inLayout(other) };
+    pick.l!.inputs.R = { tensor: this.inLayout(other, layoutOf(pick.l!.params)) };
     this.rename(pick.l!, pick.t, (n.output ?? [])[0]!, n);
   }
 
@@ -362,7 +373,10 @@ class Importer {
     const oh = Math.floor((params.h + 2 * params.pad - params.kh) / params.stride) + 1;
     const ow = Math.floor((params.w + 2 * params.pad - params.kw) / params.stride) + 1;
     this.shapes.set(out, [params.n, params.c, oh, ow]);
-    this.add({ name: this.nodeName(n), op, params: { ...params, ...this.layoutParam() }, inputs: { X: { tensor: this.inLayout(x) } }, output: out });
+    // A pool runs in whatever layout its input has (every layout fits its channels).
+    const b = this.buffer(x);
+    const layout = this.layouts.get(b) ?? 'nchw';
+    this.add({ name: this.nodeName(n), op, params: { ...params, ...Importer.param(layout) }, inputs: { X: { tensor: b } }, output: out });
   }
 
   private finish(l: Pending): GraphLayer {

@@ -2,7 +2,7 @@ import { Expr, add, f32, max, min, relu } from '../expr.js';
 import { at, placeholder } from '../te.js';
 import { ConvEpilogue, ConvShape, buildConv, checkConv, convFlops, convOutput, convParams, convShape } from './conv.js';
 import { OpSpec, Params, flag } from './spec.js';
-import { inLayout, layoutParam } from './layout.js';
+import { channelExpr, layoutIndex, layoutParam, layoutShape } from './layout.js';
 
 /**
  * A 2-d convolution with the epilogue a network puts after it, fused as frameworks fuse it: a
@@ -35,13 +35,13 @@ function epilogue(f: FusedConv) {
   return (s: ConvShape): ConvEpilogue => {
     const bias = placeholder('bias', [s.k], 'f32', s.prepack);
     const [oh, ow] = convOutput(s) as [number, number];
-    const R = placeholder('R', inLayout(s.layout, s.n, s.k, oh, ow));
+    const R = placeholder('R', layoutShape(s.layout, s.n, s.k, oh, ow));
     return {
       inputs: [...(f.bias ? [bias] : []), ...(f.residual ? [R] : [])],
       apply: (acc, n, k, ...o) => {
         let v = acc;
-        if (f.bias) v = add(v, at(bias, k));
-        if (f.residual) v = add(v, at(R, ...inLayout(s.layout, n, k, o[0]!, o[1]!)));
+        if (f.bias) v = add(v, at(bias, channelExpr(k)));
+        if (f.residual) v = add(v, at(R, ...layoutIndex(s.layout, n, k, o[0]!, o[1]!)));
         return activate(f.act, v);
       },
     };

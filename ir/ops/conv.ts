@@ -3,7 +3,9 @@ import {
 } from '../expr.js';
 import { Compute, Placeholder, at, compute, placeholder, reduceAxis } from '../te.js';
 import { OpSpec, ParamSpec, Params, offset, prepack, size } from './spec.js';
-import { Layout, inLayout, layoutAxes, layoutOf } from './layout.js';
+import {
+  BlockedChannel, Layout, blockOf, blocked, channelExpr, isBlockedChannel, layoutAxes, layoutIndex, layoutMisfit, layoutOf, layoutShape,
+} from './layout.js';
 
 /** Spatial dimension names by rank: 1-d convolutions run along w, 3-d ones add depth d. */
 const SPATIAL: Record<1 | 2 | 3, readonly string[]> = { 1: ['w'], 2: ['h', 'w'], 3: ['d', 'h', 'w'] };
@@ -61,6 +63,8 @@ function spatialVars(rank: Rank, prefix: string): string[] {
 export function checkConv(s: ConvShape, transposed: boolean): string | undefined {
   if (s.c % s.groups !== 0) return `input channels c=${s.c} are not divisible by groups=${s.groups}`;
   if (s.k % s.groups !== 0) return `output channels k=${s.k} are not divisible by groups=${s.groups}`;
+  const misfit = layoutMisfit(s.layout, { c: s.c, k: s.k });
+  if (misfit) return misfit;
   const out = transposed ? convTransposeOutput(s) : convOutput(s);
   const bad = out.findIndex((o) => o < 1);
   if (bad >= 0) {
@@ -73,7 +77,7 @@ export function checkConv(s: ConvShape, transposed: boolean): string | undefined
 /** What follows the reduction in place: extra inputs it reads and the value it stores. */
 export interface ConvEpilogue {
   readonly inputs: readonly Placeholder[];
-  readonly apply: (acc: Expr, n: Expr, k: Expr, ...o: Expr[]) => Expr;
+  readonly apply: (acc: Expr, n: Expr, k: Expr | BlockedChannel, ...o: Expr[]) => Expr;
 }
 
 export interface ConvOptions { transposed: boolean; biasRelu?: boolean; epilogue?: (s: ConvShape) => ConvEpilogue }
@@ -88,31 +92,40 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
   const { rank } = s;
   const cpg = s.c / s.groups, kpg = s.k / s.groups;
   const out = opts.transposed ? convTransposeOutput(s) : convOutput(s);
-  if (s.layout !== 'nchw' && rank !== 2) throw new Error(`layout ${s.layout} is for 2-d convolutions`);
-  const nhwc = s.layout === 'nhwc';
-  const X = placeholder('X', nhwc ? inLayout(s.layout, s.n, s.c, s.spatial[0]!, s.spatial[1]!) : [s.n, s.c, ...s.spatial]);
-  const W = placeholder('W', opts.transposed ? [s.c, kpg, ...s.kernel] : [s.k, cpg, ...s.kernel], 'f32', s.prepack);
+  if (s.layout !== 'nchw' && (rank !== 2 || opts.transposed)) throw new Error(`layout ${s.layout} is for 2-d convolutions`);
+  const b = blockOf(s.layout);
+  const misfit = layoutMisfit(s.layout, { c: s.c, k: s.k });
+  if (misfit) throw new Error(misfit);
+  // Blocked layouts split the reduction over input channels by the block where a group's channels
+  // fill whole blocks: the input is then read as X[.., rco, .., rci], affine in both parts.
+  const splitRc = b !== undefined && cpg % b === 0 && kpg % b === 0;
+  const plain = s.layout === 'nchw';
+  const X = placeholder('X', plain ? [s.n, s.c, ...s.spatial] : layoutShape(s.layout, s.n, s.c, s.spatial[0]!, s.spatial[1]!));
+  // Blocked: the weights' [k][c/g] dimensions seen as [k/b][b][c/g/b][b] (or [k/b][b][c/g]), the
+  // same bytes as OIHW, so every weight index is one loop variable.
+  const wDims = b === undefined ? [s.k, cpg] : splitRc ? [s.k / b, b, cpg / b, b] : [s.k / b, b, cpg];
+  const W = placeholder('W', opts.transposed ? [s.c, kpg, ...s.kernel] : [...wDims, ...s.kernel], 'f32', s.prepack);
   const bias = placeholder('bias', [s.k], 'f32', s.prepack);
   const epi: ConvEpilogue | undefined = opts.epilogue?.(s)
-    ?? (opts.biasRelu ? { inputs: [bias], apply: (acc, _n, k) => relu(add(acc, at(bias, k))) } : undefined);
+    ?? (opts.biasRelu ? { inputs: [bias], apply: (acc, _n, k) => relu(add(acc, at(bias, channelExpr(k)))) } : undefined);
   const rdims = spatialVars(rank, 'r');
-  const reduce = [reduceAxis('rc', cpg), ...rdims.map((r, i) => reduceAxis(r, s.kernel[i]!))];
+  const rcAxes = splitRc ? [reduceAxis('rco', cpg / b!), reduceAxis('rci', b!)] : [reduceAxis('rc', cpg)];
+  const reduce = [...rcAxes, ...rdims.map((r, i) => reduceAxis(r, s.kernel[i]!))];
   const rc = variable('rc');
   const rv = rdims.map((r) => variable(r));
   const ovNames = spatialVars(rank, 'o');
   // The output's axes in memory order; the body and the epilogue see them as (n, k, o...).
-  const axes = nhwc ? layoutAxes(s.layout, ['n', 'k', ovNames[0]!, ovNames[1]!]) : undefined;
-  const canonical = (...a: Expr[]): Expr[] => (axes ? axes.nchw(...a) : a);
+  const axes = plain ? undefined : layoutAxes(s.layout, ['n', 'k', ovNames[0]!, ovNames[1]!]);
+  const canonical = (...a: Expr[]): [Expr, Expr | BlockedChannel, ...Expr[]] => (axes ? axes.nchw(...a) : a as [Expr, Expr, ...Expr[]]);
   return compute({
     name: 'Y',
-    shape: nhwc ? inLayout(s.layout, s.n, s.k, out[0]!, out[1]!) : [s.n, s.k, ...out],
+    shape: plain ? [s.n, s.k, ...out] : layoutShape(s.layout, s.n, s.k, out[0]!, out[1]!),
     axisNames: axes ? axes.names : ['n', 'k', ...ovNames],
     inputs: [X, W, ...(epi?.inputs ?? [])],
     body: (...memory) => {
-      const [n, k, ...o] = canonical(...memory) as [Expr, Expr, ...Expr[]];
-      // With one output channel per group (depthwise) the group is the channel itself: an affine
-      // index, so a layout can block the input along channels for a channel-vectorized kernel.
-      const ci = s.groups === 1 ? rc : add(scale(kpg === 1 ? k : div(k, int(kpg)), cpg), rc);
+      const [n, kc, ...o] = canonical(...memory);
+      const k = channelExpr(kc);
+      const ci = inputChannel(s, kc, k, rc, splitRc);
       const conds: Expr[] = [];
       const pos = o.map((ov, i) => {
         if (!opts.transposed) {
@@ -126,8 +139,10 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
         if (s.stride > 1) conds.push(eq(mod(t, int(s.stride)), int(0)));
         return q;
       });
-      const x = nhwc ? at(X, ...inLayout(s.layout, n, ci, pos[0]!, pos[1]!)) : at(X, n, ci, ...pos);
-      const w = opts.transposed ? at(W, ci, s.groups === 1 ? k : mod(k, int(kpg)), ...rv) : at(W, k, rc, ...rv);
+      const x = plain ? at(X, n, channelExpr(ci), ...pos) : at(X, ...layoutIndex(s.layout, n, ci, pos[0]!, pos[1]!));
+      const w = opts.transposed ? at(W, channelExpr(ci), s.groups === 1 ? k : mod(k, int(kpg)), ...rv)
+        : b === undefined ? at(W, k, rc, ...rv)
+        : at(W, ...blockParts(kc), ...(splitRc ? [variable('rco'), variable('rci')] : [rc]), ...rv);
       const term = mul(x, w);
       const cond = allOf(conds);
       return cond ? select(cond, term, f32(0)) : term;
@@ -135,12 +150,35 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
     reduce: { op: 'sum', axes: reduce },
     ...(epi ? {
       epilogue: (acc: Expr, ...memory: Expr[]) => {
-        const [n, k, ...o] = canonical(...memory) as [Expr, Expr, ...Expr[]];
+        const [n, k, ...o] = canonical(...memory);
         return epi.apply(acc, n, k, ...o);
       },
     } : {}),
   });
 }
+
+/**
+ * The input channel a term reads: the reduction's channel within output channel k's group. Kept
+ * split by the block wherever it is affine: a dense layer's (rco, rci), a grouped layer's whole
+ * blocks, a depthwise layer's own channel (one input channel per output channel: k itself).
+ */
+function inputChannel(s: ConvShape, kc: Expr | BlockedChannel, k: Expr, rc: Expr, splitRc: boolean): Expr | BlockedChannel {
+  const cpg = s.c / s.groups, kpg = s.k / s.groups;
+  const rco = variable('rco'), rci = variable('rci');
+  if (isBlockedChannel(kc)) {
+    const bl = kc.block;
+    if (splitRc) {
+      const groupBase = s.groups === 1 ? undefined : scale(kpg === bl ? kc.outer : div(kc.outer, int(kpg / bl)), cpg / bl);
+      return blocked(groupBase ? add(groupBase, rco) : rco, rci, bl);
+    }
+    if (cpg === 1 && kpg === 1) return kc;
+  }
+  // With one output channel per group (depthwise) the group is the channel itself: an affine
+  // index, so a layout can block the input along channels for a channel-vectorized kernel.
+  return s.groups === 1 ? rc : add(scale(kpg === 1 ? k : div(k, int(kpg)), cpg), rc);
+}
+
+const blockParts = (c: Expr | BlockedChannel): Expr[] => (isBlockedChannel(c) ? [c.outer, c.inner] : [c]);
 
 /** `e * n` and `e + n`, without the `* 1` and `+ 0` a reader would have to skip. */
 const scale = (e: Expr, n: number) => (n === 1 ? e : mul(e, int(n)));

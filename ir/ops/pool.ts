@@ -1,7 +1,7 @@
 import { Expr, add, allOf, and, f32, ge, int, lt, mul, select, sub, variable } from '../expr.js';
 import { at, compute, placeholder, reduceAxis, reductionIdentity } from '../te.js';
 import { OpSpec, Params, offset, size } from './spec.js';
-import { inLayout, layoutAxes, layoutOf, layoutParam } from './layout.js';
+import { layoutAxes, layoutIndex, layoutMisfit, layoutOf, layoutParam, layoutShape } from './layout.js';
 
 const poolParams = [
   size('n', 'batch'), size('c', 'channels'), size('h', 'input height'), size('w', 'input width'),
@@ -16,6 +16,8 @@ function poolOut(p: Params): [number, number] {
 
 function checkPool(p: Params): string | undefined {
   const [oh, ow] = poolOut(p);
+  const misfit = layoutMisfit(layoutOf(p), { c: p.c! });
+  if (misfit) return misfit;
   if (oh < 1 || ow < 1) return `window ${p.kh}x${p.kw} with pad ${p.pad} does not fit input ${p.h}x${p.w}`;
   // Beyond half the window a border window can lie wholly in the padding and have no maximum.
   if (2 * p.pad! > Math.min(p.kh!, p.kw!)) return `pad=${p.pad} must be at most half the window (${p.kh}x${p.kw}), i.e. at most ${Math.floor(Math.min(p.kh!, p.kw!) / 2)}`;
@@ -27,18 +29,18 @@ function pool(kind: 'max' | 'avg') {
   return (p: Params) => {
     const [oh, ow] = poolOut(p);
     const layout = layoutOf(p);
-    const X = placeholder('X', inLayout(layout, p.n!, p.c!, p.h!, p.w!));
+    const X = placeholder('X', layoutShape(layout, p.n!, p.c!, p.h!, p.w!));
     const axes = layoutAxes(layout, ['n', 'c', 'oh', 'ow']);
     const rh = variable('rh'), rw = variable('rw');
     const area = p.kh! * p.kw!;
     return compute({
-      name: 'Y', shape: inLayout(layout, p.n!, p.c!, oh, ow), axisNames: axes.names, inputs: [X],
+      name: 'Y', shape: layoutShape(layout, p.n!, p.c!, oh, ow), axisNames: axes.names, inputs: [X],
       body: (...memory) => {
         const [n, c, y, x] = axes.nchw(...memory);
         const ih = add(sub(mul(y, int(p.stride!)), int(p.pad!)), rh);
         const iw = add(sub(mul(x, int(p.stride!)), int(p.pad!)), rw);
         const conds: Expr[] = p.pad! > 0 ? [and(ge(ih, int(0)), lt(ih, int(p.h!))), and(ge(iw, int(0)), lt(iw, int(p.w!)))] : [];
-        const v = at(X, ...inLayout(layout, n, c, ih, iw));
+        const v = at(X, ...layoutIndex(layout, n, c, ih, iw));
         const cond = allOf(conds);
         return cond ? select(cond, v, kind === 'max' ? reductionIdentity('max', 'f32') : f32(0)) : v;
       },

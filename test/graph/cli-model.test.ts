@@ -29,7 +29,7 @@ describe('cli: model import, tune-model, emit-model', function () {
     const r = cli('model', 'import', tiny);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /tiny: 8 layers, 8 tasks \(distinct workloads\)/);
-    assert.match(r.stdout, /conv2d_fused\(act=2,bias=1,c=12,dilation=1,groups=12/);
+    assert.match(r.stdout, /conv2d_fused\(act=2,bias=1,c=16,dilation=1,groups=16/);
     const j = JSON.parse(cli('model', 'import', tiny, '--json').stdout) as { layers: unknown[]; tasks: unknown[] };
     assert.equal(j.layers.length, 8);
   });

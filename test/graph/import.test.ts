@@ -23,7 +23,7 @@ describe('onnx import', function () {
     assert.deepEqual(ops, ['conv2d_fused', 'max_pool2d', 'conv2d_fused', 'conv2d_fused', 'conv2d_fused', 'conv2d_fused', 'avg_pool2d', 'conv2d_fused']);
     const p = g.layers.map((l) => l.workload.params);
     assert.equal(p[0]!.act, 1);
-    assert.equal(p[3]!.groups, 12, 'the depthwise conv keeps its groups');
+    assert.equal(p[3]!.groups, 16, 'the depthwise conv keeps its groups');
     assert.equal(p[3]!.act, 2, 'Clip(0, 6) is relu6');
     assert.equal(p[4]!.residual, 1);
     assert.equal(p[4]!.act, 0, 'an Add without a Relu after it');

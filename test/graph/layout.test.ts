@@ -1,59 +1,83 @@
-/** Activation layouts: relayout round-trips, NHWC operators compute their NCHW selves, a model chain in NHWC converts only at its edges. */
+/** Activation layouts: relayouts round-trip, every operator in every layout computes its NCHW self, a model chain converts only where it must. */
 import assert from 'node:assert/strict';
 import { execute, randomInputs } from '../../ir/execute.js';
 import { lowerWorkload, workload } from '../../ir/ops/index.js';
+import { LAYOUTS, Layout } from '../../ir/ops/layout.js';
 import { importOnnx } from '../../ir/onnx/import.js';
 import { executeGraph } from '../../ir/graph/execute.js';
-import { mobilenetV2, tinyNet } from '../../bench/models/zoo.js';
+import { mobilenetV2, resnet18, tinyNet } from '../../bench/models/zoo.js';
 import { runOrt } from '../../targets/onnxruntime.js';
 import { fillUniform } from '../../ir/random.js';
 import { assertBadInput, cli } from '../cli.test.js';
 
-/** [n, c, h, w] in NCHW -> NHWC, element by element. */
-function toNhwc(a: Float32Array, n: number, c: number, h: number, w: number): Float32Array {
+/**
+ * [n, c, h, w] in NCHW -> `layout`, element by element: where element (b, ch, y, x) lands, written
+ * out for each layout here rather than taken from ir/ops/layout.ts.
+ */
+function toLayout(a: Float32Array, layout: Layout, n: number, c: number, h: number, w: number): Float32Array {
   const out = new Float32Array(a.length);
-  for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[((b * h + y) * w + x) * c + ch] = a[((b * c + ch) * h + y) * w + x]!;
+  const blk = layout === 'nchw8c' ? 8 : layout === 'nchw16c' ? 16 : 0;
+  for (let b = 0; b < n; b++) for (let ch = 0; ch < c; ch++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const at = layout === 'nhwc' ? ((b * h + y) * w + x) * c + ch
+      : blk ? ((((b * (c / blk) + Math.floor(ch / blk)) * h + y) * w + x) * blk) + (ch % blk)
+      : ((b * c + ch) * h + y) * w + x;
+    out[at] = a[((b * c + ch) * h + y) * w + x]!;
+  }
   return out;
 }
+const layoutNo = (l: Layout) => LAYOUTS.indexOf(l);
 
+function assertClose(got: Float32Array, want: Float32Array, what = ''): void {
+  const scale = Math.max(...Array.from(want, Math.abs));
+  want.forEach((v, i) => assert.ok(Math.abs(v - got[i]!) <= 1e-5 * scale, `${what} output ${i}: ${got[i]} vs ${v}`));
+}
 const run = (op: string, params: Record<string, number>, inputs: Record<string, Float32Array>) => {
   const p = lowerWorkload(workload(op, params));
   return execute(p, inputs).Y!;
 };
 
 describe('activation layouts', () => {
-  it('relayout to NHWC and back is the identity, and NHWC is the transposition', () => {
-    const [n, c, h, w] = [2, 3, 4, 5];
+  it('relayouts between every pair of layouts are the element maps, and chain back to the identity', () => {
+    const [n, c, h, w] = [2, 16, 3, 5];
     const x = fillUniform(n * c * h * w, 4);
-    const nhwc = run('relayout', { n, c, h, w, layout: 1 }, { X: x });
-    assert.deepEqual([...nhwc], [...toNhwc(x, n, c, h, w)]);
-    assert.deepEqual([...run('relayout', { n, c, h, w, layout: 0 }, { X: nhwc })], [...x]);
+    for (const from of LAYOUTS) for (const to of LAYOUTS) {
+      if (from === to) continue;
+      const got = run('relayout', { n, c, h, w, layout: layoutNo(to), from: layoutNo(from) }, { X: toLayout(x, from, n, c, h, w) });
+      assert.deepEqual([...got], [...toLayout(x, to, n, c, h, w)], `${from} -> ${to}`);
+    }
   });
 
+  // Channels chosen so every layout fits, and each blocked path is taken: a dense reduction split
+  // by the block, a depthwise layer read at its own channel, grouped layers whose groups fill
+  // whole blocks (split) and do not (read through c / x, c % x).
   for (const [label, params] of [
-    ['dense 3x3, residual, relu6', { n: 1, c: 5, h: 7, w: 6, k: 4, kh: 3, kw: 3, pad: 1, residual: 1, act: 2 }],
-    ['depthwise stride 2', { n: 2, c: 6, h: 9, w: 8, k: 6, groups: 6, kh: 3, kw: 3, stride: 2, pad: 1, act: 1 }],
-    ['grouped 1x1', { n: 1, c: 8, h: 3, w: 5, k: 4, groups: 2, kh: 1, kw: 1 }],
+    ['dense 3x3, residual, relu6', { n: 1, c: 16, h: 7, w: 6, k: 32, kh: 3, kw: 3, pad: 1, residual: 1, act: 2 }],
+    ['depthwise stride 2', { n: 2, c: 16, h: 9, w: 8, k: 16, groups: 16, kh: 3, kw: 3, stride: 2, pad: 1, act: 1 }],
+    ['grouped 1x1, 16 channels per group', { n: 1, c: 32, h: 3, w: 5, k: 32, groups: 2, kh: 1, kw: 1 }],
+    ['grouped 3x3, 4 channels per group', { n: 1, c: 16, h: 5, w: 4, k: 16, groups: 4, kh: 3, kw: 3, pad: 1 }],
   ] as const) {
-    it(`conv2d_fused in NHWC computes the NCHW result, transposed (${label})`, () => {
+    it(`conv2d_fused in every layout computes the NCHW result, relaid (${label})`, () => {
       const nchw = workload('conv2d_fused', params);
       const inputs = randomInputs(lowerWorkload(nchw), 3);
       const want = execute(lowerWorkload(nchw), inputs).Y!;
       const y = lowerWorkload(nchw).buffers.find((b) => b.name === 'Y')!.shape as [number, number, number, number];
-      const p = { ...params, layout: 1 };
-      const x = toNhwc(inputs.X!, params.n, params.c, params.h, params.w);
-      const got = run('conv2d_fused', p, { ...inputs, X: x, ...(inputs.R ? { R: toNhwc(inputs.R, ...y) } : {}) });
-      assert.deepEqual([...got], [...toNhwc(want, ...y)]);
+      for (const layout of LAYOUTS.slice(1)) {
+        const x = toLayout(inputs.X!, layout, params.n, params.c, params.h, params.w);
+        const got = run('conv2d_fused', { ...params, layout: layoutNo(layout) }, { ...inputs, X: x, ...(inputs.R ? { R: toLayout(inputs.R, layout, ...y) } : {}) });
+        assert.deepEqual([...got], [...toLayout(want, layout, ...y)], layout);
+      }
     });
   }
 
-  it('max and average pooling in NHWC compute the NCHW result, transposed', () => {
+  it('max and average pooling in every layout compute the NCHW result, relaid', () => {
     for (const op of ['max_pool2d', 'avg_pool2d']) {
-      const params = { n: 1, c: 3, h: 7, w: 6, kh: 3, kw: 3, stride: 2, pad: 1 };
-      const x = fillUniform(3 * 7 * 6, 8);
+      const params = { n: 1, c: 16, h: 7, w: 6, kh: 3, kw: 3, stride: 2, pad: 1 };
+      const x = fillUniform(16 * 7 * 6, 8);
       const want = run(op, params, { X: x });
-      const got = run(op, { ...params, layout: 1 }, { X: toNhwc(x, 1, 3, 7, 6) });
-      assert.deepEqual([...got], [...toNhwc(want, 1, 3, 4, 3)]);
+      for (const layout of LAYOUTS.slice(1)) {
+        const got = run(op, { ...params, layout: layoutNo(layout) }, { X: toLayout(x, layout, 1, 16, 7, 6) });
+        assert.deepEqual([...got], [...toLayout(want, layout, 1, 16, 4, 3)], `${op} ${layout}`);
+      }
     }
   });
 
@@ -66,17 +90,37 @@ describe('activation layouts', () => {
     assert.ok(g.layers.slice(1).every((l) => l.workload.params.layout === 1));
     const x = fillUniform(3 * 20 * 20, 12);
     const want = (await runOrt(m.bytes, x, m.inputShape, { threads: 1 })).output;
-    const got = executeGraph(g, x);
-    const scale = Math.max(...Array.from(want, Math.abs));
-    want.forEach((v, i) => assert.ok(Math.abs(v - got[i]!) <= 1e-5 * scale, `output ${i}`));
+    assertClose(executeGraph(g, x), want);
     const mb = importOnnx(mobilenetV2().bytes, { name: 'm', source: 'm.onnx', layout: 'nhwc' });
     assert.equal(mb.layers.filter((l) => l.workload.op.name === 'relayout').length, 1);
+  });
+
+  it('in blocked layouts a conv that cannot fill the blocks falls back (a smaller block, else NCHW), relayouts join the chain, and the model computes what ONNX Runtime computes', async function () {
+    this.timeout(60_000);
+    const m = tinyNet();
+    const x = fillUniform(3 * 20 * 20, 12);
+    const want = (await runOrt(m.bytes, x, m.inputShape, { threads: 1 })).output;
+    for (const layout of ['nchw8c', 'nchw16c'] as const) {
+      const g = importOnnx(m.bytes, { name: 't', source: 't.onnx', layout });
+      const convs = g.layers.filter((l) => l.workload.op.name === 'conv2d_fused').map((l) => LAYOUTS[l.workload.params.layout ?? 0]);
+      // stem 3 -> 8 channels; down 8 -> 16; dw, pw, mix 16; fc 16 -> 10 on one pixel.
+      assert.deepEqual(convs, layout === 'nchw8c' ? ['nchw', 'nchw8c', 'nchw8c', 'nchw8c', 'nchw8c', 'nchw']
+        : ['nchw', 'nchw8c', 'nchw16c', 'nchw16c', 'nchw16c', 'nchw'], layout);
+      assertClose(executeGraph(g, x), want, layout);
+    }
+    // ResNet-18 in nchw16c: the 3-channel stem and its pool stay NCHW, one relayout after the pool,
+    // none at the end (the pooled 1x1 pixel is the same bytes in every layout).
+    const r = importOnnx(resnet18().bytes, { name: 'r', source: 'r.onnx', layout: 'nchw16c' });
+    assert.deepEqual(r.layers.map((l, i) => [i, l.workload.op.name]).filter(([, o]) => o === 'relayout'), [[2, 'relayout']]);
+    const mb = importOnnx(mobilenetV2().bytes, { name: 'm', source: 'm.onnx', layout: 'nchw8c' });
+    assert.equal(mb.layers.filter((l) => l.workload.op.name === 'relayout').length, 1, 'MobileNetV2 fits nchw8c after its stem');
   });
 
   it('the CLI takes --layout by name and refuses others in one line', () => {
     const r = cli('show', 'conv2d_fused', '--n', '1', '--c', '4', '--h', '5', '--w', '5', '--k', '4', '--kh', '3', '--kw', '3', '--layout', 'nhwc');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /layout=1/);
-    assertBadInput(cli('show', 'max_pool2d', '--n', '1', '--c', '4', '--h', '5', '--w', '5', '--kh', '2', '--kw', '2', '--layout', 'nchwc'), /--layout must be one of nchw, nhwc, got 'nchwc'/);
+    assertBadInput(cli('show', 'max_pool2d', '--n', '1', '--c', '4', '--h', '5', '--w', '5', '--kh', '2', '--kw', '2', '--layout', 'nchwc'), /--layout must be one of nchw, nhwc, nchw8c, nchw16c, got 'nchwc'/);
+    assertBadInput(cli('show', 'conv2d_fused', '--n', '1', '--c', '24', '--h', '5', '--w', '5', '--k', '32', '--kh', '3', '--kw', '3', '--layout', 'nchw16c'), /layout nchw16c stores channels in blocks of 16: c=24 does not divide by 16 \(take nchw, nhwc or nchw8c\)/);
   });
 });
