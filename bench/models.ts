@@ -18,7 +18,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ModelGraph, graphFlops } from '../ir/graph/graph.js';
 import { importOnnx } from '../ir/onnx/import.js';
-import { Layout } from '../ir/ops/layout.js';
+import { LAYOUTS, Layout } from '../ir/ops/layout.js';
+import { autoLayout } from '../ir/onnx/auto-layout.js';
+import { detectCpu } from '../targets/cpu-info.js';
 import { lowerWorkload, workload } from '../ir/ops/index.js';
 import { fillUniform } from '../ir/random.js';
 import { CTarget } from '../targets/c/target.js';
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
     .option('threads', { type: 'string', default: '1,2', describe: 'thread counts, comma-separated' })
     .option('seconds', { type: 'number', default: 3, describe: 'timing per round and side' })
     .option('rounds', { type: 'number', default: 3, describe: 'alternating rounds of ORT and loopsmith' })
-    .option('layout', { type: 'string', default: 'nchw', choices: ['nchw', 'nhwc'], describe: 'activation layout of the layers (as tuned: tune-model --layout)' })
+    .option('layout', { type: 'string', default: 'nchw', choices: ['auto', ...LAYOUTS], describe: 'activation layout of the layers, as tuned (tune-model --layout); auto picks per model for this CPU\'s vector width' })
     .option('json', { type: 'string', describe: 'also write the rows to this file' })
     .strict().help().parseAsync();
   const names = argv.models.split(',').map((s) => s.trim()).filter(Boolean);
@@ -130,7 +132,10 @@ async function main(): Promise<void> {
   try {
     for (const n of names) {
       const m = ZOO[n as keyof typeof ZOO]();
-      const g = importOnnx(m.bytes, { name: n, source: `${n}.onnx`, layout: argv.layout as Layout });
+      const opts = { name: n, source: `${n}.onnx` };
+      const { graph: g, layout } = argv.layout === 'auto' ? autoLayout(m.bytes, opts, detectCpu().f32Lanes)
+        : { graph: importOnnx(m.bytes, { ...opts, layout: argv.layout as Layout }), layout: argv.layout };
+      console.log(`${n}: layout ${layout}`);
       for (const t of threads) {
         const r = await benchModel(m, g, t, db, argv.seconds, argv.rounds, dnnl);
         rows.push(r);

@@ -5,6 +5,8 @@ import { ModelGraph, graphFlops, graphTasks } from '../../ir/graph/graph.js';
 import { executeGraph } from '../../ir/graph/execute.js';
 import { importOnnx } from '../../ir/onnx/import.js';
 import { LAYOUTS, Layout } from '../../ir/ops/layout.js';
+import { autoLayout } from '../../ir/onnx/auto-layout.js';
+import { detectCpu } from '../../targets/cpu-info.js';
 import { readInputBytes } from '../../tuner/input-file.js';
 import { DEFAULT_RECORDS_PATH, RecordStore, loopsmithVersion } from '../../tuner/records.js';
 import { ModelModule, ModelModuleTs, modelModule, modelModuleTs } from '../../tuner/graph/module.js';
@@ -26,18 +28,29 @@ import { KERNEL_NAME, KERNEL_NAME_LEGAL } from '../manifest.js';
 
 const ONNX_FILE = { what: 'ONNX model', maxBytes: 1 << 30, legal: 'give an .onnx file of at most 1 GiB' };
 
-function layoutOption(v: unknown): Layout {
+const LAYOUT_CHOICES = ['auto', ...LAYOUTS] as const;
+
+function layoutOption(v: unknown): Layout | 'auto' {
   const l = String(v ?? 'nchw').toLowerCase();
-  if (!(LAYOUTS as readonly string[]).includes(l)) throw new InputError(`--layout must be one of ${LAYOUTS.join(', ')}, got '${String(v)}'`);
-  return l as Layout;
+  if (!(LAYOUT_CHOICES as readonly string[]).includes(l)) throw new InputError(`--layout must be one of ${LAYOUT_CHOICES.join(', ')}, got '${String(v)}'`);
+  return l as Layout | 'auto';
 }
 
-function loadModel(path: string, argv: Record<string, unknown>, name?: string): { graph: ModelGraph; bytes: Uint8Array } {
-  const layout = layoutOption(argv.layout);
+/**
+ * The model's graph in the layout asked for; `auto` picks it for the vector unit the model will run
+ * on (`lanes` f32 lanes: the CPU's for C, none for WebGPU), as ir/onnx/auto-layout.ts explains.
+ */
+function loadModel(path: string, argv: Record<string, unknown>, lanes: number, name?: string): { graph: ModelGraph; bytes: Uint8Array; layout: Layout } {
+  const asked = layoutOption(argv.layout);
   const bytes = readInputBytes(path, ONNX_FILE);
   const stem = basename(path).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, 'm');
-  return { graph: importOnnx(bytes, { name: name ?? stem, source: path, layout }), bytes };
+  const opts = { name: name ?? stem, source: path };
+  if (asked === 'auto') return { ...autoLayout(bytes, opts, lanes), bytes };
+  return { graph: importOnnx(bytes, { ...opts, layout: asked }), bytes, layout: asked };
 }
+
+/** f32 lanes of this machine's vector unit (the C target's). */
+const cpuLanes = () => Math.max(1, detectCpu().f32Lanes);
 
 /** `20m`, `90s`, `1.5h` or plain seconds. */
 export function durationOption(name: string, v: unknown): number {
@@ -59,10 +72,10 @@ function device(t: CTarget) {
 
 const ms = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
 
-function describeGraph(g: ModelGraph): string {
+function describeGraph(g: ModelGraph, layout: Layout): string {
   const tasks = graphTasks(g);
   const rows = g.layers.map((l, i) => [String(i), l.name.length > 48 ? `${l.name.slice(0, 45)}...` : l.name, l.workload.key.replace(/:f32$/, ''), (l.workload.flops / 1e6).toFixed(1)]);
-  return `${table(['#', 'layer (fused ONNX nodes)', 'workload', 'MFLOP'], rows)}\n${g.name}: ${g.layers.length} layers, ${tasks.length} tasks (distinct workloads), ${(graphFlops(g) / 1e9).toFixed(2)} GFLOP per inference, input [${g.input.shape.join(', ')}], output [${g.output.shape.join(', ')}]\n`;
+  return `${table(['#', 'layer (fused ONNX nodes)', 'workload', 'MFLOP'], rows)}\n${g.name}: ${g.layers.length} layers, ${tasks.length} tasks (distinct workloads), ${(graphFlops(g) / 1e9).toFixed(2)} GFLOP per inference, input [${g.input.shape.join(', ')}], output [${g.output.shape.join(', ')}], layout ${layout}\n`;
 }
 
 /** The module's output on `input` against ONNX Runtime's (or, without it, the reference executor's): 1e-3 of the output's scale at most. */
@@ -126,7 +139,7 @@ const withModelOptions = (a: Argv) => a
   .positional('file', { type: 'string', describe: 'an ONNX model (.onnx)' })
   .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file: each task\'s best schedule comes from it' })
   .option('threads', { type: 'string', default: '1', describe: 'OpenMP threads (a device of its own in the records)' })
-  .option('layout', { type: 'string', default: 'nchw', describe: `activation layout of the layers: ${LAYOUTS.join(', ')} (nhwc: channels innermost, relayout layers at the chain's edges)` })
+  .option('layout', { type: 'string', default: 'nchw', describe: `activation layout of the layers: ${LAYOUT_CHOICES.join(', ')} (nhwc: channels innermost; nchw16c / nchw8c: channels in blocks stored innermost, a conv whose channels do not fill them falls back; auto: the blocked layout of this machine's vector width with the fewest relayouts, NCHW for WebGPU); relayout layers join the chain where layouts change. Tune and emit with the same --layout` })
   .option('json', { type: 'boolean', describe: 'machine-readable output' });
 
 function needFile(argv: { file?: unknown }, cmd: string): string {
@@ -181,16 +194,16 @@ export function modelCommand(y: Argv): Argv {
       .example('$0 model import resnet18.onnx', 'ResNet-18 as 23 fused layers and 21 tasks')
       .epilogue('Imports Conv (dense, grouped, depthwise, strided, dilated), Gemm, MatMul, BatchNormalization (folded), Relu, Clip(0, 6), Add (fused into the Conv before it), MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Identity, Dropout; any other node is named in one line. `npm run models:generate -- --out DIR` writes ResNet-18 and MobileNetV2 to try.'),
     (argv) => {
-      const { graph } = loadModel(needFile(argv, 'model import'), argv);
+      const { graph, layout } = loadModel(needFile(argv, 'model import'), argv, cpuLanes());
       if (argv.json) {
         process.stdout.write(JSON.stringify({
-          name: graph.name, input: graph.input, output: graph.output, gflop: graphFlops(graph) / 1e9,
+          name: graph.name, layout, input: graph.input, output: graph.output, gflop: graphFlops(graph) / 1e9,
           layers: graph.layers.map((l) => ({ name: l.name, workload: l.workload.key, inputs: l.inputs, output: l.output })),
           tasks: graphTasks(graph).map((t) => ({ workload: t.workload.key, layers: t.layers.length })),
         }, null, 2) + '\n');
         return;
       }
-      process.stdout.write(describeGraph(graph));
+      process.stdout.write(describeGraph(graph, layout));
     },
   ).command(
     'tune-model [file]',
@@ -208,11 +221,11 @@ export function modelCommand(y: Argv): Argv {
       const budget = durationOption('time-budget', argv['time-budget']);
       const strategy = String(argv.strategy);
       if (!(STRATEGIES as readonly string[]).includes(strategy)) throw new InputError(`unknown strategy '${strategy}'; strategies: ${STRATEGIES.join(', ')}`);
-      const { graph, bytes } = loadModel(file, argv);
-      const db = new RecordStore(String(argv.records));
-      db.load();
       const targetName = String(argv.target ?? 'c');
       if (targetName !== 'c' && targetName !== 'webgpu') throw new InputError(`--target must be c or webgpu, got '${targetName}'`);
+      const { graph, bytes, layout } = loadModel(file, argv, targetName === 'c' ? cpuLanes() : 0);
+      const db = new RecordStore(String(argv.records));
+      db.load();
       if (targetName === 'webgpu' && String(argv.threads) !== '1') throw new InputError('--threads is the C target\'s; WebGPU tunes take none');
       const target: Target = targetName === 'c' ? cTarget(threadsOf(argv)) : createTarget('webgpu');
       const evaluator = new TargetEvaluator(target);
@@ -226,7 +239,7 @@ export function modelCommand(y: Argv): Argv {
       let result: TuneModelResult;
       try {
         await target.open();
-        process.stderr.write(`tuning ${graph.name} (${graph.layers.length} layers, ${graphTasks(graph).length} tasks) on ${target.description} for ${budget} s; records ${db.path}\n`);
+        process.stderr.write(`tuning ${graph.name} (${graph.layers.length} layers, ${graphTasks(graph).length} tasks, layout ${layout}) on ${target.description} for ${budget} s; records ${db.path}\n`);
         result = await tuneModel(graph, evaluator, {
           records: db, budgetSeconds: budget, strategy: strategy as StrategyName, seed: integerOption('seed', argv.seed, 0), version: loopsmithVersion(), stop,
           startingPoints: integerOption('starting-points', argv['starting-points'], 0), say: (l) => process.stderr.write(l + '\n'),
@@ -237,7 +250,7 @@ export function modelCommand(y: Argv): Argv {
       }
       const say = (l: string) => process.stderr.write(l + '\n');
       const tuned = new RecordStore(db.path);
-      const next = `Next: loopsmith emit-model ${file} --records ${db.path}${targetName === 'webgpu' ? ' --lang ts' : ''} --out DIR`;
+      const next = `Next: loopsmith emit-model ${file} --records ${db.path}${targetName === 'webgpu' ? ' --lang ts' : ''}${layout === 'nchw' ? '' : ` --layout ${layout}`} --out DIR`;
       const tuneNote = `tuned ${result.seconds.toFixed(0)} s now${result.earlierSeconds ? ` + ${result.earlierSeconds.toFixed(0)} s earlier` : ''}`;
       if (target instanceof CTarget) {
         const built = await buildAndCheck(graph, bytes, tuned, target, 2, say);
@@ -274,7 +287,7 @@ export function modelCommand(y: Argv): Argv {
       const out = String(argv.out);
       const lang = String(argv.lang);
       if (lang !== 'c' && lang !== 'ts') throw new InputError(`--lang must be c or ts, got '${lang}'`);
-      const { graph, bytes } = loadModel(file, argv, name);
+      const { graph, bytes } = loadModel(file, argv, lang === 'c' ? cpuLanes() : 0, name);
       const files = lang === 'c' ? [`${graph.name}.c`, `${graph.name}.h`, `${graph.name}.weights`] : [`${graph.name}.ts`, `${graph.name}.weights`];
       checkOutputDirectory(out, files);
       const db = new RecordStore(String(argv.records));

@@ -30,8 +30,14 @@ describe('cli: model import, tune-model, emit-model', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /tiny: 8 layers, 8 tasks \(distinct workloads\)/);
     assert.match(r.stdout, /conv2d_fused\(act=2,bias=1,c=16,dilation=1,groups=16/);
-    const j = JSON.parse(cli('model', 'import', tiny, '--json').stdout) as { layers: unknown[]; tasks: unknown[] };
+    const j = JSON.parse(cli('model', 'import', tiny, '--json').stdout) as { layers: unknown[]; tasks: unknown[]; layout: string };
     assert.equal(j.layers.length, 8);
+    assert.equal(j.layout, 'nchw');
+    // auto on this CPU (AVX2 or AVX-512): tinyNet's 8- and 16-channel layers all fill blocks of 8.
+    const a = cli('model', 'import', tiny, '--layout', 'auto');
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /layout nchw8c\n$/);
+    assert.match(a.stdout, /relayout\(c=8,h=10,layout=2,n=1,w=10\)/);
   });
 
   it('names an unsupported node, a file that is not ONNX, and a bad budget in one line each', () => {

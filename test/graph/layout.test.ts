@@ -4,6 +4,7 @@ import { execute, randomInputs } from '../../ir/execute.js';
 import { lowerWorkload, workload } from '../../ir/ops/index.js';
 import { LAYOUTS, Layout } from '../../ir/ops/layout.js';
 import { importOnnx } from '../../ir/onnx/import.js';
+import { autoLayout } from '../../ir/onnx/auto-layout.js';
 import { executeGraph } from '../../ir/graph/execute.js';
 import { mobilenetV2, resnet18, tinyNet } from '../../bench/models/zoo.js';
 import { runOrt } from '../../targets/onnxruntime.js';
@@ -110,10 +111,14 @@ describe('activation layouts', () => {
     }
     // ResNet-18 in nchw16c: the 3-channel stem and its pool stay NCHW, one relayout after the pool,
     // none at the end (the pooled 1x1 pixel is the same bytes in every layout).
-    const r = importOnnx(resnet18().bytes, { name: 'r', source: 'r.onnx', layout: 'nchw16c' });
-    assert.deepEqual(r.layers.map((l, i) => [i, l.workload.op.name]).filter(([, o]) => o === 'relayout'), [[2, 'relayout']]);
-    const mb = importOnnx(mobilenetV2().bytes, { name: 'm', source: 'm.onnx', layout: 'nchw8c' });
-    assert.equal(mb.layers.filter((l) => l.workload.op.name === 'relayout').length, 1, 'MobileNetV2 fits nchw8c after its stem');
+    const r = autoLayout(resnet18().bytes, { name: 'r', source: 'r.onnx' }, 16);
+    assert.equal(r.layout, 'nchw16c', 'auto on 16 lanes: ResNet-18 fills blocks of 16');
+    assert.deepEqual(r.graph.layers.map((l, i) => [i, l.workload.op.name]).filter(([, o]) => o === 'relayout'), [[2, 'relayout']]);
+    const mb = autoLayout(mobilenetV2().bytes, { name: 'm', source: 'm.onnx' }, 16);
+    assert.equal(mb.layout, 'nchw8c', 'auto: MobileNetV2\'s 24-channel layers would need relayouts around blocks of 16');
+    assert.equal(mb.graph.layers.filter((l) => l.workload.op.name === 'relayout').length, 1, 'MobileNetV2 fits nchw8c after its stem');
+    assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 8).layout, 'nchw8c', 'AVX2: blocks of 8 at most');
+    assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 4).layout, 'nchw', 'no block fits 4 lanes');
   });
 
   it('the CLI takes --layout by name and refuses others in one line', () => {
