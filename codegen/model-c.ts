@@ -1,4 +1,4 @@
-import { GraphLayer, ModelGraph } from '../ir/graph/graph.js';
+import { GraphLayer, ModelGraph, graphTasks } from '../ir/graph/graph.js';
 import { Program } from '../ir/program.js';
 import { CKernel, renderC, staticDefinition } from './c/render.js';
 import { C_RESERVED, cPrelude } from './c/dialect.js';
@@ -46,13 +46,11 @@ export function renderModelC(g: ModelGraph, kernels: ReadonlyMap<string, ModelKe
   const base = names.own(opts.name);
   const fn = { load: `${base}_load`, run: `${base}_run`, profile: `${base}_run_profiled`, free: `${base}_free`, type: `${base}_model` };
   const rendered = new Map<string, { k: CKernel; origin: string }>();
-  let t = 0;
-  for (const l of g.layers) {
-    if (rendered.has(l.workload.key)) continue;
-    const mk = kernels.get(l.workload.key);
-    if (!mk) throw new Error(`no kernel for ${l.workload.key}`);
-    const k = renderC(lowerForCodegen(mk.program, undefined, { prepare: true }), `${base}_t${t++}`, { lanes: opts.lanes });
-    rendered.set(l.workload.key, { k, origin: mk.origin });
+  for (const [t, { workload }] of graphTasks(g).entries()) {
+    const mk = kernels.get(workload.key);
+    if (!mk) throw new Error(`no kernel for ${workload.key}`);
+    const k = renderC(lowerForCodegen(mk.program, undefined, { prepare: true }), `${base}_t${t}`, { lanes: opts.lanes });
+    rendered.set(workload.key, { k, origin: mk.origin });
   }
   const widths = [...new Set([...rendered.values()].flatMap((r) => r.k.vectorWidths))].sort((a, b) => a - b);
 

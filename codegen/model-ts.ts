@@ -1,4 +1,4 @@
-import { ModelGraph } from '../ir/graph/graph.js';
+import { ModelGraph, graphTasks } from '../ir/graph/graph.js';
 import { Program } from '../ir/program.js';
 import { lowerForCodegen } from './lower.js';
 import { renderWgsl } from './wgsl/render.js';
@@ -26,14 +26,13 @@ export interface ModelTs {
 export function renderModelTs(g: ModelGraph, programs: ReadonlyMap<string, Program>, opts: { banner: string[] }): ModelTs {
   const taskIndex = new Map<string, number>();
   const kernels: unknown[] = [];
-  for (const l of g.layers) {
-    if (taskIndex.has(l.workload.key)) continue;
-    const p = programs.get(l.workload.key);
-    if (!p) throw new Error(`no kernel for ${l.workload.key}`);
+  for (const { workload } of graphTasks(g)) {
+    const p = programs.get(workload.key);
+    if (!p) throw new Error(`no kernel for ${workload.key}`);
     const k = renderWgsl(lowerForCodegen(p));
-    taskIndex.set(l.workload.key, kernels.length);
+    taskIndex.set(workload.key, kernels.length);
     kernels.push({
-      workload: l.workload.key, wgsl: k.source,
+      workload: workload.key, wgsl: k.source,
       bindings: k.bindings.map((b) => ({ binding: b.binding, name: b.name, access: b.role === 'input' ? 'read' : 'read_write' })),
       entryPoints: k.entries.map((e) => ({ name: e.name, dispatch: e.dispatch })),
     });

@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { stopOnSigint } from '../interrupt.js';
 import type { Argv } from 'yargs';
 import { InputError, RunError } from '../../ir/errors.js';
 import { ModelGraph, graphFlops, graphTasks } from '../../ir/graph/graph.js';
@@ -229,13 +230,7 @@ export function modelCommand(y: Argv): Argv {
       if (targetName === 'webgpu' && String(argv.threads) !== '1') throw new InputError('--threads is the C target\'s; WebGPU tunes take none');
       const target: Target = targetName === 'c' ? cTarget(threadsOf(argv)) : createTarget('webgpu');
       const evaluator = new TargetEvaluator(target);
-      const stop = { requested: false };
-      const onSigint = () => {
-        if (stop.requested) process.exit(130);
-        stop.requested = true;
-        process.stderr.write('\nstopping after the slice in flight (Ctrl-C again to quit at once)...\n');
-      };
-      process.on('SIGINT', onSigint);
+      const { stop, release } = stopOnSigint('slice');
       let result: TuneModelResult;
       try {
         await target.open();
@@ -245,7 +240,7 @@ export function modelCommand(y: Argv): Argv {
           startingPoints: integerOption('starting-points', argv['starting-points'], 0), say: (l) => process.stderr.write(l + '\n'),
         });
       } finally {
-        process.off('SIGINT', onSigint);
+        release();
         await evaluator.close();
       }
       const say = (l: string) => process.stderr.write(l + '\n');

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { stopOnSigint } from '../interrupt.js';
 import { hideBin } from 'yargs/helpers';
 import { operatorCommand } from '../operator-command.js';
 import { InputError, RunError } from '../../ir/errors.js';
@@ -173,13 +174,7 @@ export function tuneCommand(y: Argv): Argv {
       db.load();
       const farm = argv.farm !== undefined ? farmConnection(argv) : undefined;
       const local = farm ? undefined : new TargetEvaluator(targetFromArgv(argv, { minSeconds: minTime, earlyAbortFactor }));
-      const stop = { requested: false };
-      const onSigint = () => {
-        if (stop.requested) process.exit(130);
-        stop.requested = true;
-        process.stderr.write('\nstopping after the candidate in flight (Ctrl-C again to quit at once)...\n');
-      };
-      process.on('SIGINT', onSigint);
+      const { stop, release } = stopOnSigint('candidate');
       const evaluators: Evaluator[] = [];
       try {
         if (local) {
@@ -224,7 +219,7 @@ export function tuneCommand(y: Argv): Argv {
         if (stop.requested) process.exitCode = 130;
         else if (reports.some((r) => !r.result.best)) process.exitCode = 1;
       } finally {
-        process.off('SIGINT', onSigint);
+        release();
         await Promise.all(evaluators.map((e) => e.close()));
         if (local && !evaluators.length) await local.close();
       }

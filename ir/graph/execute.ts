@@ -1,6 +1,7 @@
 import { Buffers, compileReference } from '../execute.js';
 import { RunError } from '../errors.js';
 import { lowerWorkload } from '../ops/index.js';
+import { Program } from '../program.js';
 import { ModelGraph } from './graph.js';
 
 /**
@@ -9,11 +10,15 @@ import { ModelGraph } from './graph.js';
  */
 export function executeGraph(g: ModelGraph, input: Float32Array): Float32Array {
   const acts = new Map<string, Float32Array>([[g.input.name, input]]);
-  const compiled = new Map<string, (b: Buffers) => void>();
+  // Per task (distinct workload): its loop nest and the reference compiled from it, made once.
+  const tasks = new Map<string, { p: Program; run: (b: Buffers) => void }>();
   for (const l of g.layers) {
-    let run = compiled.get(l.workload.key);
-    const p = lowerWorkload(l.workload);
-    if (!run) compiled.set(l.workload.key, (run = compileReference(p)));
+    let task = tasks.get(l.workload.key);
+    if (!task) {
+      const p = lowerWorkload(l.workload);
+      tasks.set(l.workload.key, (task = { p, run: compileReference(p) }));
+    }
+    const { p, run } = task;
     const bufs: Buffers = {};
     for (const b of p.buffers) {
       if (b.role === 'output') {

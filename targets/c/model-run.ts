@@ -100,26 +100,51 @@ export function modelProgram(m: ModelC): string {
     + `\n#define INPUT_FLOATS ((size_t)${upper}_INPUT_FLOATS)\n#define OUTPUT_FLOATS ((size_t)${upper}_OUTPUT_FLOATS)\n` + harness(m);
 }
 
-export async function runModel(m: ModelC, weights: Float32Array, input: Float32Array, o: ModelRunOptions): Promise<ModelRun> {
+/** A model module compiled with its harness: run it as often as wanted, then dispose of it. */
+export interface CompiledModel {
+  run(weights: Float32Array, input: Float32Array, o: Pick<ModelRunOptions, 'threads' | 'minSeconds' | 'warmup' | 'timeoutMs'>): Promise<ModelRun>;
+  dispose(): Promise<void>;
+}
+
+export async function compileModel(m: ModelC, o: Pick<ModelRunOptions, 'cc' | 'cflags'>): Promise<CompiledModel> {
   const bin = await compileC(modelProgram(m), { cc: o.cc, cflags: o.cflags, openmp: m.usesOpenMP, timeoutMs: 300_000 });
+  if (bin.status !== 'ok') {
+    await dispose(bin);
+    throw new RunError(`the model module did not compile: ${bin.message}`);
+  }
+  return {
+    run: async (weights, input, r) => ({ ...await runBinary(bin.binary, weights, input, r), compileSeconds: bin.seconds }),
+    dispose: () => dispose(bin),
+  };
+}
+
+async function runBinary(binary: string, weights: Float32Array, input: Float32Array, o: Pick<ModelRunOptions, 'threads' | 'minSeconds' | 'warmup' | 'timeoutMs'>): Promise<Omit<ModelRun, 'compileSeconds'>> {
   const dir = await mkdtemp(join(tmpdir(), 'loopsmith-model-'));
   try {
-    if (bin.status !== 'ok') throw new RunError(`the model module did not compile: ${bin.message}`);
     const paths = { w: join(dir, 'weights'), x: join(dir, 'input'), y: join(dir, 'output') };
     await writeFile(paths.w, new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength));
     await writeFile(paths.x, new Uint8Array(input.buffer, input.byteOffset, input.byteLength));
     // Threads wait actively between layers, as ONNX Runtime's pool spins: a model is a run of
     // parallel regions back to back, and waking sleeping threads for each costs more than a small layer.
     const env = { ...process.env, OMP_NUM_THREADS: String(o.threads), OMP_WAIT_POLICY: 'active', OMP_PROC_BIND: 'close' };
-    const r = await exec(bin.binary, [paths.w, paths.x, paths.y, String(o.minSeconds), String(o.warmup ?? 3)], { timeoutMs: o.timeoutMs ?? 600_000, env });
+    const r = await exec(binary, [paths.w, paths.x, paths.y, String(o.minSeconds), String(o.warmup ?? 3)], { timeoutMs: o.timeoutMs ?? 600_000, env });
     if (r.timedOut) throw new RunError(`the model did not finish in ${(o.timeoutMs ?? 600_000) / 1000} s`);
     if (r.code !== 0) throw new RunError(`the model module failed (exit ${r.code}): ${(r.error ?? r.stderr).trim().split('\n')[0]}`);
     const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as { load: number; median: number; min: number; runs: number; layers: number[] };
     const raw = await readFile(paths.y);
     const output = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    return { output, loadSeconds: t.load, medianMs: t.median * 1e3, minMs: t.min * 1e3, runs: t.runs, layerMs: t.layers.map((s) => s * 1e3), compileSeconds: bin.seconds };
+    return { output, loadSeconds: t.load, medianMs: t.median * 1e3, minMs: t.min * 1e3, runs: t.runs, layerMs: t.layers.map((s) => s * 1e3) };
   } finally {
     await rm(dir, { recursive: true, force: true });
-    await dispose(bin);
+  }
+}
+
+/** Compile, run once (a checked call and timed calls), dispose. */
+export async function runModel(m: ModelC, weights: Float32Array, input: Float32Array, o: ModelRunOptions): Promise<ModelRun> {
+  const c = await compileModel(m, o);
+  try {
+    return await c.run(weights, input, o);
+  } finally {
+    await c.dispose();
   }
 }

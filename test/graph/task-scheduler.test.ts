@@ -1,6 +1,6 @@
 /** The task scheduler's choices, on made-up tasks. */
 import assert from 'node:assert/strict';
-import { TaskState, expectedGain, newTaskState, nextTask, recordSlice, sliceSeconds } from '../../tuner/graph/task-scheduler.js';
+import { TaskState, expectedGain, newTaskState, nextTask, recordSlice, similarityClass, sliceSeconds } from '../../tuner/graph/task-scheduler.js';
 
 const task = (key: string, weight: number, gflop: number, op = 'conv2d_fused'): TaskState => newTaskState(key, op, weight, gflop * 1e9);
 
@@ -23,6 +23,22 @@ describe('task scheduler', () => {
     recordSlice(fast, 10, 1 / 200); // 200 GFLOP/s
     assert.equal(nextTask([slow, fast]), 0);
     assert.ok(expectedGain(slow, [slow, fast]) > 10 * expectedGain(fast, [slow, fast]));
+  });
+
+  it('holds a depthwise layer against depthwise layers only: dense 3x3 peers leave it no headroom to claim', () => {
+    const cls = (p: Record<string, number>) => similarityClass('conv2d_fused', p);
+    const dw = { c: 96, k: 96, groups: 96, kh: 3, kw: 3, layout: 2 };
+    assert.equal(cls(dw), cls({ ...dw, c: 144, k: 144, groups: 144 }));
+    assert.notEqual(cls(dw), cls({ ...dw, groups: 1 }), 'dense 3x3');
+    assert.notEqual(cls({ ...dw, groups: 1 }), cls({ ...dw, groups: 1, kh: 1, kw: 1 }), 'pointwise');
+    assert.notEqual(cls(dw), cls({ ...dw, layout: 0 }), 'another layout');
+    assert.equal(similarityClass('max_pool2d', { c: 8, kh: 3, kw: 3 }), 'max_pool2d/spatial/0');
+    const depthwise = task('dw', 1, 1, cls(dw)), dense = task('dense', 1, 1, cls({ ...dw, groups: 1 }));
+    recordSlice(depthwise, 10, 1 / 30);
+    recordSlice(dense, 10, 1 / 200);
+    const asIfSimilar = task('dense', 1, 1, cls(dw));
+    recordSlice(asIfSimilar, 10, 1 / 200);
+    assert.ok(expectedGain(depthwise, [depthwise, dense]) < 0.7 * expectedGain(depthwise, [depthwise, asIfSimilar]), 'no headroom claimed from a peer of another class');
   });
 
   it('lets a task that stopped improving fade, and takes up one that still improves', () => {

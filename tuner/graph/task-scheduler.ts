@@ -5,11 +5,11 @@
  * expected time first, so a short budget still covers what matters most. After that each slice goes
  * to the task with the largest expected gain: its share of the model's time times how fast it is
  * still improving (its last slice's relative gain) and how far it is below the best similar task
- * (same operator) reached, in GFLOP/s. A task whose last slices gained nothing fades out.
+ * (same operator, kind of conv and layout) reached, in GFLOP/s. A task whose last slices gained nothing fades out.
  */
 export interface TaskState {
   readonly key: string;
-  /** Operator name: tasks of one operator are "similar". */
+  /** Similarity class (`similarityClass`): tasks of one class are "similar". */
   readonly op: string;
   /** Layers of the model that run this workload. */
   readonly weight: number;
@@ -27,6 +27,18 @@ export interface TaskState {
 
 export function newTaskState(key: string, op: string, weight: number, flops: number): TaskState {
   return { key, op, weight, flops, spent: 0, slices: 0, lastGain: 1, flat: 0 };
+}
+
+/**
+ * Which tasks can be held against each other's GFLOP/s: one operator, and for convolutions one
+ * kind (depthwise, pointwise 1x1, spatial kernels) in one layout. A depthwise layer reads as many
+ * bytes per multiply-add as a 3x3 dense layer reads per nine: measured against dense layers it
+ * would always look far behind and take slices it cannot use.
+ */
+export function similarityClass(op: string, p: Readonly<Record<string, number>>): string {
+  if (p.kh === undefined && p.kw === undefined) return op;
+  const kind = (p.groups ?? 1) > 1 && p.groups === p.c ? 'depthwise' : (p.kh ?? 1) * (p.kw ?? 1) === 1 ? 'pointwise' : 'spatial';
+  return `${op}/${kind}/${p.layout ?? 0}`;
 }
 
 const gflops = (t: TaskState) => (t.best ? t.flops / t.best / 1e9 : undefined);

@@ -6,7 +6,7 @@ import { appendLine } from '../records-file.js';
 import { RecordStore } from '../records.js';
 import { StrategyName } from '../strategies.js';
 import { plannedHorizon, tune } from '../tune.js';
-import { expectedSeconds, newTaskState, nextTask, recordSlice, sliceSeconds } from './task-scheduler.js';
+import { expectedSeconds, newTaskState, nextTask, recordSlice, similarityClass, sliceSeconds } from './task-scheduler.js';
 
 /**
  * `tune-model`: one time budget for a whole model, spent a slice at a time on the task the task
@@ -83,7 +83,7 @@ export async function tuneModel(g: ModelGraph, evaluator: Evaluator, o: TuneMode
   const model = modelHash(g);
   const journal = journalPath(o.records.path);
   const tasks = graphTasks(g);
-  const states = tasks.map((t) => newTaskState(t.workload.key, t.workload.op.name, t.layers.length, t.workload.flops));
+  const states = tasks.map((t) => newTaskState(t.workload.key, similarityClass(t.workload.op.name, t.workload.params), t.layers.length, t.workload.flops));
   for (const s of states) s.best = bestSeconds(o.records, s.key, s.flops, device);
   const before = new Map(states.map((s) => [s.key, s.best]));
   const earlier = readJournal(journal, model, device);
