@@ -1,4 +1,6 @@
 import { Workload } from '../ir/ops/index.js';
+import { expertCpuBlockedConv } from '../scheduler/expert-blocked.js';
+import { LAYOUTS } from '../ir/ops/layout.js';
 import { Program } from '../ir/program.js';
 import { LoopsmithError } from '../ir/errors.js';
 import { applyTrace } from '../scheduler/apply.js';
@@ -42,8 +44,12 @@ export function expertSchedules(w: Workload, target: Pick<SpaceTarget, 'style' |
     return style === 'cpu' ? [{ label: `expert CPU ${w.op.name}`, trace: expertCpuConv2d(p, w.key, unit, w.op.name) }] : [{ label: `expert GPU ${w.op.name}`, trace: expertGpuConv2d(p, w.key, w.op.name) }];
   }
   // A fused conv is scheduled as the conv it wraps: depthwise where every channel is its own group.
-  // The experts are written for NCHW; other layouts have other axes (ko, ki) and start from the search.
-  if (w.op.name === 'conv2d_fused' && (p.layout ?? 0) !== 0) return [];
+  // The NCHW experts do not fit other layouts (other axes: ko, ki): a blocked layout has its own
+  // (dense and depthwise), NHWC starts from the search.
+  if (w.op.name === 'conv2d_fused' && (p.layout ?? 0) !== 0) {
+    const blocked = style === 'cpu' ? expertCpuBlockedConv(p, w.key, unit, w.op.name) : undefined;
+    return blocked ? [{ label: `expert CPU conv2d_fused (${LAYOUTS[p.layout!]})`, trace: blocked }] : [];
+  }
   if (w.op.name === 'conv2d_fused') {
     const depthwise = p.groups === p.c && p.k === p.c;
     if (style === 'cpu') return [{ label: `expert CPU conv2d_fused (${depthwise ? 'depthwise' : 'conv2d'})`, trace: depthwise ? expertCpuDepthwise(p, w.key, unit, w.op.name) : expertCpuConv2d(p, w.key, unit, w.op.name) }];

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { applyTrace } from '../../scheduler/apply.js';
 import { expertCpuConv2d, expertCpuDepthwise, expertCpuGemm, expertGpuConv2d, expertGpuDepthwise } from '../../scheduler/expert.js';
 import { AVX512_UNIT, VectorUnit, accumulatorBudget } from '../../scheduler/vector-unit.js';
+import { expertCpuBlockedConv } from '../../scheduler/expert-blocked.js';
 import { renderC } from '../../codegen/c/render.js';
 import { cCandidate } from '../../targets/c/candidate.js';
 import { lowerForCodegen } from '../../codegen/lower.js';
@@ -163,5 +164,24 @@ describe('expert GEMM schedules (fixtures)', () => {
     const scheduled = applyTrace(p, t);
     assertSameResults(p, scheduled);
     assert.match(cCandidate(scheduled, 8).source, /register tile Y\.local: 1x1x8x8/, 'the tile is held in vector registers');
+  });
+
+  it('the blocked-layout experts (dense nchw16c, depthwise nchw8c) tile columns by one vector of channels over weights packed channel-innermost, and compute what the unscheduled conv computes', () => {
+    for (const params of <Record<string, number>[]>[
+      { n: 1, c: 32, h: 7, w: 10, k: 32, kh: 3, kw: 3, pad: 1, residual: 1, act: 1, prepack: 1, layout: 3 },
+      { n: 1, c: 16, h: 9, w: 9, k: 48, kh: 3, kw: 3, pad: 1, stride: 2, act: 2, prepack: 1, layout: 3 },
+      { n: 1, c: 16, h: 8, w: 12, k: 16, groups: 16, kh: 3, kw: 3, pad: 1, act: 2, prepack: 1, layout: 2 },
+      { n: 1, c: 24, h: 9, w: 9, k: 24, groups: 24, kh: 3, kw: 3, pad: 1, stride: 2, prepack: 1, layout: 2 },
+    ]) {
+      const t = expertCpuBlockedConv(params, undefined, AVX512_UNIT)!;
+      assert.ok(t, JSON.stringify(params));
+      const p = lowered('conv2d_fused', params);
+      const scheduled = applyTrace(p, t);
+      assertSameResults(p, scheduled);
+      const lanes = params.layout === 3 ? 16 : 8;
+      assert.match(cCandidate(scheduled, 16).source, new RegExp(`register tile Y\\.local: 1x1x1x\\d+x${lanes}`), 'columns x one block of channels in registers');
+    }
+    assert.equal(expertCpuBlockedConv({ n: 1, c: 16, h: 8, w: 8, k: 16, kh: 3, kw: 3, pad: 1, layout: 0 }, undefined, AVX512_UNIT), undefined, 'NCHW has its own experts');
+    assert.equal(expertCpuBlockedConv({ n: 1, c: 32, h: 8, w: 8, k: 32, groups: 2, kh: 3, kw: 3, pad: 1, layout: 2 }, undefined, AVX512_UNIT), undefined, 'grouped: the search');
   });
 });

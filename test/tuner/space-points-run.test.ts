@@ -24,7 +24,11 @@ const CONVS: readonly [string, Record<string, number>][] = [
   ['grouped_conv2d', { n: 1, c: 32, h: 8, w: 8, k: 64, kh: 3, kw: 3, pad: 1, groups: 2 }],
   ['depthwise_conv2d', { n: 1, c: 32, h: 12, w: 16, kh: 3, kw: 3, pad: 1 }],
   ['dilated_conv2d', { n: 1, c: 16, h: 12, w: 12, k: 32, kh: 3, kw: 3, pad: 2, dilation: 2 }],
-  ['conv2d_bias_relu', { n: 1, c: 16, h: 8, w: 8, k: 32, kh: 3, kw: 3, pad: 1 }],
+  // Blocked layouts (issue 27): five output axes (n, ko, oh, ow, ki), the reduction split (rco, rci);
+  // a strided dense layer with bias, residual and relu in nchw16c (conv2d_bias_relu's epilogue and
+  // more), and a depthwise one in nchw8c, its channels the vector.
+  ['conv2d_fused', { n: 1, c: 16, h: 9, w: 10, k: 32, kh: 3, kw: 3, pad: 1, stride: 2, residual: 1, act: 1, prepack: 1, layout: 3 }],
+  ['conv2d_fused', { n: 1, c: 32, h: 12, w: 12, k: 32, groups: 32, kh: 3, kw: 3, pad: 1, act: 2, prepack: 1, layout: 2 }],
   ['conv1d_transpose', { n: 1, c: 16, w: 20, k: 32, kw: 4, stride: 2, pad: 1 }],
   ['conv2d_transpose', { n: 1, c: 16, h: 6, w: 6, k: 32, kh: 4, kw: 4, stride: 2, pad: 1 }],
   ['conv3d_transpose', { n: 1, c: 16, d: 3, h: 4, w: 4, k: 16, kd: 3, kh: 3, kw: 3, stride: 2, pad: 1 }],
