@@ -140,7 +140,7 @@ const withModelOptions = (a: Argv) => a
   .positional('file', { type: 'string', describe: 'an ONNX model (.onnx)' })
   .option('records', { type: 'string', default: DEFAULT_RECORDS_PATH, describe: 'records file: each task\'s best schedule comes from it' })
   .option('threads', { type: 'string', default: '1', describe: 'OpenMP threads (a device of its own in the records)' })
-  .option('layout', { type: 'string', default: 'nchw', describe: `activation layout of the layers: ${LAYOUT_CHOICES.join(', ')} (nhwc: channels innermost; nchw16c / nchw8c: channels in blocks stored innermost, a conv whose channels do not fill them falls back; auto: the blocked layout of this machine's vector width with the fewest relayouts, NCHW for WebGPU); relayout layers join the chain where layouts change. Tune and emit with the same --layout` })
+  .option('layout', { type: 'string', default: 'nchw', describe: `activation layout of the layers: ${LAYOUT_CHOICES.join(', ')} (nhwc: channels innermost; nchw16c / nchw8c: channels in blocks stored innermost, a conv whose channels do not fill them falls back; auto: the block as wide as this CPU's vectors when the whole chain stays in it, else NCHW; NCHW for WebGPU); relayout layers join the chain where layouts change. Tune and emit with the same --layout` })
   .option('json', { type: 'boolean', describe: 'machine-readable output' });
 
 function needFile(argv: { file?: unknown }, cmd: string): string {

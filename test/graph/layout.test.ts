@@ -114,10 +114,15 @@ describe('activation layouts', () => {
     const r = autoLayout(resnet18().bytes, { name: 'r', source: 'r.onnx' }, 16);
     assert.equal(r.layout, 'nchw16c', 'auto on 16 lanes: ResNet-18 fills blocks of 16');
     assert.deepEqual(r.graph.layers.map((l, i) => [i, l.workload.op.name]).filter(([, o]) => o === 'relayout'), [[2, 'relayout']]);
-    const mb = autoLayout(mobilenetV2().bytes, { name: 'm', source: 'm.onnx' }, 16);
-    assert.equal(mb.layout, 'nchw8c', 'auto: MobileNetV2\'s 24-channel layers would need relayouts around blocks of 16');
-    assert.equal(mb.graph.layers.filter((l) => l.workload.op.name === 'relayout').length, 1, 'MobileNetV2 fits nchw8c after its stem');
-    assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 8).layout, 'nchw8c', 'AVX2: blocks of 8 at most');
+    const mobile = mobilenetV2().bytes;
+    const mb = autoLayout(mobile, { name: 'm', source: 'm.onnx' }, 16);
+    assert.equal(mb.layout, 'nchw', 'auto on 16 lanes: MobileNetV2\'s 24-channel layers would leave blocks of 16 midway');
+    assert.ok(mb.graph.layers.every((l) => l.workload.op.name !== 'relayout'));
+    const mb8 = autoLayout(mobile, { name: 'm', source: 'm.onnx' }, 8);
+    assert.equal(mb8.layout, 'nchw8c', 'AVX2: MobileNetV2 fits blocks of 8 after its stem');
+    assert.equal(mb8.graph.layers.filter((l) => l.workload.op.name === 'relayout').length, 1);
+    assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 16).layout, 'nchw', 'tinyNet in blocks of 16 falls back to 8 midway');
+    assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 8).layout, 'nchw8c');
     assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 4).layout, 'nchw', 'no block fits 4 lanes');
   });
 
