@@ -20,7 +20,7 @@ import { STRATEGIES, StrategyName } from '../../tuner/strategies.js';
 import { TargetEvaluator } from '../../tuner/evaluate.js';
 import { CTarget } from '../../targets/c/target.js';
 import { ModelRun, runModel } from '../../targets/c/model-run.js';
-import { onnxRuntimeAvailable, runOrt } from '../../targets/onnxruntime.js';
+import { onnxRuntimeAvailable, runOrt, timeOrt } from '../../targets/onnxruntime.js';
 import { fillUniform } from '../../ir/random.js';
 import { table } from '../format.js';
 import { integerOption } from '../../targets/target.js';
@@ -101,6 +101,13 @@ async function checkOutput(g: ModelGraph, bytes: Uint8Array, input: Float32Array
     throw new RunError(`${g.name}: the compiled model's output differs from ${checkedAgainst}'s (largest error ${maxError.toExponential(1)} of the output's scale; at most 1e-3 passes); nothing written`);
   }
   return { checkedAgainst, maxError };
+}
+
+/** ONNX Runtime's median time on the seeded input the module ran on (2 s of calls), or undefined without it. */
+async function ortTime(g: ModelGraph, bytes: Uint8Array, threads: number): Promise<number | undefined> {
+  if (!(await onnxRuntimeAvailable())) return undefined;
+  const input = fillUniform(g.input.shape.reduce((a, b) => a * b, 1), 7);
+  return (await timeOrt(bytes, input, [...g.input.shape], { threads, minSeconds: 2 })).medianMs;
 }
 
 /** Builds the module, runs it on a seeded input and checks it against ONNX Runtime (or, without it, the reference executor). */
@@ -249,11 +256,15 @@ export function modelCommand(y: Argv): Argv {
       const tuneNote = `tuned ${result.seconds.toFixed(0)} s now${result.earlierSeconds ? ` + ${result.earlierSeconds.toFixed(0)} s earlier` : ''}`;
       if (target instanceof CTarget) {
         const built = await buildAndCheck(graph, bytes, tuned, target, 2, say);
+        // A time alone says little on a shared host (the same module measured 21 and 29 ms minutes
+        // apart): ONNX Runtime timed right after on the same input and threads makes it a ratio.
+        const ortMs = await ortTime(graph, bytes, target.threads);
+        const vsOrt = ortMs !== undefined ? `; ONNX Runtime ${ms(ortMs)} ms right after on the same input (loopsmith ${(ortMs / built.run.medianMs).toFixed(2)}x)` : '';
         if (argv.json) {
-          process.stdout.write(JSON.stringify({ model: graph.name, device: target.fingerprint.key, ...result, medianMs: built.run.medianMs, layerMs: built.run.layerMs, checkedAgainst: built.checkedAgainst, maxError: built.maxError }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ model: graph.name, device: target.fingerprint.key, ...result, medianMs: built.run.medianMs, ...(ortMs !== undefined ? { ortMs } : {}), layerMs: built.run.layerMs, checkedAgainst: built.checkedAgainst, maxError: built.maxError }, null, 2) + '\n');
         } else {
           process.stdout.write(`${taskTable(result)}\n\n${layerTable(graph, built.mod, built.run)}\n`
-            + `${graph.name} on ${target.description}: ${ms(built.run.medianMs)} ms per inference (median of ${built.run.runs}), output within ${built.maxError.toExponential(1)} of ${built.checkedAgainst}'s; ${tuneNote}. ${next}\n`);
+            + `${graph.name} on ${target.description}: ${ms(built.run.medianMs)} ms per inference (median of ${built.run.runs})${vsOrt}, output within ${built.maxError.toExponential(1)} of ${built.checkedAgainst}'s; ${tuneNote}. ${next}\n`);
         }
       } else {
         const e = await emitTs(graph, bytes, tuned, say);

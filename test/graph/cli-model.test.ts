@@ -70,12 +70,13 @@ describe('cli: model import, tune-model, emit-model', function () {
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /resuming: \d+ s of the 22 s budget were spent by an earlier run/);
-    const j = JSON.parse(r.stdout) as { earlierSeconds: number; seconds: number; medianMs: number; checkedAgainst: string; tasks: { key: string; slices: number; after?: number }[] };
+    const j = JSON.parse(r.stdout) as { earlierSeconds: number; seconds: number; medianMs: number; ortMs: number; checkedAgainst: string; tasks: { key: string; slices: number; after?: number }[] };
     const tuned = j.tasks.filter((t) => t.slices > 0);
     assert.ok(tuned.length > 0 && tuned.every((t) => t.after !== undefined && t.after > 0), `every tuned task has its best time: ${JSON.stringify(j.tasks)}`);
     assert.ok(j.seconds < 22 - j.earlierSeconds + 8, `the second run took ${j.seconds} s of the ${22 - j.earlierSeconds} s left`);
     assert.equal(j.checkedAgainst, 'ONNX Runtime');
     assert.ok(j.medianMs > 0);
+    assert.ok(j.ortMs > 0, 'ONNX Runtime timed beside it');
     const seen = new Set<string>();
     for (const line of readFileSync(records, 'utf8').trim().split('\n')) {
       let rec: RecordLine;
