@@ -1,16 +1,11 @@
 import { Params, lowerWorkload, workload as lookup } from '../ir/ops/index.js';
 import { blockOf, layoutOf } from '../ir/ops/layout.js';
+import { fit } from './expert.js';
 import { findLoop } from './locate.js';
 import { Schedule } from './schedule.js';
 import { Trace } from './trace.js';
 import { VectorUnit, accumulatorBudget } from './vector-unit.js';
 
-/** The largest divisor of `extent` not above `want`. */
-const fit = (want: number, extent: number) => {
-  let f = Math.min(want, extent);
-  while (extent % f !== 0) f--;
-  return f;
-};
 
 /**
  * Hand-written CPU schedules for a convolution whose activations are channel-blocked (nchw8c,

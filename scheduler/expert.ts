@@ -6,7 +6,8 @@ import { Schedule } from './schedule.js';
 import { Trace } from './trace.js';
 import { AVX512_UNIT, VectorUnit, accumulatorBudget } from './vector-unit.js';
 
-const fit = (want: number, extent: number) => {
+/** The largest divisor of `extent` not above `want`: a tile size that splits the loop whole. */
+export const fit = (want: number, extent: number) => {
   let f = Math.min(want, extent);
   while (extent % f !== 0) f--;
   return f;

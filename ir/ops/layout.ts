@@ -55,18 +55,18 @@ export function layoutShape(layout: Layout, n: number, c: number, h: number, w: 
 export interface BlockedChannel { readonly outer: Expr; readonly inner: Expr; readonly block: number }
 
 export const blocked = (outer: Expr, inner: Expr, block: number): BlockedChannel => ({ outer, inner, block });
-const isBlocked = (c: Expr | BlockedChannel): c is BlockedChannel => 'block' in c && 'outer' in c;
+export const isBlockedChannel = (c: Expr | BlockedChannel): c is BlockedChannel => 'block' in c && 'outer' in c;
 const joined = (c: BlockedChannel): Expr => add(mul(c.outer, int(c.block)), c.inner);
 
 /** The index of element (n, c, h, w) in the layout's memory order. */
 export function layoutIndex(layout: Layout, n: Expr, c: Expr | BlockedChannel, h: Expr, w: Expr): Expr[] {
   const b = blockOf(layout);
   if (b !== undefined) {
-    if (isBlocked(c) && c.block === b) return [n, c.outer, h, w, c.inner];
-    const flat = isBlocked(c) ? joined(c) : c;
+    if (isBlockedChannel(c) && c.block === b) return [n, c.outer, h, w, c.inner];
+    const flat = isBlockedChannel(c) ? joined(c) : c;
     return [n, div(flat, int(b)), h, w, mod(flat, int(b))];
   }
-  const flat = isBlocked(c) ? joined(c) : c;
+  const flat = isBlockedChannel(c) ? joined(c) : c;
   return layout === 'nhwc' ? [n, h, w, flat] : [n, flat, h, w];
 }
 
@@ -86,6 +86,5 @@ export function layoutAxes(layout: Layout, names: [string, string, string, strin
 }
 
 /** The channel as one expression (for per-channel vectors such as a bias). */
-export const channelExpr = (c: Expr | BlockedChannel): Expr => (isBlocked(c) ? joined(c) : c);
+export const channelExpr = (c: Expr | BlockedChannel): Expr => (isBlockedChannel(c) ? joined(c) : c);
 
-export { isBlocked as isBlockedChannel };
