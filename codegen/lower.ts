@@ -4,6 +4,7 @@ import { planRegisterTiles } from './registers.js';
 import { simplifyProgram } from './simplify.js';
 import { expandUnrolled } from './unroll.js';
 import { dropUnitLoops } from './unit-loops.js';
+import { unswitchCopies } from './unswitch.js';
 import { PreparedBuffer, splitPrepare } from './prepare.js';
 
 /** What the shared lowering hands to a renderer. */
@@ -56,6 +57,7 @@ export const PASSES: readonly Pass[] = [
   // Unrolled copies carry constants into indices and tail guards: fold them, drop guards that
   // are now provably true and statements whose guards are provably false.
   { name: 'prune-guards', run: (p) => simplifyProgram(p) },
+  { name: 'unswitch-copies', run: (p) => unswitchCopies(p) },
 ];
 
 export function lowerForCodegen(p: Program, log?: (pass: string, text: string) => void, opts: LowerOptions = {}): Lowered {

@@ -93,6 +93,22 @@ export function tinyNet(seed = 7): ZooModel {
   return finish('tiny', b, b.gemm(x, { outFeatures: 10 }, 'fc'));
 }
 
+/**
+ * A small inverted-residual model whose 24-channel tensors fill no block of 16 (MobileNetV2's case),
+ * for channel padding: the bottleneck's 24 channels are padded to 32 in nchw16c; the head's 24 reach
+ * a GlobalAveragePool and Gemm, so they keep their count (and blocks of 8).
+ */
+export function narrowNet(seed = 24): ZooModel {
+  const b = new OnnxBuilder('narrow', [1, 3, 12, 12], seed);
+  const x = b.relu(convBn(b, b.input, 'stem.conv', 'stem.bn', 16, 3), 'stem.relu'); // 16x12x12
+  const p = convBn(b, x, 'proj1.conv', 'proj1.bn', 24, 1); // 24: linear bottleneck
+  let e = b.clip6(convBn(b, p, 'expand.conv', 'expand.bn', 48, 1), 'expand.clip');
+  e = b.clip6(convBn(b, e, 'dw.conv', 'dw.bn', 48, 3, 1, 48), 'dw.clip');
+  const q = b.add(p, convBn(b, e, 'proj2.conv', 'proj2.bn', 24, 1), 'res.add'); // 24
+  const h = b.relu(convBn(b, q, 'head.conv', 'head.bn', 24, 3, 2), 'head.relu'); // 24x6x6, to the pool
+  return finish('narrow', b, b.gemm(b.flatten(b.globalAveragePool(h, 'gap'), 'flatten'), { outFeatures: 10 }, 'fc'));
+}
+
 /** A tiny classifier ending in Softmax: a node kind a CNN importer is expected to reject by name. */
 export function unsupportedNet(seed = 3): ZooModel {
   const b = new OnnxBuilder('unsupported', [1, 3, 8, 8], seed);

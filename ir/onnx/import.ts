@@ -3,6 +3,7 @@ import { Workload, workload } from '../ops/index.js';
 import { Constant, GraphLayer, ModelGraph } from '../graph/graph.js';
 import { ModelProto, NodeProto, attributes, decodeModel, num, tensorValues } from './proto.js';
 import { Layout, blockOf, layoutMisfit, layoutNumber, layoutOf } from '../ops/layout.js';
+import { paddedChannels } from './channel-padding.js';
 
 /**
  * ONNX graph -> loopsmith graph. Every Conv (dense, grouped, depthwise, strided, dilated), Gemm and
@@ -30,6 +31,11 @@ export interface ImportOptions {
    * smaller block that fits, else NCHW; a pool keeps its input's layout.
    */
   readonly layout?: Layout;
+  /**
+   * In a blocked layout, store tensors whose channels fill no whole block with the count rounded up
+   * (zeros in the extra channels; see channel-padding.ts), so the chain stays in the block. Default on.
+   */
+  readonly padChannels?: boolean;
 }
 
 /** A layer being built: epilogue steps attach to the conv that produced their input. */
@@ -61,6 +67,9 @@ class Importer {
   private readonly layouts = new Map<string, Layout>();
   private readonly relaid = new Map<string, string>();
   private readonly layout: Layout;
+  /** Tensor -> its stored (padded) channel count, where it has one; and each padded tensor's real count. */
+  private padded = new Map<string, number>();
+  private readonly real = new Map<string, number>();
 
   constructor(private readonly model: ModelProto, private readonly opts: ImportOptions) {
     this.layout = opts.layout ?? 'nchw';
@@ -100,6 +109,11 @@ class Importer {
   run(): ModelGraph {
     const g = this.model.graph!;
     for (const t of g.initializer ?? []) this.consts.set(t.name ?? '', tensorValues(t, this.opts.source));
+    const block = blockOf(this.layout);
+    if (block !== undefined && this.opts.padChannels !== false) {
+      for (const n of g.node ?? []) if (n.opType === 'Constant') this.node(n);
+      this.padded = paddedChannels(g, (t) => this.consts.get(t)?.dims, block);
+    }
     const inputs = (g.input ?? []).filter((v) => !this.consts.has(v.name ?? ''));
     if (inputs.length !== 1) throw new InputError(`${this.opts.source}: loopsmith imports models with one input; this one has ${inputs.length} (${inputs.map((v) => v.name).join(', ')})`);
     if ((g.output ?? []).length !== 1) throw new InputError(`${this.opts.source}: loopsmith imports models with one output; this one has ${(g.output ?? []).length}`);
@@ -182,6 +196,7 @@ class Importer {
 
   private rename(l: Pending, from: string, to: string, node: NodeProto): void {
     this.producer.delete(from);
+    if (this.real.has(from)) this.real.set(to, this.real.get(from)!);
     this.shapes.set(to, this.shapes.get(from)!);
     this.layouts.set(to, this.layouts.get(from) ?? 'nchw');
     l.output = to;
@@ -253,10 +268,25 @@ class Importer {
     if (new Set(strides).size > 1 || new Set(pads).size > 1 || new Set(dil).size > 1) {
       this.fail(n, `strides [${strides}], pads [${pads}], dilations [${dil}]: loopsmith's convolutions take one stride, pad and dilation for both axes`);
     }
-    if (cpg * group !== x[1]) this.fail(n, `weights [${w.dims}] with group ${group} do not match ${x[1]} input channels`);
+    const c = this.realChannels(xName!);
+    if (cpg * group !== c) this.fail(n, `weights [${w.dims}] with group ${group} do not match ${c} input channels`);
     const bias = bName ? Float32Array.from(this.constant(n, bName, 'bias').values) : undefined;
-    this.convLayer(n, xName!, { n: x[0]!, c: x[1]!, h: x[2]!, w: x[3]!, k, kh, kw, stride: strides[0]!, pad: pads[0]!, dilation: dil[0]!, groups: group },
-      Float32Array.from(w.values), [k, cpg, kh, kw], bias);
+    // Padded channels (channel-padding.ts): zero filters for the extra outputs, zero weights for the
+    // extra inputs; a depthwise conv grows by whole groups.
+    const out = (n.output ?? [])[0]!;
+    const kp = this.padded.get(out) ?? k;
+    const depthwise = group > 1 && cpg === 1 && k === group;
+    const cp = x[1]!, groups = depthwise ? kp : group, cpgp = depthwise ? 1 : cp / group;
+    if (kp !== k) this.real.set(out, k);
+    const W = padWeights(Float32Array.from(w.values), [k, cpg, kh, kw], kp, cpgp);
+    const b = bias && kp !== k ? Float32Array.from({ length: kp }, (_, i) => (i < k ? bias[i]! : 0)) : bias;
+    this.convLayer(n, xName!, { n: x[0]!, c: cp, h: x[2]!, w: x[3]!, k: kp, kh, kw, stride: strides[0]!, pad: pads[0]!, dilation: dil[0]!, groups },
+      W, [kp, cpgp, kh, kw], b);
+  }
+
+  /** The channels tensor `t` holds in the model (its stored count less any padding). */
+  private realChannels(t: string): number {
+    return this.real.get(this.buffer(t)) ?? this.real.get(t) ?? this.shapes.get(t)![1]!;
   }
 
   /** Gemm/MatMul with constant weights: a 1x1 convolution of the [M, K] input seen as [M, K, 1, 1]. */
@@ -305,7 +335,8 @@ class Importer {
     const k = l.weights!.wShape[0]!;
     const per = l.weights!.W.length / k;
     const bias = l.weights!.bias ?? new Float32Array(k);
-    for (let o = 0; o < k; o++) {
+    // Padded filters (channel-padding.ts) stay zero, their bias too.
+    for (let o = 0; o < Math.min(k, g!.length); o++) {
       const s = Number(g![o]) / Math.sqrt(Number(va![o]) + eps);
       for (let i = 0; i < per; i++) l.weights!.W[o * per + i] = Math.fround(l.weights!.W[o * per + i]! * s);
       bias[o] = Math.fround((bias[o]! - Number(mu![o])) * s + Number(beta![o]));
@@ -373,6 +404,7 @@ class Importer {
     const oh = Math.floor((params.h + 2 * params.pad - params.kh) / params.stride) + 1;
     const ow = Math.floor((params.w + 2 * params.pad - params.kw) / params.stride) + 1;
     this.shapes.set(out, [params.n, params.c, oh, ow]);
+    if (this.real.has(this.buffer(x))) this.real.set(out, this.real.get(this.buffer(x))!);
     // A pool runs in whatever layout its input has (every layout fits its channels).
     const b = this.buffer(x);
     const layout = this.layouts.get(b) ?? 'nchw';
@@ -403,3 +435,12 @@ class Importer {
 }
 
 const count = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** OIHW weights [k][cpg][kh][kw] grown to [kp][cpgp][kh][kw], the new filters and channels zero. */
+function padWeights(W: Float32Array, [k, cpg, kh, kw]: number[], kp: number, cpgp: number): Float32Array {
+  if (kp === k && cpgp === cpg) return W;
+  const taps = kh! * kw!;
+  const out = new Float32Array(kp * cpgp * taps);
+  for (let o = 0; o < k!; o++) for (let i = 0; i < cpg!; i++) out.set(W.subarray((o * cpg! + i) * taps, (o * cpg! + i + 1) * taps), (o * cpgp + i) * taps);
+  return out;
+}

@@ -6,6 +6,7 @@ export const onnx = onnxProto.onnx;
 export type NodeProto = onnxProto.onnx.INodeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
 export type ModelProto = onnxProto.onnx.IModelProto;
+export type GraphProto = onnxProto.onnx.IGraphProto;
 
 const FLOAT = 1, INT64 = 7, INT32 = 6, DOUBLE = 11;
 

@@ -3,7 +3,7 @@ import { add, div, int, lt, mod, mul, printExpr, variable } from '../../ir/expr.
 import { collectLoops } from '../../ir/loop.js';
 import { printProgram } from '../../ir/print.js';
 import { applyTrace } from '../../scheduler/apply.js';
-import { expertCpuGemm } from '../../scheduler/expert.js';
+import { expertCpuDepthwise, expertCpuGemm } from '../../scheduler/expert.js';
 import { trace } from '../../scheduler/trace.js';
 import { simplifyExpr, TRUE, simplifyProgram } from '../../codegen/simplify.js';
 import { expandUnrolled } from '../../codegen/unroll.js';
@@ -12,6 +12,9 @@ import { PASSES, lowerForCodegen } from '../../codegen/lower.js';
 import { Names } from '../../codegen/cstyle/names.js';
 import { C_RESERVED } from '../../codegen/c/dialect.js';
 import { assertSameResults, lowered } from '../scheduler/helpers.js';
+import { lowerWorkload, workload } from '../../ir/ops/index.js';
+import { expertCpuBlockedConv } from '../../scheduler/expert-blocked.js';
+import { vectorUnitFor } from '../../scheduler/vector-unit.js';
 
 const i = variable('i'), j = variable('j');
 const ranges = new Map([['i', [0, 7] as const], ['j', [0, 3] as const]]);
@@ -96,7 +99,7 @@ describe('codegen pass: register-tiles', () => {
   });
 
   it('the whole lowering is a list of named passes that preserve meaning', () => {
-    assert.deepEqual(PASSES.map((x) => x.name), ['drop-unit-loops', 'simplify-indices', 'register-tiles', 'expand-unrolled', 'prune-guards']);
+    assert.deepEqual(PASSES.map((x) => x.name), ['drop-unit-loops', 'simplify-indices', 'register-tiles', 'expand-unrolled', 'prune-guards', 'unswitch-copies']);
     const p = applyTrace(lowered('gemm_bias_relu', { m: 16, n: 32, k: 8 }), trace([
       { prim: 'split', loop: 'i', factors: [4], tail: 'requireDivisible' },
       { prim: 'split', loop: 'j', factors: [16], tail: 'requireDivisible' },
@@ -110,6 +113,33 @@ describe('codegen pass: register-tiles', () => {
     assert.deepEqual(logged, PASSES.map((x) => x.name));
     assert.ok(l.registerTiles.has('C.local'));
     assertSameResults(p, l.program);
+  });
+});
+
+describe('codegen pass: unswitch-copies', () => {
+  it('moves a padded copy\'s bounds test out of the loop over a pixel\'s channels, and computes what it did', () => {
+    // nchw16c depthwise expert: the input is copied into a padded plane per channel block.
+    const w = workload('conv2d_fused', { n: 1, c: 32, h: 6, w: 6, k: 32, kh: 3, kw: 3, pad: 1, groups: 32, layout: 3 });
+    const p = applyTrace(lowerWorkload(w), expertCpuBlockedConv(w.params, w.key, vectorUnitFor(16, 32))!);
+    const before = lowerForCodegen(p).program;
+    const copy = (q: typeof p) => collectLoops(q.body).filter((l) => l.var.startsWith('X.packed.'));
+    // The innermost copy loop (over 16 channels) stored `in bounds ? X[..] : 0`; now two loops, neither with a select.
+    const inner = copy(before).filter((l) => l.body.kind === 'store');
+    assert.equal(inner.length, 2, printProgram(before));
+    for (const l of inner) assert.ok(l.body.kind === 'store' && l.body.value.kind !== 'select', printProgram(before));
+    const without = PASSES.filter((x) => x.name !== 'unswitch-copies').reduce((q, x) => x.run(q, { registerTiles: new Set() }), p);
+    assert.ok(copy(without).some((l) => l.body.kind === 'store' && l.body.value.kind === 'select'), 'the guard was inside the loop before the pass');
+    assertSameResults(p, before);
+  });
+
+  it('cuts an NCHW padded copy\'s row loop where its own bounds test changes: zero, copy, zero', () => {
+    const w = workload('conv2d_fused', { n: 1, c: 4, h: 6, w: 7, k: 4, kh: 3, kw: 3, pad: 1, groups: 4 });
+    const p = applyTrace(lowerWorkload(w), expertCpuDepthwise(w.params, w.key, vectorUnitFor(16, 32), 'conv2d_fused'));
+    const l = lowerForCodegen(p).program;
+    const copies = collectLoops(l.body).filter((x) => x.var.startsWith('X.packed.') && x.body.kind === 'store');
+    assert.deepEqual(copies.map((x) => [x.var, x.extent]), [['X.packed.3.lo', 1], ['X.packed.3', 7], ['X.packed.3.else', 7], ['X.packed.3.hi', 1]], printProgram(l));
+    assert.ok(copies.every((x) => x.body.kind === 'store' && x.body.value.kind !== 'select'));
+    assertSameResults(p, l);
   });
 });
 

@@ -6,7 +6,7 @@ import { LAYOUTS, Layout } from '../../ir/ops/layout.js';
 import { importOnnx } from '../../ir/onnx/import.js';
 import { autoLayout } from '../../ir/onnx/auto-layout.js';
 import { executeGraph } from '../../ir/graph/execute.js';
-import { mobilenetV2, resnet18, tinyNet } from '../../bench/models/zoo.js';
+import { mobilenetV2, narrowNet, resnet18, tinyNet } from '../../bench/models/zoo.js';
 import { runOrt } from '../../targets/onnxruntime.js';
 import { fillUniform } from '../../ir/random.js';
 import { assertBadInput, cli } from '../cli.test.js';
@@ -115,15 +115,34 @@ describe('activation layouts', () => {
     assert.equal(r.layout, 'nchw16c', 'auto on 16 lanes: ResNet-18 fills blocks of 16');
     assert.deepEqual(r.graph.layers.map((l, i) => [i, l.workload.op.name]).filter(([, o]) => o === 'relayout'), [[2, 'relayout']]);
     const mobile = mobilenetV2().bytes;
-    const mb = autoLayout(mobile, { name: 'm', source: 'm.onnx' }, 16);
-    assert.equal(mb.layout, 'nchw', 'auto on 16 lanes: MobileNetV2\'s 24-channel layers would leave blocks of 16 midway');
-    assert.ok(mb.graph.layers.every((l) => l.workload.op.name !== 'relayout'));
     const mb8 = autoLayout(mobile, { name: 'm', source: 'm.onnx' }, 8);
     assert.equal(mb8.layout, 'nchw8c', 'AVX2: MobileNetV2 fits blocks of 8 after its stem');
     assert.equal(mb8.graph.layers.filter((l) => l.workload.op.name === 'relayout').length, 1);
     assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 16).layout, 'nchw', 'tinyNet in blocks of 16 falls back to 8 midway');
     assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 8).layout, 'nchw8c');
     assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 4).layout, 'nchw', 'no block fits 4 lanes');
+  });
+
+  it('in a blocked layout, channels that fill no block are padded with zeros where every reader can take them, and the model computes what ONNX Runtime computes', async function () {
+    this.timeout(60_000);
+    const m = narrowNet();
+    const x = fillUniform(3 * 12 * 12, 5);
+    const want = (await runOrt(m.bytes, x, m.inputShape, { threads: 1 })).output;
+    const g = importOnnx(m.bytes, { name: 'n', source: 'n.onnx', layout: 'nchw16c' });
+    const convs = g.layers.filter((l) => l.workload.op.name === 'conv2d_fused').map((l) => `${l.workload.params.c}>${l.workload.params.k} ${LAYOUTS[l.workload.params.layout ?? 0]}`);
+    // The bottleneck's 24 channels become 32 (proj1, expand reads, proj2 + the Add); the head's 24
+    // reach the pool and the Gemm, so they stay 24, in blocks of 8.
+    assert.deepEqual(convs, ['3>16 nchw', '16>32 nchw16c', '32>48 nchw16c', '48>48 nchw16c', '48>32 nchw16c', '32>24 nchw8c', '24>10 nchw']);
+    assert.equal(g.constants.get('proj1.conv.W')!.shape.join(), '32,16,1,1');
+    assert.equal(g.constants.get('expand.conv.W')!.shape.join(), '48,32,1,1');
+    assertClose(executeGraph(g, x), want, 'padded');
+    const unpadded = importOnnx(m.bytes, { name: 'n', source: 'n.onnx', layout: 'nchw16c', padChannels: false });
+    assert.ok(unpadded.layers.some((l) => l.workload.params.k === 24 && l.workload.params.layout === 2), 'without padding the 24-channel convs fall back to blocks of 8');
+    assertClose(executeGraph(unpadded, x), want, 'unpadded');
+    // MobileNetV2's 24-channel bottlenecks pad to 32, so the whole chain stays in blocks of 16.
+    const mb = autoLayout(mobilenetV2().bytes, { name: 'm', source: 'm.onnx' }, 16);
+    assert.equal(mb.layout, 'nchw16c');
+    assert.equal(mb.graph.layers.filter((l) => l.workload.op.name === 'relayout').length, 1, 'one relayout, after the stem');
   });
 
   it('the CLI takes --layout by name and refuses others in one line', () => {
