@@ -1,5 +1,5 @@
 import { Params, lowerWorkload, workload as lookup } from '../ir/ops/index.js';
-import { blockOf, layoutOf } from '../ir/ops/layout.js';
+import { blockOf, inputLayoutOf, layoutOf } from '../ir/ops/layout.js';
 import { fit } from './expert.js';
 import { findLoop } from './locate.js';
 import { Schedule } from './schedule.js';
@@ -23,11 +23,12 @@ import { VectorUnit, accumulatorBudget } from './vector-unit.js';
  *
  * Undefined for other layouts and group shapes (the search schedules those).
  */
-export function expertCpuBlockedConv(params: Params, workload: string | undefined, unit: VectorUnit, op = 'conv2d_fused'): Trace | undefined {
+export function expertCpuBlockedConv(params: Params, workload: string | undefined, unit: VectorUnit, op = 'conv2d_fused', opts: { channelBlocks?: 'one' | 'several' } = {}): Trace | undefined {
   const block = blockOf(layoutOf(params));
   if (block === undefined) return undefined;
   const depthwise = (params.groups ?? 1) === params.c && params.k === params.c && (params.groups ?? 1) > 1;
   if (!depthwise && (params.groups ?? 1) !== 1) return undefined;
+  if (depthwise && opts.channelBlocks === 'several') return undefined;
   const s = new Schedule(lowerWorkload(lookup(op, params)), workload);
   const ow = findLoop(s.program, 'ow', 'expertCpuBlockedConv').loop.extent;
   // Accumulators: one vector per column of the tile; a block narrower than the vector still takes
@@ -44,12 +45,34 @@ export function expertCpuBlockedConv(params: Params, workload: string | undefine
     // The taps innermost of the reduction with the padding tests on them (no padded copy): what the
     // search found for 128 x 28 x 28 in nchw16c (219 GFLOP/s on AVX-512) where a padded copy and
     // the taps outside the channels ran at 119.
-    s.reorder(['n', 'ko', 'oh', 'ow.0', 'rco', 'rci', 'rh', 'rw', 'ow.1', 'ki']);
-    s.layout('W', [1], [block]).cacheWrite('Y', 'local', 'ow.0').unroll('rw');
+    // The reduction over input channels is (rco, rci) when the input is in the same blocks, else
+    // one loop rc (a stem reading the NCHW image).
+    const rc = blockOf(inputLayoutOf(params)) === block && params.c! % block === 0 ? ['rco', 'rci'] : ['rc'];
+    const blocks = opts.channelBlocks === 'several' ? outputBlocks(params.k! / block, cols, unit) : 1;
+    if (opts.channelBlocks === 'several' && blocks === 1) return undefined;
+    if (blocks > 1) {
+      // Several blocks of output channels per tile: each broadcast input feeds that many FMAs (on
+      // a 7 x 7 plane a tile of 7 columns by one block held 7 accumulators of 32 registers).
+      s.split('ko', [blocks], 'requireDivisible');
+      s.reorder(['n', 'ko.0', 'oh', 'ow.0', ...rc, 'rh', 'rw', 'ko.1', 'ow.1', 'ki']);
+      s.layout('W', [1], [block]).cacheWrite('Y', 'local', 'ow.0').unroll('rw').unroll('ko.1');
+    } else {
+      s.reorder(['n', 'ko', 'oh', 'ow.0', ...rc, 'rh', 'rw', 'ow.1', 'ki']);
+      s.layout('W', [1], [block]).cacheWrite('Y', 'local', 'ow.0').unroll('rw');
+    }
+    return s.unroll('ow.1').vectorize('ki').parallel(blocks > 1 ? 'ko.0' : 'ko').trace;
   }
   return s
     .unroll('ow.1')
     .vectorize('ki')
     .parallel('ko')
     .trace;
+}
+
+/**
+ * Output-channel blocks per register tile beside `cols` columns: 4 or 2 where their accumulators
+ * and weight vectors fit the registers and at least two tiles of blocks remain for the threads.
+ */
+function outputBlocks(kBlocks: number, cols: number, unit: VectorUnit): number {
+  return [4, 2].find((f) => kBlocks % f === 0 && kBlocks / f >= 2 && cols * f <= accumulatorBudget(unit, f)) ?? 1;
 }

@@ -354,11 +354,13 @@ function layoutShape(layout: number, [n, c, h, w]: readonly number[]): number[] 
 function layoutAware(op: NaiveOp, shapes: (p: NaiveParams) => Record<string, readonly number[]>): NaiveOp {
   return (p, inputs) => {
     const layout = p.layout ?? 0;
-    if (layout === 0) return op(p, inputs);
+    // conv2d_fused's xlayout: X in a layout of its own (1 + its number), the rest in `layout`.
+    const xLayout = p.xlayout ? p.xlayout - 1 : layout;
+    if (layout === 0 && xLayout === 0) return op(p, inputs);
     const nchw = shapes(p); // NCHW shapes of the activation inputs
     const converted = { ...inputs };
-    for (const [name, dims] of Object.entries(nchw)) if (inputs[name]) converted[name] = relaid(inputs[name]!, dims, layout, 0);
-    const r = op({ ...p, layout: 0 }, converted);
+    for (const [name, dims] of Object.entries(nchw)) if (inputs[name]) converted[name] = relaid(inputs[name]!, dims, name === 'X' ? xLayout : layout, 0);
+    const r = op({ ...p, layout: 0, xlayout: 0 }, converted);
     return { shape: layoutShape(layout, r.shape), data: relaid(r.data, r.shape, 0, layout) };
   };
 }

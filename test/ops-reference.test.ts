@@ -61,7 +61,7 @@ function randomParams(op: OpSpec, r: () => number, force: Feature | undefined): 
     out[nm] = v;
   }
   // Blocked layouts need whole blocks of channels: scale the drawn counts by the block.
-  const block = Math.max(BLOCKS[out.layout ?? 0] ?? 1, BLOCKS[out.from ?? 0] ?? 1);
+  const block = Math.max(BLOCKS[out.layout ?? 0] ?? 1, BLOCKS[out.from ?? 0] ?? 1, BLOCKS[(out.xlayout ?? 0) - 1] ?? 1);
   for (const nm of ['c', 'k'] as const) if (out[nm] !== undefined) out[nm] *= block;
   return out;
 }

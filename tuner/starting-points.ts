@@ -47,8 +47,13 @@ export function expertSchedules(w: Workload, target: Pick<SpaceTarget, 'style' |
   // The NCHW experts do not fit other layouts (other axes: ko, ki): a blocked layout has its own
   // (dense and depthwise), NHWC starts from the search.
   if (w.op.name === 'conv2d_fused' && (p.layout ?? 0) !== 0) {
-    const blocked = style === 'cpu' ? expertCpuBlockedConv(p, w.key, unit, w.op.name) : undefined;
-    return blocked ? [{ label: `expert CPU conv2d_fused (${LAYOUTS[p.layout!]})`, trace: blocked }] : [];
+    if (style !== 'cpu') return [];
+    const one = expertCpuBlockedConv(p, w.key, unit, w.op.name);
+    const several = expertCpuBlockedConv(p, w.key, unit, w.op.name, { channelBlocks: 'several' });
+    return [
+      ...(one ? [{ label: `expert CPU conv2d_fused (${LAYOUTS[p.layout!]})`, trace: one }] : []),
+      ...(several ? [{ label: `expert CPU conv2d_fused (${LAYOUTS[p.layout!]}, several channel blocks per tile)`, trace: several }] : []),
+    ];
   }
   if (w.op.name === 'conv2d_fused') {
     const depthwise = p.groups === p.c && p.k === p.c;

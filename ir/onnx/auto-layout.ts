@@ -7,10 +7,11 @@ import { ImportOptions, importOnnx } from './import.js';
  * block as wide as the vector (nchw16c on AVX-512's 16 f32 lanes, nchw8c on AVX2's 8) makes a block
  * of output channels one register and lets a depthwise layer vectorize across its channels; it is
  * chosen when the whole chain can stay in it: every relayout the import needs converts from NCHW
- * (after the input or a stem whose few channels fill no block). A chain that would leave the block
- * midway keeps NCHW: MobileNetV2's 24-channel layers fill no block of 16, and in blocks of 8 on
- * AVX-512 its pointwise layers run on half-width vectors (measured: 8.4 ms against 7.3 in NCHW).
- * A device without such vectors (a GPU's vec4 lanes, a scalar target) keeps NCHW.
+ * (after the input or a stem whose few channels fill no block). Channels that fill no block are
+ * padded where the graph allows (channel-padding.ts: MobileNetV2's 24 become 32, so it runs in
+ * nchw16c on AVX-512). A chain that would still leave the block midway keeps NCHW (in blocks of 8
+ * on AVX-512 a pointwise layer runs on half-width vectors). A device without such vectors (a GPU's
+ * vec4 lanes, a scalar target) keeps NCHW.
  */
 export function autoLayout(bytes: Uint8Array, opts: Omit<ImportOptions, 'layout'>, lanes: number): { layout: Layout; graph: ModelGraph } {
   const block: Layout | undefined = lanes >= 16 ? 'nchw16c' : lanes >= 8 ? 'nchw8c' : undefined;

@@ -68,12 +68,14 @@ export function paddedChannels(graph: GraphProto, weightDims: (name: string) => 
     }
   }
   for (const v of [...(graph.input ?? []), ...(graph.output ?? [])]) unsafe.add(v.name ?? '');
-  // A class is padded when no member is unsafe, some dense conv writes it, and every member's
-  // producer is a conv or a class-preserving node (checked by construction: other producers are unsafe).
+  // A class is padded when no member is unsafe and dense convs write it (with one channel count);
+  // every other producer is a class-preserving node or marked unsafe above.
   const members = new Map<string, string[]>();
   for (const t of new Set([...parent.keys(), ...channels.keys(), ...unsafe])) {
     const r = find(t);
-    members.set(r, [...(members.get(r) ?? []), t]);
+    const list = members.get(r);
+    if (list) list.push(t);
+    else members.set(r, [t]);
   }
   const padded = new Map<string, number>();
   for (const ts of members.values()) {

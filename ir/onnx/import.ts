@@ -2,7 +2,7 @@ import { InputError } from '../errors.js';
 import { Workload, workload } from '../ops/index.js';
 import { Constant, GraphLayer, ModelGraph } from '../graph/graph.js';
 import { ModelProto, NodeProto, attributes, decodeModel, num, tensorValues } from './proto.js';
-import { Layout, blockOf, layoutMisfit, layoutNumber, layoutOf } from '../ops/layout.js';
+import { Layout, X_LAYOUTS, blockOf, layoutMisfit, layoutNumber, layoutOf } from '../ops/layout.js';
 import { paddedChannels } from './channel-padding.js';
 
 /**
@@ -27,8 +27,9 @@ export interface ImportOptions {
    * The activation layout of the layers (default nchw). With nhwc or a blocked layout (nchw16c,
    * nchw8c) the chain of convs and pools runs in it and relayout layers convert at its edges: after
    * the NCHW input, and before a Flatten/Reshape (or the output) of a tensor with more than one
-   * pixel. A conv whose channels do not fill the blocks (the first layer's 3) takes the next
-   * smaller block that fits, else NCHW; a pool keeps its input's layout.
+   * pixel. Channels that fill no block are padded with zeros where the graph allows (padChannels);
+   * a conv whose channels still do not fill the blocks (the first layer's 3) takes the next smaller
+   * block that fits, else NCHW; a pool keeps its input's layout.
    */
   readonly layout?: Layout;
   /**
@@ -95,11 +96,21 @@ class Importer {
     return out;
   }
 
-  /** The layout a conv of c input and k output channels runs in: the model's, else the widest block that fits, else NCHW. */
-  private convLayout(c: number, k: number): Layout {
+  /**
+   * The layout a conv of c input and k output channels runs in: the model's, else the widest block
+   * that fits, else NCHW. A dense conv whose input is not blocked and whose input channels fill no
+   * block while its outputs do (a 3-channel stem) reads its input where it is (`from`) and writes
+   * the block: no relayout between the image and the chain.
+   */
+  private convLayout(c: number, k: number, groups: number, have: Layout): { layout: Layout; from?: Layout } {
     const b = blockOf(this.layout);
     const tries: Layout[] = b === undefined ? [this.layout] : [this.layout, ...(b > 8 ? ['nchw8c' as const] : [])];
-    return tries.find((l) => layoutMisfit(l, { c, k }) === undefined) ?? 'nchw';
+    const same = tries.find((l) => layoutMisfit(l, { c, k }) === undefined);
+    if (same !== this.layout && b !== undefined && groups === 1 && blockOf(have) === undefined) {
+      const mixed = tries.find((l) => layoutMisfit(l, { k }) === undefined);
+      if (mixed && (same === undefined || blockOf(mixed)! > blockOf(same)!)) return { layout: mixed, from: have };
+    }
+    return { layout: same ?? 'nchw' };
   }
 
   private static param(l: Layout): Record<string, number> {
@@ -319,10 +330,11 @@ class Importer {
     const oh = Math.floor((conv.h! + 2 * conv.pad! - conv.dilation! * (conv.kh! - 1) - 1) / conv.stride!) + 1;
     const ow = Math.floor((conv.w! + 2 * conv.pad! - conv.dilation! * (conv.kw! - 1) - 1) / conv.stride!) + 1;
     this.shapes.set(out, outShape ?? [conv.n!, conv.k!, oh, ow]);
-    const layout = this.convLayout(conv.c!, conv.k!);
+    const { layout, from } = this.convLayout(conv.c!, conv.k!, conv.groups!, this.layouts.get(this.buffer(x)) ?? 'nchw');
     this.add({
-      name: this.nodeName(n), op: 'conv2d_fused', params: { ...conv, bias: 0, residual: 0, act: 0, prepack: 1, ...Importer.param(layout) },
-      inputs: { X: { tensor: this.inLayout(x, layout) } }, output: out, weights: { W, wShape, bias },
+      name: this.nodeName(n), op: 'conv2d_fused',
+      params: { ...conv, bias: 0, residual: 0, act: 0, prepack: 1, ...Importer.param(layout), ...(from ? { xlayout: X_LAYOUTS.indexOf(from) } : {}) },
+      inputs: { X: { tensor: from ? this.buffer(x) : this.inLayout(x, layout) } }, output: out, weights: { W, wShape, bias },
     });
   }
 

@@ -2,7 +2,7 @@ import { Expr, add, f32, max, min, relu } from '../expr.js';
 import { at, placeholder } from '../te.js';
 import { ConvEpilogue, ConvShape, buildConv, checkConv, convFlops, convOutput, convParams, convShape } from './conv.js';
 import { OpSpec, Params, flag } from './spec.js';
-import { channelExpr, layoutIndex, layoutParam, layoutShape } from './layout.js';
+import { channelExpr, inputLayoutOf, layoutIndex, layoutOf, layoutParam, layoutShape, xlayoutParam } from './layout.js';
 
 /**
  * A 2-d convolution with the epilogue a network puts after it, fused as frameworks fuse it: a
@@ -64,9 +64,9 @@ export const conv2dFused: OpSpec = {
     ...convParams(2),
     flag('bias', 'add bias[k] (1, the default) or not (0)'), flag('residual', 'add a tensor R of the output\'s shape (a skip connection)'),
     { name: 'act', doc: 'activation after the sums: 0 none, 1 relu, 2 relu6 (clip to [0, 6])', min: 0, default: 0, choices: [0, 1, 2], choiceNames: ACTIVATIONS },
-    layoutParam('X, Y and R'),
+    layoutParam('X, Y and R'), xlayoutParam,
   ].map((q) => (q.name === 'bias' ? { ...q, default: 1 } : q)),
-  check: (p) => checkConv(convShape(2, p), false),
+  check: (p) => (p.xlayout && inputLayoutOf(p) === layoutOf(p) ? `xlayout ${layoutOf(p)} is the output's layout too: leave xlayout out` : checkConv(convShape(2, p), false)),
   build: (p) => {
     const f = fusedConv(p);
     return buildConv(f.shape, { transposed: false, ...(f.bias || f.residual || f.act !== 'none' ? { epilogue: epilogue(f) } : {}) });

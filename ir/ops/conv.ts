@@ -4,7 +4,7 @@ import {
 import { Compute, Placeholder, at, compute, placeholder, reduceAxis } from '../te.js';
 import { OpSpec, ParamSpec, Params, offset, prepack, size } from './spec.js';
 import {
-  BlockedChannel, Layout, blockOf, blocked, channelExpr, isBlockedChannel, layoutAxes, layoutIndex, layoutMisfit, layoutOf, layoutShape,
+  BlockedChannel, Layout, blockOf, blocked, channelExpr, inputLayoutOf, isBlockedChannel, layoutAxes, layoutIndex, layoutMisfit, layoutOf, layoutShape,
 } from './layout.js';
 
 /** Spatial dimension names by rank: 1-d convolutions run along w, 3-d ones add depth d. */
@@ -18,8 +18,10 @@ export interface ConvShape {
   stride: number; pad: number; dilation: number; groups: number;
   /** Weights (and bias) constant: see `prepack` in spec.ts. */
   prepack: boolean;
-  /** Of X, Y (and a residual): 2-d convolutions may take NHWC (layout.ts). */
+  /** Of Y (and a residual), and of X unless inLayout says otherwise: 2-d convolutions may take NHWC or blocked layouts (layout.ts). */
   layout: Layout;
+  /** Of X: the output's unless a conv2d_fused sets xlayout. */
+  inLayout: Layout;
 }
 
 export function convShape(rank: Rank, p: Params): ConvShape {
@@ -27,7 +29,7 @@ export function convShape(rank: Rank, p: Params): ConvShape {
   return {
     rank, n: p.n!, c: p.c!, k: p.k!,
     spatial: dims.map((d) => p[d]!), kernel: dims.map((d) => p[`k${d}`]!),
-    stride: p.stride!, pad: p.pad!, dilation: p.dilation!, groups: p.groups ?? 1, prepack: p.prepack === 1, layout: layoutOf(p),
+    stride: p.stride!, pad: p.pad!, dilation: p.dilation!, groups: p.groups ?? 1, prepack: p.prepack === 1, layout: layoutOf(p), inLayout: inputLayoutOf(p),
   };
 }
 
@@ -63,7 +65,7 @@ function spatialVars(rank: Rank, prefix: string): string[] {
 export function checkConv(s: ConvShape, transposed: boolean): string | undefined {
   if (s.c % s.groups !== 0) return `input channels c=${s.c} are not divisible by groups=${s.groups}`;
   if (s.k % s.groups !== 0) return `output channels k=${s.k} are not divisible by groups=${s.groups}`;
-  const misfit = layoutMisfit(s.layout, { c: s.c, k: s.k });
+  const misfit = layoutsMisfit(s);
   if (misfit) return misfit;
   const out = transposed ? convTransposeOutput(s) : convOutput(s);
   const bad = out.findIndex((o) => o < 1);
@@ -72,6 +74,17 @@ export function checkConv(s: ConvShape, transposed: boolean): string | undefined
     return `output ${d} would be ${out[bad]}: kernel k${d}=${s.kernel[bad]} with dilation ${s.dilation} does not fit input ${d}=${s.spatial[bad]} with pad ${s.pad}`;
   }
   return undefined;
+}
+
+/** Why the conv's channels cannot be stored in its layouts (X's c in inLayout, Y's k in layout), or undefined. */
+function layoutsMisfit(s: ConvShape): string | undefined {
+  if (s.inLayout === s.layout) {
+    const m = layoutMisfit(s.layout, { c: s.c, k: s.k });
+    // Only the input's channels misfit (a 3-channel stem): it may stay in a layout of its own.
+    return m && s.groups === 1 && !layoutMisfit(s.layout, { k: s.k }) ? `${m}, or keep X in its own layout: xlayout nchw` : m;
+  }
+  if (s.groups !== 1) return `a conv that reads X in ${s.inLayout} and writes Y in ${s.layout} takes groups=1, not ${s.groups} (leave xlayout out)`;
+  return layoutMisfit(s.inLayout, { c: s.c }) ?? layoutMisfit(s.layout, { k: s.k });
 }
 
 /** What follows the reduction in place: extra inputs it reads and the value it stores. */
@@ -92,15 +105,15 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
   const { rank } = s;
   const cpg = s.c / s.groups, kpg = s.k / s.groups;
   const out = opts.transposed ? convTransposeOutput(s) : convOutput(s);
-  if (s.layout !== 'nchw' && (rank !== 2 || opts.transposed)) throw new Error(`layout ${s.layout} is for 2-d convolutions`);
+  if ((s.layout !== 'nchw' || s.inLayout !== 'nchw') && (rank !== 2 || opts.transposed)) throw new Error(`layout ${s.layout} is for 2-d convolutions`);
   const b = blockOf(s.layout);
-  const misfit = layoutMisfit(s.layout, { c: s.c, k: s.k });
+  const misfit = layoutsMisfit(s);
   if (misfit) throw new Error(misfit);
   // Blocked layouts split the reduction over input channels by the block where a group's channels
   // fill whole blocks: the input is then read as X[.., rco, .., rci], affine in both parts.
-  const splitRc = b !== undefined && cpg % b === 0 && kpg % b === 0;
-  const plain = s.layout === 'nchw';
-  const X = placeholder('X', plain ? [s.n, s.c, ...s.spatial] : layoutShape(s.layout, s.n, s.c, s.spatial[0]!, s.spatial[1]!));
+  const splitRc = b !== undefined && blockOf(s.inLayout) === b && cpg % b === 0 && kpg % b === 0;
+  const plain = s.layout === 'nchw', inPlain = s.inLayout === 'nchw';
+  const X = placeholder('X', inPlain ? [s.n, s.c, ...s.spatial] : layoutShape(s.inLayout, s.n, s.c, s.spatial[0]!, s.spatial[1]!));
   // Blocked: the weights' [k][c/g] dimensions seen as [k/b][b][c/g/b][b] (or [k/b][b][c/g]), the
   // same bytes as OIHW, so every weight index is one loop variable.
   const wDims = b === undefined ? [s.k, cpg] : splitRc ? [s.k / b, b, cpg / b, b] : [s.k / b, b, cpg];
@@ -139,7 +152,7 @@ export function buildConv(s: ConvShape, opts: ConvOptions): Compute {
         if (s.stride > 1) conds.push(eq(mod(t, int(s.stride)), int(0)));
         return q;
       });
-      const x = plain ? at(X, n, channelExpr(ci), ...pos) : at(X, ...layoutIndex(s.layout, n, ci, pos[0]!, pos[1]!));
+      const x = inPlain ? at(X, n, channelExpr(ci), ...pos) : at(X, ...layoutIndex(s.inLayout, n, ci, pos[0]!, pos[1]!));
       const w = opts.transposed ? at(W, channelExpr(ci), s.groups === 1 ? k : mod(k, int(kpg)), ...rv)
         : b === undefined ? at(W, k, rc, ...rv)
         : at(W, ...blockParts(kc), ...(splitRc ? [variable('rco'), variable('rci')] : [rc]), ...rv);

@@ -24,6 +24,19 @@ export const layoutParam = (tensors: string): ParamSpec => ({
 });
 
 export const layoutOf = (p: Readonly<Record<string, number>>): Layout => LAYOUTS[p.layout ?? 0]!;
+
+/**
+ * A convolution's input layout where it differs from its output's (`xlayout`; 0, the default, is
+ * the output's): a stem reads the NCHW image and writes nchw16c, so no relayout runs between them
+ * (ONNX Runtime's NCHWc transformer does the same with its first conv).
+ */
+export const X_LAYOUTS = ['same', ...LAYOUTS] as const;
+export const xlayoutParam: ParamSpec = {
+  name: 'xlayout',
+  doc: 'memory layout of X when it differs from --layout\'s: 0 same (default), 1 nchw, 2 nhwc, 3 nchw8c, 4 nchw16c (groups must be 1); the CLI takes the names',
+  min: 0, default: 0, choices: X_LAYOUTS.map((_, i) => i), choiceNames: X_LAYOUTS, keyOnlyWhenSet: true,
+};
+export const inputLayoutOf = (p: Readonly<Record<string, number>>): Layout => (p.xlayout ? LAYOUTS[p.xlayout - 1]! : layoutOf(p));
 export const layoutNumber = (l: Layout): number => LAYOUTS.indexOf(l);
 
 /** The channel block of a blocked layout (8 for nchw8c), undefined for nchw and nhwc. */

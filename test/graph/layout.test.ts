@@ -70,6 +70,29 @@ describe('activation layouts', () => {
     });
   }
 
+  it('a dense conv2d_fused reads X in one layout and writes Y (and R) in another (xlayout), every pair', () => {
+    const params = { n: 1, c: 3, h: 7, w: 6, k: 16, kh: 3, kw: 3, stride: 2, pad: 1, residual: 1, act: 1 };
+    const nchw = workload('conv2d_fused', params);
+    const inputs = randomInputs(lowerWorkload(nchw), 5);
+    const want = execute(lowerWorkload(nchw), inputs).Y!;
+    const y = lowerWorkload(nchw).buffers.find((b) => b.name === 'Y')!.shape as [number, number, number, number];
+    let pairs = 0;
+    for (const from of LAYOUTS) for (const layout of LAYOUTS) {
+      if (from === layout) continue;
+      const c = from.endsWith('c') ? 16 : params.c; // a blocked input needs whole blocks
+      const p = { ...params, c, layout: layoutNo(layout), xlayout: layoutNo(from) + 1 };
+      const base = workload('conv2d_fused', { ...params, c });
+      const ins = c === params.c ? inputs : randomInputs(lowerWorkload(base), 5);
+      const expect = c === params.c ? want : execute(lowerWorkload(base), ins).Y!;
+      const got = run('conv2d_fused', p, { ...ins, X: toLayout(ins.X!, from, 1, c, 7, 6), R: toLayout(ins.R!, layout, ...y) });
+      assert.deepEqual([...got], [...toLayout(expect, layout, ...y)], `${from} -> ${layout}`);
+      pairs++;
+    }
+    assert.equal(pairs, 12);
+    assert.throws(() => workload('conv2d_fused', { ...params, c: 16, groups: 16, k: 16, layout: 3, xlayout: 1 }), /takes groups=1/);
+    assert.throws(() => workload('conv2d_fused', { ...params, layout: 3 }), /or keep X in its own layout: xlayout nchw/);
+  });
+
   it('max and average pooling in every layout compute the NCHW result, relaid', () => {
     for (const op of ['max_pool2d', 'avg_pool2d']) {
       const params = { n: 1, c: 16, h: 7, w: 6, kh: 3, kw: 3, stride: 2, pad: 1 };
@@ -104,20 +127,25 @@ describe('activation layouts', () => {
     for (const layout of ['nchw8c', 'nchw16c'] as const) {
       const g = importOnnx(m.bytes, { name: 't', source: 't.onnx', layout });
       const convs = g.layers.filter((l) => l.workload.op.name === 'conv2d_fused').map((l) => LAYOUTS[l.workload.params.layout ?? 0]);
-      // stem 3 -> 8 channels; down 8 -> 16; dw, pw, mix 16; fc 16 -> 10 on one pixel.
-      assert.deepEqual(convs, layout === 'nchw8c' ? ['nchw', 'nchw8c', 'nchw8c', 'nchw8c', 'nchw8c', 'nchw']
-        : ['nchw', 'nchw8c', 'nchw16c', 'nchw16c', 'nchw16c', 'nchw'], layout);
+      // stem 3 -> 8 channels (reads the NCHW image, writes blocks of 8); down 8 -> 16; dw, pw, mix
+      // 16; fc 16 -> 10 on one pixel.
+      assert.deepEqual(convs, layout === 'nchw8c' ? ['nchw8c', 'nchw8c', 'nchw8c', 'nchw8c', 'nchw8c', 'nchw']
+        : ['nchw8c', 'nchw8c', 'nchw16c', 'nchw16c', 'nchw16c', 'nchw'], layout);
+      assert.equal(g.layers[0]!.workload.params.xlayout, 1, 'the stem reads X in NCHW');
       assertClose(executeGraph(g, x), want, layout);
     }
-    // ResNet-18 in nchw16c: the 3-channel stem and its pool stay NCHW, one relayout after the pool,
-    // none at the end (the pooled 1x1 pixel is the same bytes in every layout).
+    // ResNet-18 in nchw16c: the 3-channel stem reads the NCHW image and writes nchw16c, its pool
+    // stays there; no relayout, none at the end either (the pooled 1x1 pixel is the same bytes in
+    // every layout).
     const r = autoLayout(resnet18().bytes, { name: 'r', source: 'r.onnx' }, 16);
     assert.equal(r.layout, 'nchw16c', 'auto on 16 lanes: ResNet-18 fills blocks of 16');
-    assert.deepEqual(r.graph.layers.map((l, i) => [i, l.workload.op.name]).filter(([, o]) => o === 'relayout'), [[2, 'relayout']]);
+    assert.deepEqual(r.graph.layers.filter((l) => l.workload.op.name === 'relayout'), []);
+    assert.deepEqual([0, 1].map((i) => [r.graph.layers[i]!.workload.op.name, r.graph.layers[i]!.workload.params.layout, r.graph.layers[i]!.workload.params.xlayout]),
+      [['conv2d_fused', 3, 1], ['max_pool2d', 3, undefined]]);
     const mobile = mobilenetV2().bytes;
     const mb8 = autoLayout(mobile, { name: 'm', source: 'm.onnx' }, 8);
     assert.equal(mb8.layout, 'nchw8c', 'AVX2: MobileNetV2 fits blocks of 8 after its stem');
-    assert.equal(mb8.graph.layers.filter((l) => l.workload.op.name === 'relayout').length, 1);
+    assert.equal(mb8.graph.layers.filter((l) => l.workload.op.name === 'relayout').length, 0);
     assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 16).layout, 'nchw', 'tinyNet in blocks of 16 falls back to 8 midway');
     assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 8).layout, 'nchw8c');
     assert.equal(autoLayout(m.bytes, { name: 't', source: 't.onnx' }, 4).layout, 'nchw', 'no block fits 4 lanes');
@@ -132,7 +160,7 @@ describe('activation layouts', () => {
     const convs = g.layers.filter((l) => l.workload.op.name === 'conv2d_fused').map((l) => `${l.workload.params.c}>${l.workload.params.k} ${LAYOUTS[l.workload.params.layout ?? 0]}`);
     // The bottleneck's 24 channels become 32 (proj1, expand reads, proj2 + the Add); the head's 24
     // reach the pool and the Gemm, so they stay 24, in blocks of 8.
-    assert.deepEqual(convs, ['3>16 nchw', '16>32 nchw16c', '32>48 nchw16c', '48>48 nchw16c', '48>32 nchw16c', '32>24 nchw8c', '24>10 nchw']);
+    assert.deepEqual(convs, ['3>16 nchw16c', '16>32 nchw16c', '32>48 nchw16c', '48>48 nchw16c', '48>32 nchw16c', '32>24 nchw8c', '24>10 nchw']);
     assert.equal(g.constants.get('proj1.conv.W')!.shape.join(), '32,16,1,1');
     assert.equal(g.constants.get('expand.conv.W')!.shape.join(), '48,32,1,1');
     assertClose(executeGraph(g, x), want, 'padded');
@@ -142,7 +170,7 @@ describe('activation layouts', () => {
     // MobileNetV2's 24-channel bottlenecks pad to 32, so the whole chain stays in blocks of 16.
     const mb = autoLayout(mobilenetV2().bytes, { name: 'm', source: 'm.onnx' }, 16);
     assert.equal(mb.layout, 'nchw16c');
-    assert.equal(mb.graph.layers.filter((l) => l.workload.op.name === 'relayout').length, 1, 'one relayout, after the stem');
+    assert.equal(mb.graph.layers.filter((l) => l.workload.op.name === 'relayout').length, 0, 'the stem writes nchw16c');
   });
 
   it('the CLI takes --layout by name and refuses others in one line', () => {

@@ -183,5 +183,15 @@ describe('expert GEMM schedules (fixtures)', () => {
     }
     assert.equal(expertCpuBlockedConv({ n: 1, c: 16, h: 8, w: 8, k: 16, kh: 3, kw: 3, pad: 1, layout: 0 }, undefined, AVX512_UNIT), undefined, 'NCHW has its own experts');
     assert.equal(expertCpuBlockedConv({ n: 1, c: 32, h: 8, w: 8, k: 32, groups: 2, kh: 3, kw: 3, pad: 1, layout: 2 }, undefined, AVX512_UNIT), undefined, 'grouped: the search');
+    // The variant with several output-channel blocks per tile: 7 columns x 2 blocks of 16 on a 7x7
+    // plane of 64 channels (two tiles of blocks left for the threads), none where one block is all.
+    const wide = { n: 1, c: 32, h: 7, w: 7, k: 64, kh: 1, kw: 1, act: 2, residual: 1, prepack: 1, layout: 3 };
+    const t = expertCpuBlockedConv(wide, undefined, AVX512_UNIT, 'conv2d_fused', { channelBlocks: 'several' })!;
+    const p = lowered('conv2d_fused', wide);
+    const scheduled = applyTrace(p, t);
+    assertSameResults(p, scheduled);
+    assert.match(cCandidate(scheduled, 16).source, /register tile Y\.local: 1x2x1x7x16/);
+    assert.equal(expertCpuBlockedConv({ ...wide, k: 16 }, undefined, AVX512_UNIT, 'conv2d_fused', { channelBlocks: 'several' }), undefined);
+    assert.equal(expertCpuBlockedConv({ ...wide, k: 32, c: 32, groups: 32 }, undefined, AVX512_UNIT, 'conv2d_fused', { channelBlocks: 'several' }), undefined, 'depthwise: one block');
   });
 });
