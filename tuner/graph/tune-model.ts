@@ -57,18 +57,22 @@ export function modelHash(g: ModelGraph): string {
   return createHash('sha256').update(g.layers.map((l) => l.workload.key).join('\n')).digest('hex').slice(0, 16);
 }
 
-function readJournal(path: string, model: string, device: string): JournalLine[] {
-  if (!existsSync(path)) return [];
-  const out: JournalLine[] = [];
+/** The journal's slices of this model on this device, and the seconds it holds for other imports on this device. */
+function readJournal(path: string, model: string, device: string): { lines: JournalLine[]; otherSeconds: number } {
+  if (!existsSync(path)) return { lines: [], otherSeconds: 0 };
+  const lines: JournalLine[] = [];
+  let otherSeconds = 0;
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     try {
       const j = JSON.parse(line) as JournalLine;
-      if (j.model === model && j.device === device) out.push(j);
+      if (j.device !== device) continue;
+      if (j.model === model) lines.push(j);
+      else otherSeconds += j.seconds;
     } catch {
       // A torn last line (the run was killed while writing it): that slice is simply not counted.
     }
   }
-  return out;
+  return { lines, otherSeconds };
 }
 
 /** Best seconds per call of a workload on the evaluator's device, from the records (which keep GFLOP/s, not a median). */
@@ -86,7 +90,10 @@ export async function tuneModel(g: ModelGraph, evaluator: Evaluator, o: TuneMode
   const states = tasks.map((t) => newTaskState(t.workload.key, similarityClass(t.workload.op.name, t.workload.params), t.layers.length, t.workload.flops));
   for (const s of states) s.best = bestSeconds(o.records, s.key, s.flops, device);
   const before = new Map(states.map((s) => [s.key, s.best]));
-  const earlier = readJournal(journal, model, device);
+  const { lines: earlier, otherSeconds } = readJournal(journal, model, device);
+  // A model is its tasks: another --layout, or a loopsmith that imports it differently, is another
+  // model whose budget starts afresh (its measurements stay in the records and are reused).
+  if (earlier.length === 0 && otherSeconds > 0) say(`the journal ${journal} holds ${otherSeconds.toFixed(0)} s spent on other task sets on this device (another --layout, another model, or a loopsmith that imports this one differently); this run's budget starts afresh, its records are reused`);
   for (const j of earlier) {
     const s = states.find((x) => x.key === j.task);
     if (!s) continue;
