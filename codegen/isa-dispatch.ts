@@ -55,8 +55,9 @@ export interface IsaDispatchInfo {
  * Generated helpers and vector types all begin with `ls_`, a prefix no other identifier may take
  * (codegen/c/dialect.ts reserves it), so a variant's own copies can be renamed by pattern.
  */
-const VECTOR_HELPER = /\bls_(v|load|store|splat|vmax|vmin)(\d+)\b/g;
-const own = (text: string, isa: string) => text.replace(VECTOR_HELPER, `ls_${isa}_$1$2`);
+// `ls_v16i` is the vector of ints a compare yields (the max/min masks).
+const VECTOR_HELPER = /\bls_(v|load|store|splat|vmax|vmin)(\d+)(i?)\b/g;
+const own = (text: string, isa: string) => text.replace(VECTOR_HELPER, `ls_${isa}_$1$2$3`);
 
 function pragmas(features: string): { push: string[]; pop: string[] } {
   return {
