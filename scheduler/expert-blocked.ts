@@ -35,6 +35,7 @@ export function expertCpuBlockedConv(params: Params, workload: string | undefine
   // one register each.
   const cols = fit(Math.min(depthwise ? 8 : 14, accumulatorBudget(unit, 1)), ow);
   s.split('ow', [cols], 'requireDivisible');
+  let parallel = 'ko';
   if (depthwise) {
     // Each channel block's plane padded as it is reached (58 x 58 x 8 floats: in L2 while it is
     // read), 1.7x faster than one copy of the whole input (144 x 56 x 56 on AVX-512: 225 against 384 us).
@@ -54,18 +55,16 @@ export function expertCpuBlockedConv(params: Params, workload: string | undefine
       // Several blocks of output channels per tile: each broadcast input feeds that many FMAs (on
       // a 7 x 7 plane a tile of 7 columns by one block held 7 accumulators of 32 registers).
       s.split('ko', [blocks], 'requireDivisible');
-      s.reorder(['n', 'ko.0', 'oh', 'ow.0', ...rc, 'rh', 'rw', 'ko.1', 'ow.1', 'ki']);
-      s.layout('W', [1], [block]).cacheWrite('Y', 'local', 'ow.0').unroll('rw').unroll('ko.1');
-    } else {
-      s.reorder(['n', 'ko', 'oh', 'ow.0', ...rc, 'rh', 'rw', 'ow.1', 'ki']);
-      s.layout('W', [1], [block]).cacheWrite('Y', 'local', 'ow.0').unroll('rw');
+      parallel = 'ko.0';
     }
-    return s.unroll('ow.1').vectorize('ki').parallel(blocks > 1 ? 'ko.0' : 'ko').trace;
+    s.reorder(['n', parallel, 'oh', 'ow.0', ...rc, 'rh', 'rw', ...(blocks > 1 ? ['ko.1'] : []), 'ow.1', 'ki']);
+    s.layout('W', [1], [block]).cacheWrite('Y', 'local', 'ow.0').unroll('rw');
+    if (blocks > 1) s.unroll('ko.1');
   }
   return s
     .unroll('ow.1')
     .vectorize('ki')
-    .parallel('ko')
+    .parallel(parallel)
     .trace;
 }
 

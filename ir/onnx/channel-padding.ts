@@ -31,8 +31,8 @@ export function paddedChannels(graph: GraphProto, weightDims: (name: string) => 
     if (ra !== rb) parent.set(ra, rb);
   };
   const unsafe = new Set<string>();
+  /** A dense conv's output -> its channel count. */
   const channels = new Map<string, number>();
-  const convOut = new Set<string>();
   for (const n of graph.node ?? []) {
     const ins = n.input ?? [];
     const out = (n.output ?? [])[0] ?? '';
@@ -50,7 +50,6 @@ export function paddedChannels(graph: GraphProto, weightDims: (name: string) => 
         const group = g ? num(g.i as number) : 1;
         if (!w) { unsafe.add(ins[0]!); unsafe.add(out); break; }
         if (group === 1) {
-          convOut.add(out);
           channels.set(out, w[0]!);
         } else if (w[1] === 1 && w[0] === group) {
           union(ins[0]!, out); // depthwise: channel i in, channel i out
@@ -80,7 +79,7 @@ export function paddedChannels(graph: GraphProto, weightDims: (name: string) => 
   const padded = new Map<string, number>();
   for (const ts of members.values()) {
     if (ts.some((t) => unsafe.has(t))) continue;
-    const written = ts.filter((t) => convOut.has(t)).map((t) => channels.get(t)!);
+    const written = ts.flatMap((t) => channels.get(t) ?? []);
     if (written.length === 0 || new Set(written).size !== 1) continue;
     const c = written[0]!;
     const up = Math.ceil(c / block) * block;

@@ -120,11 +120,10 @@ class Importer {
   run(): ModelGraph {
     const g = this.model.graph!;
     for (const t of g.initializer ?? []) this.consts.set(t.name ?? '', tensorValues(t, this.opts.source));
+    // Constant nodes read nothing: folded first, so channel padding sees their weights too.
+    for (const n of g.node ?? []) if (n.opType === 'Constant') this.constantNode(n);
     const block = blockOf(this.layout);
-    if (block !== undefined && this.opts.padChannels !== false) {
-      for (const n of g.node ?? []) if (n.opType === 'Constant') this.node(n);
-      this.padded = paddedChannels(g, (t) => this.consts.get(t)?.dims, block);
-    }
+    if (block !== undefined && this.opts.padChannels !== false) this.padded = paddedChannels(g, (t) => this.consts.get(t)?.dims, block);
     const inputs = (g.input ?? []).filter((v) => !this.consts.has(v.name ?? ''));
     if (inputs.length !== 1) throw new InputError(`${this.opts.source}: loopsmith imports models with one input; this one has ${inputs.length} (${inputs.map((v) => v.name).join(', ')})`);
     if ((g.output ?? []).length !== 1) throw new InputError(`${this.opts.source}: loopsmith imports models with one output; this one has ${(g.output ?? []).length}`);
@@ -221,17 +220,18 @@ class Importer {
     this.producer.set(l.output, l);
   }
 
+  private constantNode(n: NodeProto): void {
+    const t = attributes(n).tensor('value');
+    if (!t) this.fail(n, 'only the tensor form (attribute value) is supported');
+    this.consts.set((n.output ?? [])[0]!, tensorValues(t, this.opts.source));
+  }
+
   private node(n: NodeProto): void {
     const a = attributes(n);
     const ins = n.input ?? [];
     const out = (n.output ?? [])[0]!;
     switch (n.opType) {
-      case 'Constant': {
-        const t = a.tensor('value');
-        if (!t) this.fail(n, 'only the tensor form (attribute value) is supported');
-        this.consts.set(out, tensorValues(t, this.opts.source));
-        return;
-      }
+      case 'Constant': return; // folded before the walk (run)
       case 'Identity': case 'Dropout':
         this.alias.set(out, this.buffer(ins[0]!));
         this.shapes.set(out, this.shape(n, ins[0]!));
